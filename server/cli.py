@@ -1,0 +1,205 @@
+"""``tussentafel serve | board | snapshot | schemas`` (see README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+class _RedactTokens(logging.Filter):
+    """Tokens never reach the logs, even inside a logged URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        import re
+
+        if record.args:
+            record.args = tuple(
+                re.sub(r"([?&]t=)[^&\s\"]+", r"\1<redacted>", a) if isinstance(a, str) else a
+                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
+            )
+        return True
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+    from server.settings import Settings
+
+    settings = Settings.from_env(
+        host=args.host,
+        port=args.port,
+        data_dir=Path(args.data),
+        redis_url=args.redis,
+        ws_deflate=args.ws_deflate or None,
+        log_level=args.log_level,
+    )
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    for name in ("uvicorn.access", "uvicorn.error", "tussentafel"):
+        logging.getLogger(name).addFilter(_RedactTokens())
+    try:
+        import uvloop  # noqa: F401
+
+        loop = "uvloop"
+    except ImportError:
+        loop = "asyncio"
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop=loop,
+        http="httptools",
+        ws="websockets-sansio",
+        ws_max_size=settings.max_frame,
+        ws_per_message_deflate=settings.ws_deflate,
+        ws_ping_interval=2.5,
+        ws_ping_timeout=2.5,
+        lifespan="on",
+        log_level=settings.log_level,
+        access_log=args.access_log,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+    store = f"redis {settings.redis_url.split('@')[-1]}" if settings.redis_url else (
+        f"embedded SQLite in {settings.data_dir}"
+    )
+    print(f"tussentafel: serving on http://{settings.host}:{settings.port} ({store})", flush=True)
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+def _request(method: str, url: str, token: str | None = None, body: Any = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("content-type", "application/json")
+    if token:
+        request.add_header("authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read()
+            if response.headers.get_content_type() == "application/json":
+                return json.loads(raw)
+            return raw
+    except urllib.error.HTTPError as exc:
+        try:
+            detail = json.loads(exc.read()).get("message", "")
+        except ValueError:
+            detail = ""
+        raise SystemExit(f"tussentafel: {exc.code} {detail or exc.reason}") from None
+    except urllib.error.URLError as exc:
+        raise SystemExit(f"tussentafel: cannot reach {url}: {exc.reason}") from None
+
+
+def board_create(args: argparse.Namespace) -> int:
+    admin = os.environ.get("TUSSENTAFEL_ADMIN_TOKEN")
+    body = {"title": args.title, "template": args.template}
+    out = _request("POST", f"{args.url}/api/boards", admin, body)
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"board {out['board']}: {out['title']}")
+    for role, link in out["links"].items():
+        print(f"  {role:12} {link}")
+    print("tokens:")
+    for role, token in out["tokens"].items():
+        print(f"  {role:12} {token}")
+    return 0
+
+
+def snapshot_cmd(args: argparse.Namespace) -> int:
+    base = f"{args.url}/api/boards/{args.board}/snapshots"
+    if args.action == "save":
+        out = _request("POST", base, args.token, {"label": args.label or "Snapshot"})
+        print(json.dumps(out, indent=2))
+    elif args.action == "list":
+        for snap in _request("GET", base, args.token)["snapshots"]:
+            print(f"{snap['snapshot']}  clock {snap['clock']:>6}  {snap['elements']:>5} elements  "
+                  f"{snap['label']}")
+    else:
+        snaps = _request("GET", base, args.token)["snapshots"]
+        if not snaps:
+            raise SystemExit("tussentafel: this board has no snapshots yet")
+        sid = args.snapshot or snaps[0]["snapshot"]
+        svg = _request("GET", f"{base}/{sid}.svg", args.token)
+        out = Path(args.out or f"{args.board}-{sid}.svg")
+        out.write_bytes(svg if isinstance(svg, bytes) else json.dumps(svg).encode())
+        print(f"wrote {out}")
+    return 0
+
+
+def schemas_export(args: argparse.Namespace) -> int:
+    from schemas.jsonschema import documents
+
+    target = Path(args.dir)
+    target.mkdir(parents=True, exist_ok=True)
+    docs = documents()
+    for name, doc in docs.items():
+        (target / name).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {len(docs)} schemas to {target}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="tussentafel", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the server")
+    p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--data", default=os.environ.get("DATA_DIR", "./data"),
+                   help="folder of the embedded store (default ./data)")
+    p.add_argument("--redis", default=None, help="redis://... : use Redis (many processes)")
+    p.add_argument("--ws-deflate", action="store_true",
+                   help="enable permessage-deflate (off by default: it costs latency)")
+    p.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    p.add_argument("--log-level", default="info")
+    p.set_defaults(func=serve)
+
+    p = sub.add_parser("board", help="boards on a running server")
+    bsub = p.add_subparsers(dest="action", required=True)
+    c = bsub.add_parser("create", help="create a board and print its three links")
+    c.add_argument("--title", required=True)
+    c.add_argument("--template", default="blank", choices=["blank", "atelier"])
+    c.add_argument("--url", default=os.environ.get("TUSSENTAFEL_URL", DEFAULT_URL))
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=board_create)
+
+    p = sub.add_parser("snapshot", help="snapshots of a board on a running server")
+    p.add_argument("action", choices=["save", "list", "export"])
+    p.add_argument("board")
+    p.add_argument("--token", required=True, help="a token of the board (facilitator to save)")
+    p.add_argument("--label")
+    p.add_argument("--snapshot", help="export this snapshot (default: the newest)")
+    p.add_argument("--out", help="file to write the SVG to")
+    p.add_argument("--url", default=os.environ.get("TUSSENTAFEL_URL", DEFAULT_URL))
+    p.set_defaults(func=snapshot_cmd)
+
+    p = sub.add_parser("schemas", help="JSON Schema files")
+    ssub = p.add_subparsers(dest="action", required=True)
+    e = ssub.add_parser("export", help="write schemas/json/*.schema.json")
+    e.add_argument("--dir", default=str(Path(__file__).resolve().parent.parent / "schemas" / "json"))
+    e.set_defaults(func=schemas_export)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

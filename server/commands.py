@@ -1,0 +1,185 @@
+"""Facilitator commands (``cmd`` → ``result`` + ``event``), PROTOCOL.md §5.
+
+Session state (timer, follow, private mode) lives in the board's meta, so a
+client that joins or reconnects finds it in its ``welcome``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from schemas.elements import ID_PATTERN
+from schemas.messages import Cmd
+from server import errors, snapshots
+from server.board import Change, Rejection, lock_ops, reveal_ops
+from server.room import Room, now_ms
+
+if TYPE_CHECKING:
+    from server.ws import WsConnection
+
+log = logging.getLogger("tussentafel.commands")
+
+MAX_TIMER_S = 24 * 3600
+Handler = Callable[[Room, "WsConnection", dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class CommandError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+
+
+def _frame_arg(args: dict[str, Any]) -> str | None:
+    import re
+
+    frame = args.get("frame")
+    if frame is None:
+        return None
+    if not isinstance(frame, str) or not re.fullmatch(ID_PATTERN[1:-1], frame):
+        raise CommandError(errors.INVALID, "frame must be an element id")
+    return frame
+
+
+def _ids_arg(args: dict[str, Any]) -> list[str]:
+    ids = args.get("ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise CommandError(errors.INVALID, "ids must be a non-empty list of element ids")
+    if len(ids) > 5000:
+        raise CommandError(errors.TOO_LARGE, "at most 5000 ids at once")
+    return ids
+
+
+class Commands:
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {
+            "timer.start": self.timer_start,
+            "timer.stop": self.timer_stop,
+            "follow.start": self.follow_start,
+            "follow.stop": self.follow_stop,
+            "private.start": self.private_start,
+            "private.stop": self.private_stop,
+            "reveal": self.reveal,
+            "lock": self.lock,
+            "unlock": self.unlock,
+            "snapshot": self.snapshot,
+        }
+
+    async def handle(self, room: Room, conn: WsConnection, message: dict[str, Any]) -> None:
+        """Answer one ``cmd`` with a ``result``; raises ValidationError for a
+        malformed cmd (the caller answers ``bad_message``)."""
+        cmd = Cmd.model_validate(message)
+        result: dict[str, Any] = {"type": "result", "id": cmd.id}
+        handler = self.handlers.get(cmd.name)
+        try:
+            if handler is None:
+                raise CommandError(errors.INVALID, f"unknown command {cmd.name[:40]!r}")
+            if not conn.actor.facilitator:
+                raise CommandError(errors.FORBIDDEN, "only a facilitator may do this")
+            result.update(await handler(room, conn, cmd.args))
+            result["ok"] = True
+        except CommandError as exc:
+            result.update(ok=False, code=exc.code, message=exc.message)
+        conn.send_now(result)
+
+    async def _set_session(self, room: Room, event: dict[str, Any], **fields: Any) -> None:
+        session = {**room.session, **fields}
+        try:
+            await room.store.update_meta(room.board, session=session)
+        except Exception as exc:
+            log.warning("board %s: cannot keep session: %s", room.board, exc)
+            raise CommandError(errors.UNAVAILABLE, "the store cannot take this now") from None
+        room.meta.session = session
+        room.broadcast({"type": "event", **event})
+
+    async def timer_start(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+        seconds, label = args.get("seconds"), args.get("label", "")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise CommandError(errors.INVALID, "seconds must be a number")
+        if not 0 < seconds <= MAX_TIMER_S:
+            raise CommandError(errors.INVALID, f"seconds must be between 0 and {MAX_TIMER_S}")
+        if not isinstance(label, str) or len(label) > 200:
+            raise CommandError(errors.INVALID, "label must be a string of at most 200 characters")
+        timer = {"label": label, "ends": now_ms() + int(seconds * 1000)}
+        await self._set_session(room, {"name": "timer", "timer": timer}, timer=timer)
+        return {"timer": timer}
+
+    async def timer_stop(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+        await self._set_session(room, {"name": "timer", "timer": None}, timer=None)
+        return {"timer": None}
+
+    async def follow_start(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+        me = conn.actor.participant
+        await self._set_session(room, {"name": "follow", "follow": me}, follow=me)
+        return {"follow": me}
+
+    async def follow_stop(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+        await self._set_session(room, {"name": "follow", "follow": None}, follow=None)
+        return {"follow": None}
+
+    async def private_start(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+        frame = _frame_arg(args)
+        event = {"name": "private", "private": True, "frame": frame}
+        await self._set_session(room, event, private=True, private_frame=frame)
+        return {"private": True, "frame": frame}
+
+    async def private_stop(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+        event = {"name": "private", "private": False, "frame": None}
+        await self._set_session(room, event, private=False, private_frame=None)
+        return {"private": False}
+
+    async def _change(
+        self, room: Room, conn: WsConnection, ops: list[dict[str, Any]]
+    ) -> Change | None:
+        if not ops:
+            return None
+        result = await room.submit(conn.actor, ops)
+        if isinstance(result, Rejection):
+            raise CommandError(result.code, result.message)
+        return result
+
+    async def reveal(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+        frame = _frame_arg(args)
+        async with room.lock:
+            ops = reveal_ops(room.state, frame)
+        change = await self._change(room, conn, ops)
+        ids = [op["id"] for op in ops]
+        clock = change.clock if change else room.state.clock
+        event = {"name": "reveal", "ids": ids, "frame": frame, "clock": clock}
+        scope = room.session.get("private_frame")
+        if room.session.get("private") and (frame is None or frame == scope):
+            await self._set_session(room, event, private=False, private_frame=None)
+        else:
+            room.broadcast({"type": "event", **event})
+        return {"ids": ids, "clock": clock}
+
+    async def _lock(self, room: Room, conn: WsConnection, args: dict[str, Any], locked: bool) -> dict[str, Any]:
+        ids = _ids_arg(args)
+        async with room.lock:
+            ops = lock_ops(room.state, ids, locked=locked)
+        change = await self._change(room, conn, ops)
+        changed = [op["id"] for op in ops]
+        clock = change.clock if change else room.state.clock
+        room.broadcast({"type": "event", "name": "lock", "locked": locked, "ids": changed,
+                        "clock": clock})
+        return {"ids": changed, "clock": clock}
+
+    async def lock(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+        return await self._lock(room, conn, args, True)
+
+    async def unlock(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+        return await self._lock(room, conn, args, False)
+
+    async def snapshot(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+        label = snapshots.clean_label(args.get("label"))
+        if label is None:
+            raise CommandError(errors.INVALID, "label must be a string of at most 200 characters")
+        meta = await snapshots.save(room, label)
+        room.broadcast({"type": "event", "name": "snapshot", "snapshot": meta.to_dict()})
+        return {"snapshot": meta.to_dict()}
+
+
+__all__ = ["CommandError", "Commands", "ValidationError"]

@@ -1,0 +1,31 @@
+"""Prometheus metrics of one server process (``GET /metrics``)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.connections = Gauge(
+            "tussentafel_connections", "Open WebSocket connections", registry=self.registry
+        )
+        self.boards = Gauge("tussentafel_boards_live", "Boards with a live room", registry=self.registry)
+        self.ops = Counter("tussentafel_ops", "Ops received in pushes", registry=self.registry)
+        self.changes = Counter(
+            "tussentafel_changes", "Changes committed by this process", registry=self.registry
+        )
+        self.rejects = Counter(
+            "tussentafel_rejects", "Refused messages and batches by code", ["code"],
+            registry=self.registry,
+        )
+        self.queue_drops = Counter(
+            "tussentafel_slow_closes", "Connections closed for a full send queue",
+            registry=self.registry,
+        )
+        self.ack_latency = Histogram(
+            "tussentafel_commit_seconds", "Time from a group's start to durable commit",
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )

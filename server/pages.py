@@ -1,0 +1,64 @@
+"""The browser pages (canvas_client/web), the QR code, and their security headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import segno
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+#: No inline script; token URLs never leak through Referer.
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'self'; "
+        "base-uri 'none'; form-action 'self'"
+    ),
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "SAMEORIGIN",
+    "cache-control": "no-store",
+}
+
+MAX_QR_DATA = 1024
+
+
+def _page(web_dir: Path, name: str) -> Any:
+    async def page(request: Request) -> Response:
+        path = web_dir / name
+        if not path.is_file():
+            return PlainTextResponse("page not installed", status_code=404)
+        return FileResponse(path, media_type="text/html", headers=SECURITY_HEADERS)
+
+    return page
+
+
+async def qr_svg(request: Request) -> Response:
+    data = request.query_params.get("data", "")
+    if not data or len(data) > MAX_QR_DATA:
+        return PlainTextResponse(f"data: 1 to {MAX_QR_DATA} characters", status_code=400)
+    svg = segno.make(data, error="m").svg_inline(scale=4, border=2, dark="#111", light="#fff")
+    return Response(svg, media_type="image/svg+xml", headers=SECURITY_HEADERS)
+
+
+class _StaticFiles(StaticFiles):
+    async def get_response(self, path: str, scope: Any) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers.update(
+            {k: v for k, v in SECURITY_HEADERS.items() if k != "cache-control"}
+        )
+        return response
+
+
+def routes(web_dir: Path) -> list[BaseRoute]:
+    return [
+        Route("/", _page(web_dir, "index.html")),
+        Route("/b/{board}", _page(web_dir, "board.html")),
+        Route("/b/{board}/screen", _page(web_dir, "screen.html")),
+        Route("/api/qr.svg", qr_svg),
+        Mount("/static", app=_StaticFiles(directory=web_dir, check_dir=False), name="static"),
+    ]

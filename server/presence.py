@@ -1,0 +1,93 @@
+"""Who is at a board, and where they point: ephemeral, never stored.
+
+Updates only mark participants dirty; the room sends the dirty ones at most
+``presence_hz`` times a second (PROTOCOL.md §3.2 ``presence``), so a hundred
+cursors moving at 60 Hz cost each reader ~20 small frames a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Final
+
+#: Distinct, readable on white and on a projector; one per participant id.
+PALETTE: Final = (
+    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#1b9e9e",
+    "#f032e6", "#8a6d00", "#0b7a3e", "#c2185b", "#5d4037", "#303f9f",
+)
+
+
+def color_for(participant: str) -> str:
+    digest = hashlib.sha256(participant.encode()).digest()
+    return PALETTE[digest[0] % len(PALETTE)]
+
+
+class Presence:
+    """The participants of one room with their online state and pointers."""
+
+    def __init__(self, known: list[dict[str, Any]] | None = None) -> None:
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.local: dict[str, int] = {}  # participant -> open connections in this process
+        self.remote: dict[str, dict[str, Any]] = {}  # what other processes reported
+        self.dirty: set[str] = set()
+        for entry in known or ():
+            self.entries[entry["id"]] = {
+                "id": entry["id"],
+                "name": entry.get("name", ""),
+                "color": entry.get("color") or color_for(entry["id"]),
+                "role": entry.get("role", "participant"),
+                "online": False,
+            }
+
+    def join(self, participant: str, name: str, role: str) -> dict[str, Any]:
+        entry = self.entries.get(participant)
+        if entry is None:
+            entry = {"id": participant, "color": color_for(participant)}
+            self.entries[participant] = entry
+        entry.update(name=name, role=role, online=True)
+        self.local[participant] = self.local.get(participant, 0) + 1
+        self.dirty.add(participant)
+        return entry
+
+    def leave(self, participant: str) -> None:
+        left = self.local.get(participant, 0) - 1
+        if left > 0:
+            self.local[participant] = left
+            return
+        self.local.pop(participant, None)
+        entry = self.entries.get(participant)
+        if entry is not None and participant not in self.remote:
+            entry["online"] = False
+            for key in ("cursor", "viewport", "selection"):
+                entry.pop(key, None)
+            self.dirty.add(participant)
+
+    def point(self, participant: str, fields: dict[str, Any]) -> None:
+        entry = self.entries.get(participant)
+        if entry is None:
+            return
+        entry.update(fields)
+        self.dirty.add(participant)
+
+    def merge_remote(self, entries: list[dict[str, Any]]) -> None:
+        """Entries another process sent (its participants' state)."""
+        for remote in entries:
+            pid = remote.get("id")
+            if not isinstance(pid, str):
+                continue
+            if pid in self.local:
+                continue  # this process knows better
+            self.entries[pid] = dict(remote)
+            if remote.get("online"):
+                self.remote[pid] = remote
+            else:
+                self.remote.pop(pid, None)
+            self.dirty.add(pid)
+
+    def all(self) -> list[dict[str, Any]]:
+        return list(self.entries.values())
+
+    def take_dirty(self) -> list[dict[str, Any]]:
+        changed = [self.entries[pid] for pid in self.dirty if pid in self.entries]
+        self.dirty.clear()
+        return [dict(entry) for entry in changed]

@@ -1,0 +1,385 @@
+"""One live board in this process: its connections, commits and fan-out.
+
+Pushes queue up as jobs; one committer task takes every queued job at once,
+computes their changes on the live state (``board.apply``), makes the whole
+group durable in one ``store.commit`` and only then acks and fans out, in
+clock order. If the store refuses, the tentative changes are reverted and
+nothing was applied. Fan-out encodes each patch once per encoding and only
+enqueues it on each connection: the room never waits for a reader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from server import errors
+from server.board import (
+    Actor,
+    BoardState,
+    Change,
+    Rejection,
+    apply,
+    change_from_record,
+    restore_ops,
+    visible_ops,
+    visible_to,
+)
+from server.codec import Encoding, Outgoing
+from server.presence import Presence
+from server.settings import Settings
+from server.store import BoardMeta, ClockConflict, Store
+
+log = logging.getLogger("tussentafel.room")
+
+MAX_RETRIES = 8
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Connection(Protocol):
+    """What a room needs of a client connection (``ws.WsConnection`` in the server)."""
+
+    id: str
+    actor: Actor
+    encoding: Encoding
+    generation: int
+
+    def send(self, message: Outgoing) -> None:
+        """Enqueue without waiting; a connection too far behind closes itself."""
+        ...
+
+    def close(self, code: int, reason: str) -> None: ...
+
+
+@dataclass(slots=True, eq=False)
+class _Job:
+    actor: Actor
+    ops: Any = None
+    conn: Connection | None = None  # the pusher: gets the ack, not the patch
+    push_id: Any = None
+    restore: bool = False
+    record: dict[str, Any] | None = None  # a change committed by another process
+    future: asyncio.Future[Change | Rejection] | None = None
+    tries: int = 0
+
+
+class Room:
+    def __init__(
+        self,
+        meta: BoardMeta,
+        state: BoardState,
+        store: Store,
+        settings: Settings,
+        participants: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.board = meta.board
+        self.meta = meta
+        self.state = state
+        self.store = store
+        self.settings = settings
+        self.conns: dict[str, Connection] = {}
+        self.presence = Presence(participants)
+        self.lock = asyncio.Lock()  # held while a group is in flight: state is tentative
+        self._jobs: deque[_Job] = deque()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.on_change: list[Any] = []  # callbacks(room, change) after fan-out (insights)
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.store.subscribe(self.board, self._on_bus)
+        self._tasks = [
+            asyncio.create_task(self._commit_loop(), name=f"commit:{self.board}"),
+            asyncio.create_task(self._presence_loop(), name=f"presence:{self.board}"),
+        ]
+
+    async def stop(self) -> None:
+        await self.store.unsubscribe(self.board)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for job in self._jobs:
+            if job.future is not None and not job.future.done():
+                job.future.set_result(Rejection(errors.UNAVAILABLE, "the board closed"))
+
+    # -- joining -----------------------------------------------------------------
+
+    @property
+    def session(self) -> dict[str, Any]:
+        return self.meta.session
+
+    @property
+    def private_scope(self) -> str | None:
+        if not self.session.get("private"):
+            return None
+        return str(self.session.get("private_frame") or "")
+
+    async def join(self, conn: Connection, name: str, since: int | None) -> None:
+        """Send the welcome and start delivering to ``conn``, between two groups
+        so that it never sees a change the store has not made durable."""
+        async with self.lock:
+            actor = conn.actor
+            entry = self.presence.join(actor.participant, name, actor.role)
+            with contextlib.suppress(Exception):
+                await self.store.save_participant(self.board, dict(entry, online=False))
+            catch_up = None if since is None else self.state.changes_since(
+                since, max_clocks=self.settings.history_clocks
+            )
+            if catch_up is None:
+                elements = [el for el in self.state.elements.values() if visible_to(el, actor)]
+                deleted: list[str] = []
+            else:
+                changed, deleted = catch_up
+                elements = []
+                for el in changed:
+                    (elements.append(el) if visible_to(el, actor) else deleted.append(el["id"]))
+            welcome = {
+                "type": "welcome",
+                "board": self.board,
+                "clock": self.state.clock,
+                "role": actor.role,
+                "you": actor.participant,
+                "full": catch_up is None,
+                "elements": elements,
+                "deleted": deleted,
+                "participants": self.presence.all(),
+                "session": self.public_session(),
+                "time": now_ms(),
+            }
+            conn.send(Outgoing(welcome))
+            self.conns[conn.id] = conn
+
+    def leave(self, conn: Connection) -> None:
+        if self.conns.pop(conn.id, None) is not None:
+            self.presence.leave(conn.actor.participant)
+
+    def public_session(self) -> dict[str, Any]:
+        s = self.session
+        return {
+            "timer": s.get("timer"),
+            "follow": s.get("follow"),
+            "private": bool(s.get("private")),
+            "private_frame": s.get("private_frame"),
+        }
+
+    # -- changes -----------------------------------------------------------------
+
+    def push(self, conn: Connection, push_id: Any, ops: Any) -> None:
+        self._jobs.append(_Job(conn.actor, ops, conn, push_id))
+        self._wake.set()
+
+    async def submit(
+        self, actor: Actor, ops: list[dict[str, Any]], *, restore: bool = False
+    ) -> Change | Rejection:
+        """A change made by the server on someone's behalf (lock, reveal); with
+        ``restore``, ``ops`` are a snapshot's elements, diffed when the job runs."""
+        future: asyncio.Future[Change | Rejection] = asyncio.get_running_loop().create_future()
+        self._jobs.append(_Job(actor, ops, restore=restore, future=future))
+        self._wake.set()
+        return await future
+
+    async def _commit_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._jobs:
+                async with self.lock:
+                    group = list(self._jobs)
+                    self._jobs.clear()
+                    try:
+                        await self._run_group(group)
+                    except Exception:  # never let one bad group stop the board
+                        log.exception("board %s: commit group failed", self.board)
+                        for job in group:
+                            self._answer(job, Rejection(errors.UNAVAILABLE, "internal error"))
+
+    async def _run_group(self, group: list[_Job]) -> None:
+        remote = [job for job in group if job.record is not None]
+        for job in remote:
+            await self._apply_record(job.record)  # type: ignore[arg-type]
+        local = [job for job in group if job.record is None]
+        if not local:
+            return
+        now = now_ms()
+        results: list[tuple[_Job, Change | Rejection]] = []
+        applied: list[Change] = []
+        for job in local:
+            ops = restore_ops(self.state, job.ops) if job.restore else job.ops
+            result = apply(
+                self.state, ops, job.actor, now,
+                private_scope=self.private_scope, restore=job.restore,
+            )
+            if isinstance(result, Change):
+                self.state.advance(result)
+                applied.append(result)
+            results.append((job, result))
+        if applied:
+            try:
+                await self.store.commit(self.board, applied)
+            except ClockConflict:
+                self._revert(applied)
+                await self.catch_up()
+                retry = [job for job in local if job.tries < MAX_RETRIES]
+                for job in local:
+                    job.tries += 1
+                    if job.tries > MAX_RETRIES:
+                        self._answer(job, Rejection(errors.UNAVAILABLE, "the board is too busy"))
+                self._jobs.extendleft(reversed(retry))
+                return
+            except Exception as exc:
+                self._revert(applied)
+                log.warning("board %s: store refused %d changes: %s", self.board, len(applied), exc)
+                refusal = Rejection(errors.UNAVAILABLE, "the store cannot take changes now")
+                results = [(job, refusal if isinstance(r, Change) else r) for job, r in results]
+        for job, result in results:
+            if isinstance(result, Change):
+                self._deliver(result, origin=job.conn)
+            self._answer(job, result)
+
+    def _revert(self, applied: list[Change]) -> None:
+        for change in reversed(applied):
+            self.state.revert(change)
+
+    def _answer(self, job: _Job, result: Change | Rejection) -> None:
+        if job.future is not None and not job.future.done():
+            job.future.set_result(result)
+        if job.conn is None:
+            return
+        if isinstance(result, Change):
+            ack: dict[str, Any] = {
+                "type": "ack", "id": job.push_id, "ok": True,
+                "clock": result.clock, "time": result.time,
+            }
+        else:
+            ack = {
+                "type": "ack", "id": job.push_id, "ok": False,
+                "code": result.code, "message": result.message,
+            }
+            if result.op is not None:
+                ack["op"] = result.op
+        job.conn.send(Outgoing(ack))
+
+    def _deliver(self, change: Change, origin: Connection | None) -> None:
+        """Fan a committed change out to every other connection, encoded once."""
+        message = {
+            "type": "patch", "clock": change.clock, "by": change.by,
+            "time": change.time, "ops": change.ops,
+        }
+        if not change.touches_private:
+            out = Outgoing(message)
+            for conn in self.conns.values():
+                if conn is not origin:
+                    conn.send(out)
+        else:
+            variants: dict[str, Outgoing] = {}
+            for conn in self.conns.values():
+                if conn is origin:
+                    continue
+                actor = conn.actor
+                key = "*" if actor.facilitator else actor.participant
+                if key not in variants:
+                    variants[key] = Outgoing({**message, "ops": visible_ops(change, actor)})
+                conn.send(variants[key])
+        for callback in self.on_change:
+            callback(self, change)
+
+    # -- other processes (shared stores) -------------------------------------------
+
+    async def _on_bus(self, board: str, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "change":
+            self._jobs.append(_Job(Actor("", "viewer"), record=message))
+            self._wake.set()
+        elif kind == "presence":
+            self.presence.merge_remote(message.get("participants", []))
+        elif kind == "event":
+            self.broadcast(message.get("event", {}), publish=False)
+            if isinstance(message.get("session"), dict):
+                self.meta.session = message["session"]
+        elif kind == "rotate":
+            self.meta.generation = int(message.get("generation", self.meta.generation))
+            self.close_older(self.meta.generation)
+
+    async def _apply_record(self, record: dict[str, Any]) -> None:
+        clock = record.get("clock", 0)
+        if clock <= self.state.clock:
+            return  # ours, or already caught up
+        if clock > self.state.clock + 1:
+            await self.catch_up()
+            return
+        change = change_from_record(self.state, record)
+        self.state.advance(change)
+        self._deliver(change, origin=None)
+
+    async def catch_up(self) -> None:
+        """Bring the state up to the store's clock (another process wrote)."""
+        records = await self.store.changes_since(self.board, self.state.clock)
+        if records is None:
+            self.state = await self.store.load(self.board)
+            for conn in list(self.conns.values()):
+                conn.close(errors.CLOSE_TRY_AGAIN, "board reloaded: reconnect")
+            return
+        for record in records:
+            if record["clock"] == self.state.clock + 1:
+                change = change_from_record(self.state, record)
+                self.state.advance(change)
+                self._deliver(change, origin=None)
+
+    # -- events, presence ---------------------------------------------------------
+
+    def broadcast(self, event: dict[str, Any], *, publish: bool = True) -> None:
+        out = Outgoing(event)
+        for conn in self.conns.values():
+            conn.send(out)
+        if publish and self.store.shared:
+            asyncio.create_task(self._publish({"type": "event", "event": event,
+                                               "session": self.session}))
+
+    async def _publish(self, message: dict[str, Any]) -> None:
+        try:
+            await self.store.publish(self.board, message)
+        except Exception as exc:
+            log.warning("board %s: publish failed: %s", self.board, exc)
+
+    def close_older(self, generation: int) -> None:
+        for conn in list(self.conns.values()):
+            if conn.generation < generation:
+                conn.close(errors.CLOSE_UNAUTHORIZED, "this link was revoked")
+
+    def point(self, conn: Connection, fields: dict[str, Any]) -> None:
+        self.presence.point(conn.actor.participant, fields)
+
+    async def _presence_loop(self) -> None:
+        interval = 1.0 / max(self.settings.presence_hz, 0.1)
+        beat = 0.0
+        while True:
+            await asyncio.sleep(interval)
+            beat += interval
+            changed = self.presence.take_dirty()
+            if changed:
+                out = Outgoing({"type": "presence", "participants": changed})
+                for conn in self.conns.values():
+                    conn.send(out)
+            if self.store.shared and (changed or beat >= 3.0):
+                beat = 0.0
+                mine = [e for e in self.presence.all() if e["id"] in self.presence.local]
+                if mine:
+                    await self._publish({"type": "presence", "participants": mine})
+
+    def snapshot_elements(self, actor: Actor | None = None) -> list[dict[str, Any]]:
+        elements: Iterable[dict[str, Any]] = self.state.elements.values()
+        if actor is not None:
+            elements = (el for el in elements if visible_to(el, actor))
+        return list(elements)

@@ -1,0 +1,74 @@
+"""One frozen settings object, read from CLI flags and the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("./data")
+    redis_url: str | None = None
+    secret: bytes | None = None  # TUSSENTAFEL_SECRET; else made once and kept by the store
+    admin_token: str | None = None  # TUSSENTAFEL_ADMIN_TOKEN protects POST /api/boards
+    public_url: str | None = None  # base of the links handed out; default: the request's
+    allowed_origins: tuple[str, ...] = ()  # extra WebSocket Origins besides the server's own
+    # limits (PROTOCOL.md §3.4, docs/operations.md)
+    max_frame: int = 1 << 20
+    max_ops: int = 500
+    max_elements: int = 20_000
+    rate_ops_per_s: float = 200.0
+    rate_burst: int = 1000
+    max_queue_bytes: int = 4 << 20
+    max_queue_messages: int = 10_000
+    max_conns_per_board: int = 500
+    max_conns: int = 5000
+    history_clocks: int = 100_000
+    history_ms: int = 24 * 3600 * 1000
+    frame_interval_ms: float = 0.0  # >0: at most one frame per interval per connection
+    presence_hz: float = 20.0
+    bad_messages_before_close: int = 10
+    ws_deflate: bool = False
+    room_linger_s: float = 30.0
+    log_level: str = "info"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        env: dict[str, Any] = {}
+        if url := os.environ.get("TUSSENTAFEL_REDIS_URL"):
+            env["redis_url"] = url
+        if secret := os.environ.get("TUSSENTAFEL_SECRET"):
+            env["secret"] = secret.encode()
+        if admin := os.environ.get("TUSSENTAFEL_ADMIN_TOKEN"):
+            env["admin_token"] = admin
+        if public := os.environ.get("TUSSENTAFEL_PUBLIC_URL"):
+            env["public_url"] = public.rstrip("/")
+        if origins := os.environ.get("TUSSENTAFEL_ALLOWED_ORIGINS"):
+            env["allowed_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+        for f in fields(cls):
+            if f.type in ("int",) and (name := f"TUSSENTAFEL_{f.name.upper()}") in os.environ:
+                env[f.name] = _env_int(name, getattr(cls, f.name))
+        env.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**env)
+        if settings.secret is not None and len(settings.secret) < 16:
+            raise SystemExit("TUSSENTAFEL_SECRET must be at least 16 characters")
+        return settings
+
+    def but(self, **changes: Any) -> Settings:
+        return replace(self, **changes)

@@ -1,0 +1,127 @@
+"""The ``Store`` protocol: where boards live durably, and the fan-out bus.
+
+Two implementations pass one contract suite (``tests/test_store.py``):
+``store.sqlite.SqliteStore`` (embedded, one process) and
+``store.redis.RedisStore`` (many processes share boards through Redis).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from server.board import BoardState, Change
+
+
+class StoreError(Exception):
+    """Base of the store's errors."""
+
+
+class Unavailable(StoreError):
+    """The store cannot durably take the change now (nothing was applied)."""
+
+
+class ClockConflict(StoreError):
+    """The board's clock moved on since the state the change was computed on
+    (another process committed first); catch up and compute it again."""
+
+
+@dataclass(slots=True)
+class BoardMeta:
+    board: str
+    title: str
+    template: str = "blank"
+    generation: int = 1
+    created: int = 0
+    session: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class SnapshotMeta:
+    snapshot: str
+    label: str
+    clock: int
+    created_at: int
+    elements: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+#: Receives what other processes published for a board (changes, events, presence).
+BusHandler = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+class Store(Protocol):
+    """Durable boards plus the bus that carries them between processes.
+
+    ``commit`` is the only write on the hot path: it makes a run of
+    consecutive changes of one board durable before it returns (an ack may be
+    sent), or raises ``Unavailable`` (nothing applied) or ``ClockConflict``.
+    """
+
+    name: str
+    shared: bool  # True when other processes may change the same boards
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def healthy(self) -> bool: ...
+
+    async def secret(self) -> bytes:
+        """The token secret, made once and kept by the store."""
+        ...
+
+    async def create_board(self, meta: BoardMeta, first: Change | None) -> None:
+        """Create a board, with an optional first change (a template)."""
+        ...
+
+    async def get_meta(self, board: str) -> BoardMeta | None: ...
+
+    async def update_meta(self, board: str, **fields: Any) -> None:
+        """Set ``title``, ``generation`` or ``session`` of a board."""
+        ...
+
+    async def load(self, board: str) -> BoardState:
+        """The board's live state (elements, recent tombstones, clock)."""
+        ...
+
+    async def commit(self, board: str, changes: list[Change]) -> None:
+        """Make consecutive changes durable; ``changes[0].clock`` follows the
+        stored clock. Raises Unavailable or ClockConflict."""
+        ...
+
+    async def changes_since(self, board: str, clock: int) -> list[dict[str, Any]] | None:
+        """Log records after ``clock`` in order, or None if not retained."""
+        ...
+
+    async def save_snapshot(
+        self, board: str, meta: SnapshotMeta, elements: list[dict[str, Any]]
+    ) -> None: ...
+
+    async def list_snapshots(self, board: str) -> list[SnapshotMeta]:
+        """Newest first."""
+        ...
+
+    async def get_snapshot(
+        self, board: str, snapshot: str
+    ) -> tuple[SnapshotMeta, list[dict[str, Any]]] | None: ...
+
+    async def save_participant(self, board: str, participant: dict[str, Any]) -> None: ...
+
+    async def list_participants(self, board: str) -> list[dict[str, Any]]: ...
+
+    async def subscribe(self, board: str, handler: BusHandler) -> None:
+        """Deliver what other processes publish for ``board`` (no-op when not shared)."""
+        ...
+
+    async def unsubscribe(self, board: str) -> None: ...
+
+    async def publish(self, board: str, message: dict[str, Any]) -> None:
+        """Send an ephemeral message (event, presence) to other processes."""
+        ...

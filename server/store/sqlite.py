@@ -1,0 +1,375 @@
+"""The embedded store: one SQLite file in WAL mode, driven from one thread.
+
+Every call runs on a single worker thread (the event loop never touches the
+disk). Commits are grouped: all batches that arrive while a transaction is
+being written share the next one, so an ack is durable after one fsync
+(``synchronous=FULL``) however many batches it covers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgpack
+
+from server.board import BoardState, Change
+from server.store import BoardMeta, BusHandler, ClockConflict, SnapshotMeta, Unavailable
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS boards (
+    board TEXT PRIMARY KEY, title TEXT NOT NULL, template TEXT NOT NULL,
+    generation INTEGER NOT NULL, created INTEGER NOT NULL,
+    clock INTEGER NOT NULL DEFAULT 0, floor INTEGER NOT NULL DEFAULT 0,
+    session TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE IF NOT EXISTS elements (
+    board TEXT NOT NULL, id TEXT NOT NULL, v INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (board, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tombstones (
+    board TEXT NOT NULL, id TEXT NOT NULL, clock INTEGER NOT NULL, time INTEGER NOT NULL,
+    PRIMARY KEY (board, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS changes (
+    board TEXT NOT NULL, clock INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (board, clock)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshots (
+    board TEXT NOT NULL, snapshot TEXT NOT NULL, label TEXT NOT NULL,
+    clock INTEGER NOT NULL, created_at INTEGER NOT NULL, count INTEGER NOT NULL,
+    data BLOB NOT NULL, PRIMARY KEY (board, snapshot));
+CREATE TABLE IF NOT EXISTS participants (
+    board TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (board, id));
+"""
+
+_pack = msgpack.Packer(use_bin_type=True).pack
+
+
+def _unpack(raw: bytes) -> Any:
+    return msgpack.unpackb(raw, raw=False, strict_map_key=False)
+
+
+class SqliteStore:
+    name = "sqlite"
+    shared = False
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        *,
+        history_clocks: int = 100_000,
+        history_ms: int = 24 * 3600 * 1000,
+    ) -> None:
+        self.path = Path(data_dir) / "tussentafel.sqlite3"
+        self.history_clocks = history_clocks
+        self.history_ms = history_ms
+        self._db: sqlite3.Connection | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._pending: list[tuple[str, list[Change], asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._lock_file: Any = None
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(self.path.with_suffix(".lock"), "w")  # noqa: SIM115
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise RuntimeError(
+                f"another tussentafel server is using {self.path.parent}; "
+                "the embedded store serves one process (use --redis to run several)"
+            ) from None
+        await self._run(self._open)
+
+    def _open(self) -> None:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA busy_timeout=5000")
+        db.executescript(SCHEMA)
+        self._db = db
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
+        if self._db is not None:
+            await self._run(self._db.close)
+            self._db = None
+        self._executor.shutdown(wait=True)
+        if self._lock_file is not None:
+            self._lock_file.close()
+
+    async def healthy(self) -> bool:
+        return self._db is not None
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("the store is not started")
+        return self._db
+
+    # -- secret, boards ----------------------------------------------------------
+
+    async def secret(self) -> bytes:
+        def get_or_make() -> bytes:
+            row = self.db.execute("SELECT value FROM settings WHERE key='secret'").fetchone()
+            if row:
+                return bytes(row[0])
+            value = os.urandom(32)
+            self.db.execute("INSERT INTO settings VALUES ('secret', ?)", (value,))
+            return value
+
+        result: bytes = await self._run(get_or_make)
+        return result
+
+    async def create_board(self, meta: BoardMeta, first: Change | None) -> None:
+        def create() -> None:
+            with _transaction(self.db):
+                self.db.execute(
+                    "INSERT INTO boards (board, title, template, generation, created, session)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (meta.board, meta.title, meta.template, meta.generation, meta.created,
+                     json.dumps(meta.session)),
+                )
+                if first is not None:
+                    self._write(meta.board, first)
+
+        await self._run(create)
+
+    async def get_meta(self, board: str) -> BoardMeta | None:
+        def get() -> BoardMeta | None:
+            row = self.db.execute(
+                "SELECT title, template, generation, created, session FROM boards WHERE board=?",
+                (board,),
+            ).fetchone()
+            if row is None:
+                return None
+            return BoardMeta(board, row[0], row[1], row[2], row[3], json.loads(row[4]))
+
+        result: BoardMeta | None = await self._run(get)
+        return result
+
+    async def update_meta(self, board: str, **fields: Any) -> None:
+        allowed = {"title", "generation", "session"}
+        if set(fields) - allowed:
+            raise RuntimeError(f"update_meta takes only {sorted(allowed)}")
+        values = [json.dumps(v) if k == "session" else v for k, v in fields.items()]
+        sql = "UPDATE boards SET " + ", ".join(f"{k}=?" for k in fields) + " WHERE board=?"
+        await self._run(self.db.execute, sql, (*values, board))
+
+    async def load(self, board: str) -> BoardState:
+        def load() -> BoardState:
+            row = self.db.execute(
+                "SELECT clock, floor FROM boards WHERE board=?", (board,)
+            ).fetchone()
+            if row is None:
+                raise KeyError(board)
+            state = BoardState(board, clock=row[0], floor=row[1])
+            for eid, data in self.db.execute(
+                "SELECT id, data FROM elements WHERE board=?", (board,)
+            ):
+                state.elements[eid] = _unpack(data)
+            for eid, clock, t in self.db.execute(
+                "SELECT id, clock, time FROM tombstones WHERE board=?", (board,)
+            ):
+                state.tombstones[eid] = (clock, t)
+            before = state.floor
+            if state.compact(
+                now=int(time.time() * 1000),
+                max_age_ms=self.history_ms,
+                max_clocks=self.history_clocks,
+            ) or state.floor != before:
+                with _transaction(self.db):
+                    self.db.execute(
+                        "DELETE FROM tombstones WHERE board=? AND clock<=?", (board, state.floor)
+                    )
+                    self.db.execute(
+                        "DELETE FROM changes WHERE board=? AND clock<=?", (board, state.floor)
+                    )
+                    self.db.execute(
+                        "UPDATE boards SET floor=? WHERE board=?", (state.floor, board)
+                    )
+            return state
+
+        result: BoardState = await self._run(load)
+        return result
+
+    # -- the commit path ---------------------------------------------------------
+
+    async def commit(self, board: str, changes: list[Change]) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((board, changes, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            group, self._pending = self._pending, []
+            try:
+                failures = await self._run(self._write_group, group)
+            except Exception as exc:  # the disk or the database failed: nothing was kept
+                for _, _, future in group:
+                    if not future.done():
+                        future.set_exception(Unavailable(f"the store failed: {exc}"))
+                continue
+            for index, (_, _, future) in enumerate(group):
+                if future.done():
+                    continue
+                if index in failures:
+                    future.set_exception(failures[index])
+                else:
+                    future.set_result(None)
+
+    def _write_group(
+        self, group: list[tuple[str, list[Change], asyncio.Future[None]]]
+    ) -> dict[int, Exception]:
+        """One transaction (one fsync) for every batch in the group."""
+        failures: dict[int, Exception] = {}
+        db = self.db
+        with _transaction(db):
+            for index, (board, changes, _) in enumerate(group):
+                row = db.execute("SELECT clock FROM boards WHERE board=?", (board,)).fetchone()
+                if row is None or row[0] != changes[0].clock - 1:
+                    failures[index] = ClockConflict(f"board {board} is not at {changes[0].clock - 1}")
+                    continue
+                for change in changes:
+                    self._write(board, change)
+        return failures
+
+    def _write(self, board: str, change: Change) -> None:
+        db = self.db
+        for eid, el in change.after.items():
+            if el is None:
+                db.execute("DELETE FROM elements WHERE board=? AND id=?", (board, eid))
+                if change.before.get(eid) is not None:
+                    db.execute(
+                        "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, ?)",
+                        (board, eid, change.clock, change.time),
+                    )
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO elements VALUES (?, ?, ?, ?)",
+                    (board, eid, el["v"], _pack(el)),
+                )
+                if eid in change.tombs_before:
+                    db.execute("DELETE FROM tombstones WHERE board=? AND id=?", (board, eid))
+        db.execute(
+            "INSERT INTO changes VALUES (?, ?, ?)",
+            (board, change.clock, _pack(change.log_record())),
+        )
+        db.execute("UPDATE boards SET clock=? WHERE board=?", (change.clock, board))
+        if change.clock % 1000 == 0:
+            db.execute(
+                "DELETE FROM changes WHERE board=? AND clock<=?",
+                (board, change.clock - self.history_clocks),
+            )
+
+    async def changes_since(self, board: str, clock: int) -> list[dict[str, Any]] | None:
+        def read() -> list[dict[str, Any]] | None:
+            first = self.db.execute(
+                "SELECT MIN(clock), MAX(clock) FROM changes WHERE board=?", (board,)
+            ).fetchone()
+            if first[0] is None or first[0] > clock + 1:
+                return None if (first[1] or 0) > clock else []
+            return [
+                _unpack(data)
+                for (data,) in self.db.execute(
+                    "SELECT data FROM changes WHERE board=? AND clock>? ORDER BY clock",
+                    (board, clock),
+                )
+            ]
+
+        result: list[dict[str, Any]] | None = await self._run(read)
+        return result
+
+    # -- snapshots, participants -------------------------------------------------
+
+    async def save_snapshot(
+        self, board: str, meta: SnapshotMeta, elements: list[dict[str, Any]]
+    ) -> None:
+        await self._run(
+            self.db.execute,
+            "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (board, meta.snapshot, meta.label, meta.clock, meta.created_at, meta.elements,
+             _pack(elements)),
+        )
+
+    async def list_snapshots(self, board: str) -> list[SnapshotMeta]:
+        def read() -> list[SnapshotMeta]:
+            rows = self.db.execute(
+                "SELECT snapshot, label, clock, created_at, count FROM snapshots"
+                " WHERE board=? ORDER BY created_at DESC, clock DESC, rowid DESC",
+                (board,),
+            )
+            return [SnapshotMeta(*row) for row in rows]
+
+        result: list[SnapshotMeta] = await self._run(read)
+        return result
+
+    async def get_snapshot(
+        self, board: str, snapshot: str
+    ) -> tuple[SnapshotMeta, list[dict[str, Any]]] | None:
+        def read() -> tuple[SnapshotMeta, list[dict[str, Any]]] | None:
+            row = self.db.execute(
+                "SELECT snapshot, label, clock, created_at, count, data FROM snapshots"
+                " WHERE board=? AND snapshot=?",
+                (board, snapshot),
+            ).fetchone()
+            if row is None:
+                return None
+            return SnapshotMeta(*row[:5]), _unpack(row[5])
+
+        result: tuple[SnapshotMeta, list[dict[str, Any]]] | None = await self._run(read)
+        return result
+
+    async def save_participant(self, board: str, participant: dict[str, Any]) -> None:
+        await self._run(
+            self.db.execute,
+            "INSERT OR REPLACE INTO participants VALUES (?, ?, ?)",
+            (board, participant["id"], json.dumps(participant)),
+        )
+
+    async def list_participants(self, board: str) -> list[dict[str, Any]]:
+        def read() -> list[dict[str, Any]]:
+            rows = self.db.execute(
+                "SELECT data FROM participants WHERE board=? ORDER BY rowid", (board,)
+            )
+            return [json.loads(data) for (data,) in rows]
+
+        result: list[dict[str, Any]] = await self._run(read)
+        return result
+
+    # -- bus: one process, nothing to carry ----------------------------------------
+
+    async def subscribe(self, board: str, handler: BusHandler) -> None:
+        return None
+
+    async def unsubscribe(self, board: str) -> None:
+        return None
+
+    async def publish(self, board: str, message: dict[str, Any]) -> None:
+        return None
+
+
+class _transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        self.db.execute("ROLLBACK" if kind else "COMMIT")

@@ -1,0 +1,302 @@
+"""The WebSocket endpoint: handshake, hello, decode, dispatch, send queues.
+
+Each connection has a bounded queue and its own sender task. The room only
+enqueues (already encoded frames); the sender drains whatever has piled up
+into one ``bundle`` frame, so a busy room costs a reader few frames, and a
+reader that stops reading fills only its own queue until it is closed (4408).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from schemas.messages import SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK, Hello, PresenceIn
+from server import errors
+from server.board import Actor
+from server.codec import DecodeError, Encoding, Frame, Outgoing, bundle, decode, encode
+from server.room import Room, now_ms
+
+if TYPE_CHECKING:
+    from server.app import Services
+
+log = logging.getLogger("tussentafel.ws")
+
+HELLO_TIMEOUT_S = 10.0
+
+
+class TokenBucket:
+    """Per-connection op budget: ``rate`` ops/s sustained, ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def take(self, count: int) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if count > self.tokens:
+            return False
+        self.tokens -= count
+        return True
+
+
+class WsConnection:
+    """One client socket: a bounded outgoing queue drained by a sender task."""
+
+    def __init__(self, ws: WebSocket, encoding: Encoding, services: Services) -> None:
+        self.id = uuid.uuid4().hex[:12]
+        self.ws = ws
+        self.encoding: Encoding = encoding
+        self.services = services
+        settings = services.settings
+        self.max_bytes = settings.max_queue_bytes
+        self.max_messages = settings.max_queue_messages
+        self.interval = settings.frame_interval_ms / 1000.0
+        self.actor = Actor("", "viewer")
+        self.generation = 0
+        self.queue: deque[Frame] = deque()
+        self.queued_bytes = 0
+        self.closing: tuple[int, str] | None = None
+        self._flush_before_close = True
+        self._ready = asyncio.Event()
+        self.done = asyncio.Event()
+
+    def send(self, message: Outgoing) -> None:
+        if self.closing is not None:
+            return
+        frame = message.frame(self.encoding)
+        self.queue.append(frame)
+        self.queued_bytes += len(frame)
+        if len(self.queue) > self.max_messages or self.queued_bytes > self.max_bytes:
+            self.services.metrics.queue_drops.inc()
+            self.close(errors.CLOSE_SLOW, "too far behind: reconnect with since", flush=False)
+            return
+        self._ready.set()
+
+    def send_now(self, message: dict[str, Any]) -> None:
+        self.send(Outgoing(message))
+
+    def close(self, code: int, reason: str, *, flush: bool = True) -> None:
+        if self.closing is None:
+            self.closing = (code, reason)
+            self._flush_before_close = flush
+            self._ready.set()
+
+    async def run_sender(self) -> None:
+        ws = self.ws
+        try:
+            while True:
+                await self._ready.wait()
+                self._ready.clear()
+                if self.closing is not None and not self._flush_before_close:
+                    break
+                if self.queue:
+                    frames = list(self.queue)
+                    self.queue.clear()
+                    self.queued_bytes = 0
+                    frame = frames[0] if len(frames) == 1 else bundle(frames, self.encoding)
+                    if isinstance(frame, bytes):
+                        await ws.send_bytes(frame)
+                    else:
+                        await ws.send_text(frame)
+                    if self.interval:
+                        await asyncio.sleep(self.interval)
+                        if self.queue:
+                            self._ready.set()
+                if self.closing is not None and not self.queue:
+                    break
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass  # the peer went away; the receive loop sees it too
+        finally:
+            self.done.set()
+        code, reason = self.closing or (errors.CLOSE_NORMAL, "")
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.close(code, reason), 2.0)
+
+
+def choose_subprotocol(offered: list[str]) -> Encoding | None:
+    for name in offered:
+        if name == SUBPROTOCOL_MSGPACK:
+            return "msgpack"
+        if name == SUBPROTOCOL_JSON:
+            return "json"
+    return None
+
+
+def origin_allowed(ws: WebSocket, allowed: tuple[str, ...]) -> bool:
+    """Cross-site WebSocket hijacking guard: a browser's Origin must be this
+    server (same host) or on the allow-list; non-browser clients send none."""
+    origin = ws.headers.get("origin")
+    if origin is None or origin in allowed or "*" in allowed:
+        return True
+    host = ws.headers.get("host", "")
+    return origin.split("://", 1)[-1] == host
+
+
+async def endpoint(ws: WebSocket) -> None:
+    services: Services = ws.app.state.services
+    board = ws.path_params["board"]
+    encoding = choose_subprotocol(list(ws.scope.get("subprotocols", [])))
+    if encoding is None or not origin_allowed(ws, services.settings.allowed_origins):
+        await ws.close(code=errors.CLOSE_POLICY)  # before accept: the handshake is refused
+        return
+    if services.rooms.connections >= services.settings.max_conns:
+        await ws.close(code=errors.CLOSE_TRY_AGAIN)
+        return
+    subprotocol = SUBPROTOCOL_MSGPACK if encoding == "msgpack" else SUBPROTOCOL_JSON
+    await ws.accept(subprotocol=subprotocol)
+    conn = WsConnection(ws, encoding, services)
+    sender = asyncio.create_task(conn.run_sender(), name=f"send:{conn.id}")
+    services.metrics.connections.inc()
+    room: Room | None = None
+    try:
+        room = await _handshake(ws, conn, board, services)
+        if room is not None:
+            await _serve(ws, conn, room, services)
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        log.exception("board %s conn %s: unexpected error", board, conn.id)
+        conn.send_now(_error(errors.UNAVAILABLE, "internal error", fatal=True))
+        conn.close(errors.CLOSE_TRY_AGAIN, "internal error")
+    finally:
+        services.metrics.connections.dec()
+        if room is not None:
+            room.leave(conn)
+            services.rooms.release(room)
+        conn.close(errors.CLOSE_NORMAL, "")
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(sender, 5.0)
+        if not sender.done():
+            sender.cancel()
+
+
+def _error(code: str, message: str, *, fatal: bool = False) -> dict[str, Any]:
+    return {"type": "error", "code": code, "message": message, "fatal": fatal}
+
+
+def _fatal(conn: WsConnection, code: str, message: str, close_code: int) -> None:
+    conn.send_now(_error(code, message, fatal=True))
+    conn.close(close_code, message[:100])
+
+
+async def _receive(ws: WebSocket) -> Frame:
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    if message.get("bytes") is not None:
+        data: bytes = message["bytes"]
+        return data
+    text: str = message.get("text") or ""
+    return text
+
+
+async def _handshake(
+    ws: WebSocket, conn: WsConnection, board: str, services: Services
+) -> Room | None:
+    try:
+        frame = await asyncio.wait_for(_receive(ws), HELLO_TIMEOUT_S)
+    except TimeoutError:
+        _fatal(conn, errors.UNAUTHORIZED, "say hello first", errors.CLOSE_UNAUTHORIZED)
+        return None
+    try:
+        hello = Hello.model_validate(decode(frame, conn.encoding))
+    except (DecodeError, ValidationError):
+        _fatal(conn, errors.UNAUTHORIZED, "the first message must be a valid hello",
+               errors.CLOSE_UNAUTHORIZED)
+        return None
+    meta = await services.meta(board)
+    if meta is None:
+        _fatal(conn, errors.UNKNOWN_BOARD, "no such board", errors.CLOSE_UNKNOWN_BOARD)
+        return None
+    grant = services.tokens.verify(hello.token)
+    if grant is None or grant.board != board or grant.generation != meta.generation:
+        _fatal(conn, errors.UNAUTHORIZED, "this link is not valid for this board",
+               errors.CLOSE_UNAUTHORIZED)
+        return None
+    room = await services.rooms.acquire(board)
+    if room is None:
+        _fatal(conn, errors.UNKNOWN_BOARD, "no such board", errors.CLOSE_UNKNOWN_BOARD)
+        return None
+    if len(room.conns) >= services.settings.max_conns_per_board:
+        services.rooms.release(room)
+        _fatal(conn, errors.FULL, "this board is full", errors.CLOSE_TRY_AGAIN)
+        return None
+    if grant.generation != room.meta.generation:
+        services.rooms.release(room)
+        _fatal(conn, errors.UNAUTHORIZED, "this link was revoked", errors.CLOSE_UNAUTHORIZED)
+        return None
+    conn.actor = Actor(services.tokens.participant_id(board, hello.client), grant.role)
+    conn.generation = grant.generation
+    await room.join(conn, (hello.name or "").strip(), hello.since)
+    return room
+
+
+async def _serve(ws: WebSocket, conn: WsConnection, room: Room, services: Services) -> None:
+    settings = services.settings
+    bucket = TokenBucket(settings.rate_ops_per_s, settings.rate_burst)
+    bad_in_a_row = 0
+    while conn.closing is None:
+        frame = await _receive(ws)
+        try:
+            message = decode(frame, conn.encoding)
+            kind = message.get("type")
+            if kind == "push":
+                push_id, ops = message.get("id"), message.get("ops")
+                if not isinstance(push_id, str | int) or isinstance(push_id, bool):
+                    raise DecodeError("a push needs an id (string or integer)")
+                if not isinstance(ops, list):
+                    raise DecodeError("a push needs a list of ops")
+                bad_in_a_row = 0
+                if not bucket.take(len(ops)):
+                    services.metrics.rejects.labels(errors.RATE_LIMITED).inc()
+                    conn.send_now({"type": "ack", "id": push_id, "ok": False,
+                                   "code": errors.RATE_LIMITED,
+                                   "message": "too many changes: slow down"})
+                    continue
+                services.metrics.ops.inc(len(ops))
+                room.push(conn, push_id, ops)
+                continue
+            if kind == "presence":
+                fields = PresenceIn.model_validate(message).model_dump(exclude_none=True)
+                fields.pop("type", None)
+                room.point(conn, fields)
+            elif kind == "ping":
+                conn.send_now({"type": "pong", "time": now_ms()})
+            elif kind == "cmd":
+                await services.commands.handle(room, conn, message)
+            elif kind == "hello":
+                raise DecodeError("hello was already said")
+            else:
+                raise DecodeError(f"unknown message type {str(kind)[:40]!r}")
+            bad_in_a_row = 0
+        except (DecodeError, ValidationError) as exc:
+            bad_in_a_row += 1
+            services.metrics.rejects.labels(errors.BAD_MESSAGE).inc()
+            reason = str(exc) if isinstance(exc, DecodeError) else _first_error(exc)
+            if bad_in_a_row >= settings.bad_messages_before_close:
+                _fatal(conn, errors.BAD_MESSAGE, f"too many bad messages: {reason}",
+                       errors.CLOSE_POLICY)
+            else:
+                conn.send_now(_error(errors.BAD_MESSAGE, reason))
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(p) for p in first["loc"]) or "message"
+    return f"{where}: {first['msg']}"[:200]
+
+
+__all__ = ["WsConnection", "encode", "endpoint"]
