@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -53,91 +52,37 @@ IsoDate = Annotated[str, Field(max_length=32), AfterValidator(_iso_date)]
 Points = Annotated[list[Coord], Field(max_length=MAX_POINTS), AfterValidator(_even)]
 
 
-class Node(StrEnum):
-    person = "person"
-    team = "team"
-    manager = "manager"
-    table = "table"
-
-
-class Relation(StrEnum):
-    member_of = "member_of"
-    reports_to = "reports_to"
-    decides = "decides"
-    escalates_to = "escalates_to"
-    involves = "involves"
-
-
-class Grade(StrEnum):
-    """The integration-grade scale, low to high (Kuitert & Van Buuren)."""
-
-    fragmented = "fragmented"
-    aligned = "aligned"
-    coordinated = "coordinated"
-    integrated = "integrated"
-
-
-class Aspect(StrEnum):
-    current = "current"
-    ambition = "ambition"
-
-
-class Role(StrEnum):
-    process_facilitator = "process_facilitator"
-    chair = "chair"
-    process_manager = "process_manager"
-    content_representative = "content_representative"
-    pen_holder = "pen_holder"
-    expert = "expert"
-    communication = "communication"
-    external_facilitator = "external_facilitator"
-    connector = "connector"
-    custom = "custom"
-
-
-class Acquired(StrEnum):
-    achieved = "achieved"
-    acquired = "acquired"
-    assigned = "assigned"
-    granted = "granted"
-
-
-class Topic(StrEnum):
-    why_here = "why_here"
-    collective_task = "collective_task"
-    value = "value"
-    do = "do"
-    dont = "dont"
-    decision_rule = "decision_rule"
-    conflict_rule = "conflict_rule"
-    other = "other"
-
-
-class MilestoneKind(StrEnum):
-    deadline = "deadline"
-    decision = "decision"
-    delivery = "delivery"
-    ritual = "ritual"
-
-
-class Exercise(StrEnum):
-    task = "task"
-    time = "time"
-    territory = "territory"
-    role = "role"
-
-
-class VoteValue(StrEnum):
-    agree = "agree"
-    disagree = "disagree"
-    plus = "plus"
+# Enumerations are Literal types: strict validation takes the plain strings
+# that arrive on the wire (a StrEnum would want enum instances).
+Node = Literal["person", "team", "manager", "table"]
+Relation = Literal["member_of", "reports_to", "decides", "escalates_to", "involves"]
+#: The integration-grade scale, low to high (Kuitert & Van Buuren).
+Grade = Literal["fragmented", "aligned", "coordinated", "integrated"]
+GRADES: tuple[str, ...] = get_args(Grade)
+Aspect = Literal["current", "ambition"]
+Role = Literal[
+    "process_facilitator", "chair", "process_manager", "content_representative", "pen_holder",
+    "expert", "communication", "external_facilitator", "connector", "custom",
+]
+PROCESS_ROLES: tuple[str, ...] = (
+    "chair", "process_facilitator", "process_manager", "external_facilitator",
+)
+CONTENT_ROLES: tuple[str, ...] = ("content_representative", "expert")
+Acquired = Literal["achieved", "acquired", "assigned", "granted"]
+Topic = Literal[
+    "why_here", "collective_task", "value", "do", "dont", "decision_rule", "conflict_rule",
+    "other",
+]
+MilestoneKind = Literal["deadline", "decision", "delivery", "ritual"]
+Exercise = Literal["task", "time", "territory", "role"]
+VoteValue = Literal["agree", "disagree", "plus"]
 
 
 class ElementBase(BaseModel):
     """Fields every kind has. ``author``, ``v``, ``created``, ``updated`` are
     stamped by the server; they are accepted here so stored elements validate."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     id: ElementId
     x: Coord

@@ -1,0 +1,144 @@
+"""The REST endpoints through a real server."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from canvas_client.client import BoardClient, Closed
+from tests.conftest import ServerProcess, note, put
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_healthz(server):
+    r = httpx.get(f"{server.url}/healthz")
+    assert r.status_code == 200 and r.json() == {"ok": True}
+
+
+def test_create_board_returns_three_tokens_and_links(server):
+    r = httpx.post(f"{server.url}/api/boards", content=b'{"title":"x"}')  # as curl sends it
+    assert r.status_code == 201
+    body = r.json()
+    assert set(body["tokens"]) == {"facilitator", "participant", "viewer"}
+    assert len(set(body["tokens"].values())) == 3
+    board = body["board"]
+    assert body["links"]["participant"] == f"{server.url}/b/{board}?t={body['tokens']['participant']}"
+    assert body["links"]["viewer"].startswith(f"{server.url}/b/{board}/screen?t=")
+    info = server.get(f"/api/boards/{board}", body["tokens"]["viewer"]).json()
+    assert info == {"board": board, "title": "x", "template": "blank", "clock": 0,
+                    "elements": 0, "online": 0}
+
+
+@pytest.mark.parametrize("body,status,code", [
+    (b'{"title": 5}', 400, "invalid"),
+    (b'{"title": "x", "template": "nope"}', 400, "invalid"),
+    (b'{"title": "' + b"x" * 300 + b'"}', 400, "invalid"),
+    (b"[1, 2]", 400, "bad_message"),
+    (b"{not json", 400, "bad_message"),
+    (b'{"title": NaN}', 400, "bad_message"),
+    (b'{"title": "' + b"x" * 70_000 + b'"}', 413, "too_large"),
+])
+def test_bad_bodies_get_clear_json_errors(server, body, status, code):
+    r = httpx.post(f"{server.url}/api/boards", content=body)
+    assert r.status_code == status
+    assert r.json()["error"] == code and r.json()["message"]
+
+
+def test_tokens_are_checked_board_first(server, board):
+    other = server.create_board("other")
+    b = board["board"]
+    assert server.get("/api/boards/nosuch/state", board["tokens"]["viewer"]).status_code == 404
+    assert server.get(f"/api/boards/{b}/state", "garbage").status_code == 401
+    assert server.get(f"/api/boards/{b}/state", other["tokens"]["facilitator"]).status_code == 401
+    forged = board["tokens"]["viewer"].replace(".v1.", ".f1.")
+    assert server.get(f"/api/boards/{b}/state", forged).status_code == 401
+    assert httpx.get(f"{server.url}/api/boards/{b}/state").status_code == 401
+    r = httpx.get(f"{server.url}/api/boards/{b}/state?t={board['tokens']['viewer']}")
+    assert r.status_code == 200 and r.json() == {"clock": 0, "elements": []}
+
+
+async def test_state_matches_what_clients_made(server, board):
+    async with BoardClient(server.url, board["board"], board["tokens"]["participant"]) as c:
+        await c.push([put(note("a")), put(note("b"))])
+        state = server.state(board["board"], board["tokens"]["viewer"])
+        assert state["clock"] == 1
+        assert {el["id"]: el for el in state["elements"]} == c.elements
+
+
+async def test_rotate_revokes_old_tokens_and_closes_their_connections(server, board):
+    b, old = board["board"], board["tokens"]
+    assert server.post(f"/api/boards/{b}/rotate", old["participant"]).status_code == 403
+    async with BoardClient(server.url, b, old["participant"], reconnect=False) as c:
+        r = server.post(f"/api/boards/{b}/rotate", old["facilitator"])
+        assert r.status_code == 200
+        new = r.json()["tokens"]
+        assert set(new) == {"facilitator", "participant", "viewer"}
+        await c.wait_for(lambda c: c.closed is not None)
+        assert c.closed is not None and c.closed.code == 4401
+    assert server.get(f"/api/boards/{b}/state", old["viewer"]).status_code == 401
+    assert server.get(f"/api/boards/{b}/state", new["viewer"]).status_code == 200
+    with pytest.raises(Closed) as refused:
+        await BoardClient(server.url, b, old["facilitator"], reconnect=False).connect()
+    assert refused.value.code == 4401
+    async with BoardClient(server.url, b, new["participant"]) as c:
+        assert (await c.push([put(note("after"))]))["ok"]
+
+
+def test_pages_send_security_headers(server, board):
+    for path in ("/", f"/b/{board['board']}", f"/b/{board['board']}/screen"):
+        r = httpx.get(f"{server.url}{path}")
+        if r.status_code == 404:
+            continue  # the page itself is tested by the browser tests
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+        assert r.headers["referrer-policy"] == "no-referrer"
+
+
+def test_qr_code_is_an_svg(server):
+    r = httpx.get(f"{server.url}/api/qr.svg", params={"data": "http://example.test/b/x"})
+    assert r.status_code == 200 and r.text.startswith("<svg")
+    assert httpx.get(f"{server.url}/api/qr.svg").status_code == 400
+
+
+async def test_websocket_checks_the_origin(server, board):
+    url = f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws"
+    with pytest.raises(InvalidStatus):
+        await connect(url, subprotocols=["tussentafel.v1.json"], origin="http://evil.example")
+    ws = await connect(url, subprotocols=["tussentafel.v1.json"],
+                       origin=f"http://127.0.0.1:{server.port}")
+    await ws.close()
+
+
+def test_metrics_are_exposed(server):
+    r = httpx.get(f"{server.url}/metrics")
+    assert r.status_code == 200 and "tussentafel_connections" in r.text
+
+
+def test_admin_token_protects_board_creation(tmp_path):
+    proc = ServerProcess(tmp_path, env={"TUSSENTAFEL_ADMIN_TOKEN": "s3cret-admin"}).start()
+    try:
+        r = httpx.post(f"{proc.url}/api/boards", json={"title": "x"})
+        assert r.status_code == 401 and r.json()["error"] == "unauthorized"
+        r = httpx.post(f"{proc.url}/api/boards", json={"title": "x"},
+                       headers={"authorization": "Bearer wrong"})
+        assert r.status_code == 401
+        proc.create_board(headers={"authorization": "Bearer s3cret-admin"})
+    finally:
+        proc.stop()
+
+
+def test_tokens_survive_a_restart_and_never_reach_the_log(tmp_path):
+    proc = ServerProcess(tmp_path).start()
+    board = proc.create_board()
+    token = board["tokens"]["viewer"]
+    httpx.get(f"{proc.url}/b/{board['board']}?t={token}")
+    proc.stop()
+    proc.start()
+    try:
+        assert proc.get(f"/api/boards/{board['board']}/state", token).status_code == 200
+    finally:
+        proc.stop()
+    assert token not in proc.log.read_text()
