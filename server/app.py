@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from server import http, pages, ws
+from server import http, insights_feed, pages, ws
 from server.auth import Tokens
 from server.commands import Commands
 from server.metrics import Metrics
@@ -52,6 +52,7 @@ class Services:
         self.store = store or make_store(settings)
         self.metrics = Metrics()
         self.rooms = Rooms(self.store, settings)
+        self.rooms.on_open.append(insights_feed.attach)
         self.commands = Commands()
         self._tokens: Tokens | None = None
         self._meta: dict[str, BoardMeta] = {}
