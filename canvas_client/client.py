@@ -71,6 +71,7 @@ class BoardClient:
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self.welcomes = 0
         self.closed: Closed | None = None
+        self._fatal = ""
         self._ids = itertools.count(1)
         self._acks: dict[Any, asyncio.Future[dict[str, Any]]] = {}
         self._results: dict[Any, asyncio.Future[dict[str, Any]]] = {}
@@ -101,6 +102,7 @@ class BoardClient:
     async def connect(self, *, since: int | None = None, timeout: float = 10.0) -> None:
         """Connect and wait for the welcome. Raises Closed if the server refuses."""
         self._welcomed.clear()
+        self._fatal = ""
         self._ws = await connect(
             self.ws_url,
             subprotocols=[SUBPROTOCOLS[self.encoding]],  # type: ignore[list-item]
@@ -230,12 +232,13 @@ class BoardClient:
             pass
         rcvd = ws.protocol.close_rcvd
         code, reason = (rcvd.code, rcvd.reason) if rcvd else (None, "connection lost")
+        if self._fatal:
+            reason = self._fatal
         if not gap and code in (4401, 4404, 1008, 1009):
-            self.closed = Closed(code, reason)
             self.auto_reconnect = False
         if self.auto_reconnect:
             asyncio.get_running_loop().create_task(self._reconnect())
-        elif self.closed is None:
+        else:
             self.closed = Closed(code, reason)
         async with self._changed:
             self._changed.notify_all()
@@ -280,7 +283,7 @@ class BoardClient:
         elif kind == "event":
             self._event(message)
         elif kind == "error" and message.get("fatal"):
-            self.closed = Closed(None, f"{message.get('code')}: {message.get('message')}")
+            self._fatal = f"{message.get('code')}: {message.get('message')}"
         for listener in self.listeners:
             listener(message)
         if self.messages.full():

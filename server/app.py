@@ -51,7 +51,7 @@ class Services:
         self.settings = settings
         self.store = store or make_store(settings)
         self.metrics = Metrics()
-        self.rooms = Rooms(self.store, settings)
+        self.rooms = Rooms(self.store, settings, self.metrics)
         self.rooms.on_open.append(insights_feed.attach)
         self.commands = Commands()
         self._tokens: Tokens | None = None

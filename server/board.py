@@ -169,6 +169,8 @@ def apply(
     *,
     private_scope: str | None = None,
     restore: bool = False,
+    max_ops: int = MAX_OPS,
+    max_elements: int = MAX_ELEMENTS,
 ) -> Change | Rejection:
     """Check a batch and compute the change it makes; the state is not touched.
 
@@ -181,6 +183,7 @@ def apply(
             frame id; a participant's note in scope must be ``private: true``.
         restore: a facilitator's restore: may re-create deleted ids and
             exceed the client batch limit.
+        max_ops, max_elements: the batch and board limits (``too_large``).
 
     Returns:
         the ``Change`` (clock = state.clock + 1), or a ``Rejection`` naming the
@@ -190,16 +193,16 @@ def apply(
         return Rejection(errors.FORBIDDEN, "viewers cannot change the board")
     if not isinstance(ops, list) or (not ops and not restore):
         return Rejection(errors.INVALID, "a push needs a non-empty list of ops")
-    if len(ops) > MAX_OPS and not restore:
-        return Rejection(errors.TOO_LARGE, f"a batch holds at most {MAX_OPS} ops")
+    if len(ops) > max_ops and not restore:
+        return Rejection(errors.TOO_LARGE, f"a batch holds at most {max_ops} ops")
     work = _Batch(state, actor, now, private_scope, restore)
     for index, op in enumerate(ops):
         try:
             work.op(op)
         except _Refused as refused:
             return Rejection(refused.code, refused.message, index)
-    if len(state.elements) + work.count_delta > MAX_ELEMENTS and work.count_delta > 0:
-        return Rejection(errors.TOO_LARGE, f"a board holds at most {MAX_ELEMENTS} elements")
+    if len(state.elements) + work.count_delta > max_elements and work.count_delta > 0:
+        return Rejection(errors.TOO_LARGE, f"a board holds at most {max_elements} elements")
     return work.change()
 
 

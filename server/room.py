@@ -32,6 +32,7 @@ from server.board import (
     visible_to,
 )
 from server.codec import Encoding, Outgoing
+from server.metrics import Metrics
 from server.presence import Presence
 from server.settings import Settings
 from server.store import BoardMeta, ClockConflict, Store
@@ -80,8 +81,10 @@ class Room:
         store: Store,
         settings: Settings,
         participants: list[dict[str, Any]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.board = meta.board
+        self.metrics = metrics or Metrics()
         self.meta = meta
         self.state = state
         self.store = store
@@ -220,14 +223,18 @@ class Room:
             result = apply(
                 self.state, ops, job.actor, now,
                 private_scope=self.private_scope, restore=job.restore,
+                max_ops=self.settings.max_ops, max_elements=self.settings.max_elements,
             )
             if isinstance(result, Change):
                 self.state.advance(result)
                 applied.append(result)
             results.append((job, result))
         if applied:
+            started = time.perf_counter()
             try:
                 await self.store.commit(self.board, applied)
+                self.metrics.commit_seconds.observe(time.perf_counter() - started)
+                self.metrics.changes.inc(len(applied))
             except ClockConflict:
                 self._revert(applied)
                 await self.catch_up()
@@ -253,6 +260,8 @@ class Room:
             self.state.revert(change)
 
     def _answer(self, job: _Job, result: Change | Rejection) -> None:
+        if isinstance(result, Rejection):
+            self.metrics.rejects.labels(result.code).inc()
         if job.future is not None and not job.future.done():
             job.future.set_result(result)
         if job.conn is None:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
+from server.metrics import Metrics
 from server.room import Room
 from server.settings import Settings
 from server.store import Store
@@ -15,8 +16,9 @@ log = logging.getLogger("tussentafel.rooms")
 
 
 class Rooms:
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, metrics: Metrics | None = None) -> None:
         self.store = store
+        self.metrics = metrics or Metrics()
         self.settings = settings
         self.live: dict[str, Room] = {}
         self._users: dict[str, int] = {}
@@ -35,7 +37,7 @@ class Rooms:
                     return None
                 state = await self.store.load(board)
                 participants = await self.store.list_participants(board)
-                room = Room(meta, state, self.store, self.settings, participants)
+                room = Room(meta, state, self.store, self.settings, participants, self.metrics)
                 for hook in self.on_open:
                     hook(room)
                 await room.start()

@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Any
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
+def _env_number(name: str, kind: type[int] | type[float]) -> int | float:
+    raw = os.environ[name]
     try:
-        return int(raw)
+        value = kind(raw)
     except ValueError:
-        raise SystemExit(f"{name} must be a whole number, not {raw!r}") from None
+        word = "a whole number" if kind is int else "a number"
+        raise SystemExit(f"{name} must be {word}, not {raw!r}") from None
+    if value < 0:
+        raise SystemExit(f"{name} must not be negative")
+    return value
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Settings:
     presence_hz: float = 20.0
     bad_messages_before_close: int = 10
     ws_deflate: bool = False
+    ws_ping_interval_s: float = 2.5  # with the timeout: a silent peer is offline within 5 s
+    ws_ping_timeout_s: float = 2.5
     room_linger_s: float = 30.0
     log_level: str = "info"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -62,8 +66,9 @@ class Settings:
         if origins := os.environ.get("TUSSENTAFEL_ALLOWED_ORIGINS"):
             env["allowed_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
         for f in fields(cls):
-            if f.type in ("int",) and (name := f"TUSSENTAFEL_{f.name.upper()}") in os.environ:
-                env[f.name] = _env_int(name, getattr(cls, f.name))
+            name = f"TUSSENTAFEL_{f.name.upper()}"
+            if f.type in ("int", "float") and os.environ.get(name):
+                env[f.name] = _env_number(name, int if f.type == "int" else float)
         env.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**env)
         if settings.secret is not None and len(settings.secret) < 16:
