@@ -21,7 +21,8 @@ SUBPROTOCOLS = (SUBPROTOCOL_MSGPACK, SUBPROTOCOL_JSON)
 
 ElementId = Annotated[str, Field(pattern=ID_PATTERN)]
 MessageId = Annotated[str, Field(min_length=1, max_length=128)] | int
-Number = float
+#: Presence coordinates: finite and on the board (a NaN could not be sent on as JSON).
+Number = Annotated[float, Field(ge=-1e7, le=1e7, allow_inf_nan=False)]
 
 
 class _In(BaseModel):

@@ -30,6 +30,13 @@ def _no_ext(code: int, data: bytes) -> Any:
     raise DecodeError("msgpack extension types are not used by this protocol")
 
 
+def _check_unicode(message: Any) -> None:
+    try:
+        json.dumps(message, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise DecodeError("strings must be valid Unicode (no lone surrogates)") from None
+
+
 def encode(message: dict[str, Any], encoding: Encoding) -> Frame:
     if encoding == "msgpack":
         return _packer_pack(message)
@@ -51,6 +58,8 @@ def decode(frame: Frame, encoding: Encoding) -> dict[str, Any]:
             if not isinstance(frame, str):
                 raise DecodeError("this connection speaks JSON: send text frames")
             message = json.loads(frame, parse_constant=_reject_constant)
+            if "\\u" in frame:  # an escape may smuggle in a lone surrogate
+                _check_unicode(message)
     except DecodeError:
         raise
     except (ValueError, TypeError, RecursionError, msgpack.ExtraData, msgpack.FormatError,

@@ -119,6 +119,9 @@ class WsConnection:
                     break
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the peer went away; the receive loop sees it too
+        except Exception:  # a frame that cannot be sent must not take anything else down
+            log.exception("conn %s: send failed", self.id)
+            self.closing = self.closing or (errors.CLOSE_TRY_AGAIN, "internal error")
         finally:
             self.done.set()
         code, reason = self.closing or (errors.CLOSE_NORMAL, "")
@@ -255,8 +258,11 @@ async def _serve(ws: WebSocket, conn: WsConnection, room: Room, services: Servic
             kind = message.get("type")
             if kind == "push":
                 push_id, ops = message.get("id"), message.get("ops")
-                if not isinstance(push_id, str | int) or isinstance(push_id, bool):
-                    raise DecodeError("a push needs an id (string or integer)")
+                if isinstance(push_id, bool) or not (
+                    isinstance(push_id, int) and -(2**63) <= push_id < 2**63
+                    or isinstance(push_id, str) and 0 < len(push_id) <= 128
+                ):
+                    raise DecodeError("a push needs an id: a string of 1-128 or a 64-bit integer")
                 if not isinstance(ops, list):
                     raise DecodeError("a push needs a list of ops")
                 bad_in_a_row = 0
