@@ -101,12 +101,19 @@ def _request(method: str, url: str, token: str | None = None, body: Any = None) 
         raise SystemExit(f"tussentafel: {exc.code} {detail or exc.reason}") from None
     except urllib.error.URLError as exc:
         raise SystemExit(f"tussentafel: cannot reach {url}: {exc.reason}") from None
+    except OSError as exc:  # a reset or a timeout after the connection was made
+        raise SystemExit(f"tussentafel: cannot reach {url}: {exc}") from None
+
+
+def _base(url: str) -> str:
+    """The server's base URL without a trailing slash (``--url http://host:8000/``)."""
+    return url.rstrip("/")
 
 
 def board_create(args: argparse.Namespace) -> int:
     admin = os.environ.get("TUSSENTAFEL_ADMIN_TOKEN")
     body = {"title": args.title, "template": args.template}
-    out = _request("POST", f"{args.url}/api/boards", admin, body)
+    out = _request("POST", f"{_base(args.url)}/api/boards", admin, body)
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
@@ -120,12 +127,15 @@ def board_create(args: argparse.Namespace) -> int:
 
 
 def snapshot_cmd(args: argparse.Namespace) -> int:
-    base = f"{args.url}/api/boards/{args.board}/snapshots"
+    base = f"{_base(args.url)}/api/boards/{args.board}/snapshots"
     if args.action == "save":
         out = _request("POST", base, args.token, {"label": args.label or "Snapshot"})
         print(json.dumps(out, indent=2))
     elif args.action == "list":
-        for snap in _request("GET", base, args.token)["snapshots"]:
+        snaps = _request("GET", base, args.token)["snapshots"]
+        if not snaps:
+            print("no snapshots yet")
+        for snap in snaps:
             print(f"{snap['snapshot']}  clock {snap['clock']:>6}  {snap['elements']:>5} elements  "
                   f"{snap['label']}")
     else:
@@ -134,8 +144,11 @@ def snapshot_cmd(args: argparse.Namespace) -> int:
             raise SystemExit("tussentafel: this board has no snapshots yet")
         sid = args.snapshot or snaps[0]["snapshot"]
         svg = _request("GET", f"{base}/{sid}.svg", args.token)
+        if not isinstance(svg, bytes):
+            raise SystemExit("tussentafel: the server did not answer with an SVG")
         out = Path(args.out or f"{args.board}-{sid}.svg")
-        out.write_bytes(svg if isinstance(svg, bytes) else json.dumps(svg).encode())
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(svg)
         print(f"wrote {out}")
     return 0
 
@@ -190,7 +203,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schemas", help="JSON Schema files")
     ssub = p.add_subparsers(dest="action", required=True)
     e = ssub.add_parser("export", help="write schemas/json/*.schema.json")
-    e.add_argument("--dir", default=str(Path(__file__).resolve().parent.parent / "schemas" / "json"))
+    e.add_argument("--dir",
+                   default=str(Path(__file__).resolve().parent.parent / "schemas" / "json"))
     e.set_defaults(func=schemas_export)
     return top
 
