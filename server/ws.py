@@ -180,6 +180,8 @@ async def endpoint(ws: WebSocket) -> None:
             room.leave(conn)
             services.rooms.release(room)
         conn.close(errors.CLOSE_NORMAL, "")
+        log.info("leave board=%s conn=%s close=%s", board, conn.id,
+                 conn.closing[0] if conn.closing else None)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(sender, 5.0)
         if not sender.done():
@@ -191,6 +193,7 @@ def _error(code: str, message: str, *, fatal: bool = False) -> dict[str, Any]:
 
 
 def _fatal(conn: WsConnection, code: str, message: str, close_code: int) -> None:
+    log.info("refuse conn=%s code=%s close=%d: %s", conn.id, code, close_code, message)
     conn.send_now(_error(code, message, fatal=True))
     conn.close(close_code, message[:100])
 
@@ -244,6 +247,8 @@ async def _handshake(
     conn.actor = Actor(services.tokens.participant_id(board, hello.client), grant.role)
     conn.generation = grant.generation
     await room.join(conn, (hello.name or "").strip(), hello.since)
+    log.info("join board=%s conn=%s participant=%s role=%s encoding=%s since=%s",
+             board, conn.id, conn.actor.participant, grant.role, conn.encoding, hello.since)
     return room
 
 

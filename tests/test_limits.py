@@ -109,3 +109,26 @@ async def test_bad_messages_do_not_count_against_the_rate_and_presence_is_free(t
         ack = await c.next_message("ack", id="x")
         assert ack["code"] == "invalid"
         assert (await c.push([put(note("fine"))]))["ok"]
+
+
+async def test_connections_per_process_are_capped_with_a_clear_refusal(tmp_path):
+    from websockets.exceptions import InvalidStatus
+
+    proc = ServerProcess(tmp_path, env={"TUSSENTAFEL_MAX_CONNS": "3"}).start()
+    try:
+        boards = [proc.create_board(f"b{i}") for i in range(2)]
+        held = [BoardClient(proc.url, bd["board"], bd["tokens"]["viewer"], reconnect=False)
+                for bd in (boards[0], boards[0], boards[1])]
+        await asyncio.gather(*(c.connect() for c in held))
+        with pytest.raises(InvalidStatus) as refused:  # refused at the handshake, no hang
+            await BoardClient(proc.url, boards[1]["board"], boards[1]["tokens"]["viewer"],
+                              reconnect=False).connect(timeout=5)
+        assert refused.value.response.status_code == 403
+        await held[0].close()
+        await asyncio.sleep(0.2)
+        async with BoardClient(proc.url, boards[1]["board"], boards[1]["tokens"]["viewer"]):
+            pass  # a place came free
+        for c in held[1:]:
+            await c.close()
+    finally:
+        proc.stop()
