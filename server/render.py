@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from server import render_shapes as shapes
+from server.presence import color_for
 from server.render_shapes import (
     GRADES,
     LANE_H,
@@ -218,7 +219,9 @@ def _draw(el: Element, index: dict[str, Element], places: dict[str, tuple[float,
 
 
 def _draw_grade_vote(el: Element, cx: float, cy: float) -> str:
-    tint = shapes.pick(clean(el.get("author")) or clean(el.get("id")))
+    author = clean(el.get("author"))
+    # the voter's own colour, as the live board shows their cursor and name
+    tint = color_for(author) if author else shapes.pick(clean(el.get("id")))
     current = el.get("aspect") == "current"
     fill = tint if current else "#ffffff"
     note = clean(el.get("note")).strip()
