@@ -187,7 +187,9 @@ class BoardClient:
 
     # -- waiting ---------------------------------------------------------------
 
-    async def wait_for(self, predicate: Callable[[BoardClient], bool], timeout: float = 10.0) -> None:
+    async def wait_for(
+        self, predicate: Callable[[BoardClient], bool], timeout: float = 10.0
+    ) -> None:
         """Wait until ``predicate(self)`` holds (checked after every message)."""
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: predicate(self)), timeout)
@@ -200,7 +202,9 @@ class BoardClient:
         async def find() -> dict[str, Any]:
             while True:
                 message = await self.messages.get()
-                if message.get("type") == kind and all(message.get(k) == v for k, v in match.items()):
+                if message.get("type") != kind:
+                    continue
+                if all(message.get(k) == v for k, v in match.items()):
                     return message
 
         return await asyncio.wait_for(find(), timeout)

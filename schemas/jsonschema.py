@@ -23,12 +23,12 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
 def documents() -> dict[str, dict[str, Any]]:
     """File name -> JSON Schema, for every element kind, op and message."""
     docs: dict[str, dict[str, Any]] = {}
-    for kind, model in KINDS.items():
-        docs[f"element.{kind}.schema.json"] = _schema(model)
-    for model in OPS:
-        docs[f"op.{model.__name__.removesuffix('Op').lower()}.schema.json"] = _schema(model)
-    for model in CLIENT_MESSAGES:
-        docs[f"client.{model.__name__.lower()}.schema.json"] = _schema(model)
-    for model in SERVER_MESSAGES:
-        docs[f"server.{model.__name__.lower()}.schema.json"] = _schema(model)
+    for kind, element in KINDS.items():
+        docs[f"element.{kind}.schema.json"] = _schema(element)
+    for op in OPS:
+        docs[f"op.{op.__name__.removesuffix('Op').lower()}.schema.json"] = _schema(op)
+    for client in CLIENT_MESSAGES:
+        docs[f"client.{client.__name__.lower()}.schema.json"] = _schema(client)
+    for server in SERVER_MESSAGES:
+        docs[f"server.{server.__name__.lower()}.schema.json"] = _schema(server)
     return docs

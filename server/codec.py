@@ -39,7 +39,8 @@ def _check_unicode(message: Any) -> None:
 
 def encode(message: dict[str, Any], encoding: Encoding) -> Frame:
     if encoding == "msgpack":
-        return _packer_pack(message)
+        packed: bytes = _packer_pack(message)
+        return packed
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
@@ -92,7 +93,7 @@ class Outgoing:
         return self._json
 
 
-_BUNDLE_MSGPACK_HEAD: Final = _packer_pack("type") + _packer_pack("bundle") + _packer_pack(
+_BUNDLE_MSGPACK_HEAD: Final[bytes] = _packer_pack("type") + _packer_pack("bundle") + _packer_pack(
     "messages"
 )
 
@@ -108,4 +109,5 @@ def bundle(frames: list[Frame], encoding: Encoding) -> Frame:
         head = b"\xdc" + count.to_bytes(2, "big")
     else:
         head = b"\xdd" + count.to_bytes(4, "big")
-    return b"\x82" + _BUNDLE_MSGPACK_HEAD + head + b"".join(frames)  # type: ignore[arg-type]
+    joined: bytes = b"".join(frames)  # type: ignore[arg-type]
+    return b"\x82" + _BUNDLE_MSGPACK_HEAD + head + joined

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("tussentafel.commands")
 
 MAX_TIMER_S = 24 * 3600
-Handler = Callable[[Room, "WsConnection", dict[str, Any]], Awaitable[dict[str, Any]]]
+Args = dict[str, Any]
+Handler = Callable[[Room, "WsConnection", Args], Awaitable[Args]]
 
 
 class CommandError(Exception):
@@ -95,7 +96,7 @@ class Commands:
         room.meta.session = session
         room.broadcast({"type": "event", **event})
 
-    async def timer_start(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+    async def timer_start(self, room: Room, conn: WsConnection, args: Args) -> Args:
         seconds, label = args.get("seconds"), args.get("label", "")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise CommandError(errors.INVALID, "seconds must be a number")
@@ -107,26 +108,26 @@ class Commands:
         await self._set_session(room, {"name": "timer", "timer": timer}, timer=timer)
         return {"timer": timer}
 
-    async def timer_stop(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+    async def timer_stop(self, room: Room, conn: WsConnection, args: Args) -> Args:
         await self._set_session(room, {"name": "timer", "timer": None}, timer=None)
         return {"timer": None}
 
-    async def follow_start(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+    async def follow_start(self, room: Room, conn: WsConnection, args: Args) -> Args:
         me = conn.actor.participant
         await self._set_session(room, {"name": "follow", "follow": me}, follow=me)
         return {"follow": me}
 
-    async def follow_stop(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+    async def follow_stop(self, room: Room, conn: WsConnection, args: Args) -> Args:
         await self._set_session(room, {"name": "follow", "follow": None}, follow=None)
         return {"follow": None}
 
-    async def private_start(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+    async def private_start(self, room: Room, conn: WsConnection, args: Args) -> Args:
         frame = _frame_arg(args)
         event = {"name": "private", "private": True, "frame": frame}
         await self._set_session(room, event, private=True, private_frame=frame)
         return {"private": True, "frame": frame}
 
-    async def private_stop(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+    async def private_stop(self, room: Room, conn: WsConnection, args: Args) -> Args:
         event = {"name": "private", "private": False, "frame": None}
         await self._set_session(room, event, private=False, private_frame=None)
         return {"private": False}
@@ -141,7 +142,7 @@ class Commands:
             raise CommandError(result.code, result.message)
         return result
 
-    async def reveal(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+    async def reveal(self, room: Room, conn: WsConnection, args: Args) -> Args:
         frame = _frame_arg(args)
         async with room.lock:
             ops = reveal_ops(room.state, frame)
@@ -156,7 +157,7 @@ class Commands:
             room.broadcast({"type": "event", **event})
         return {"ids": ids, "clock": clock}
 
-    async def _lock(self, room: Room, conn: WsConnection, args: dict[str, Any], locked: bool) -> dict[str, Any]:
+    async def _lock(self, room: Room, conn: WsConnection, args: Args, locked: bool) -> Args:
         ids = _ids_arg(args)
         async with room.lock:
             ops = lock_ops(room.state, ids, locked=locked)
@@ -167,13 +168,13 @@ class Commands:
                         "clock": clock})
         return {"ids": changed, "clock": clock}
 
-    async def lock(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+    async def lock(self, room: Room, conn: WsConnection, args: Args) -> Args:
         return await self._lock(room, conn, args, True)
 
-    async def unlock(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+    async def unlock(self, room: Room, conn: WsConnection, args: Args) -> Args:
         return await self._lock(room, conn, args, False)
 
-    async def snapshot(self, room: Room, conn: WsConnection, args: dict[str, Any]) -> dict[str, Any]:
+    async def snapshot(self, room: Room, conn: WsConnection, args: Args) -> Args:
         label = snapshots.clean_label(args.get("label"))
         if label is None:
             raise CommandError(errors.INVALID, "label must be a string of at most 200 characters")

@@ -197,7 +197,10 @@ async def list_snapshots(request: Request) -> Response:
     return JSONResponse({"snapshots": [m.to_dict() for m in metas]})
 
 
-async def _snapshot(request: Request) -> tuple[BoardMeta, Grant, dict[str, Any], list[dict[str, Any]]]:
+SnapshotRead = tuple[BoardMeta, Grant, dict[str, Any], list[dict[str, Any]]]
+
+
+async def _snapshot(request: Request) -> SnapshotRead:
     services = _services(request)
     meta, grant = await authorize(request)
     found = await services.store.get_snapshot(meta.board, request.path_params["snapshot"])
@@ -233,7 +236,7 @@ async def snapshot_svg(request: Request) -> Response:
 
 async def restore_snapshot(request: Request) -> Response:
     services = _services(request)
-    meta, grant = await authorize(request, "facilitator")
+    meta, _ = await authorize(request, "facilitator")
     found = await services.store.get_snapshot(meta.board, request.path_params["snapshot"])
     if found is None:
         raise HttpError(errors.NOT_FOUND, "no such snapshot")

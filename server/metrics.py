@@ -11,7 +11,9 @@ class Metrics:
         self.connections = Gauge(
             "tussentafel_connections", "Open WebSocket connections", registry=self.registry
         )
-        self.boards = Gauge("tussentafel_boards_live", "Boards with a live room", registry=self.registry)
+        self.boards = Gauge(
+            "tussentafel_boards_live", "Boards with a live room", registry=self.registry
+        )
         self.ops = Counter("tussentafel_ops", "Ops received in pushes", registry=self.registry)
         self.changes = Counter(
             "tussentafel_changes", "Changes committed by this process", registry=self.registry

@@ -95,6 +95,7 @@ class Room:
         self._jobs: deque[_Job] = deque()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[None]] = set()
         self.on_change: list[Any] = []  # callbacks(room, change) after fan-out (insights)
 
     # -- lifecycle -------------------------------------------------------------
@@ -308,7 +309,7 @@ class Room:
 
     async def _on_bus(self, board: str, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "change":
+        if kind in ("change", "resync"):  # resync: the bus may have missed changes
             self._jobs.append(_Job(Actor("", "viewer"), record=message))
             self._wake.set()
         elif kind == "presence":
@@ -322,6 +323,9 @@ class Room:
             self.close_older(self.meta.generation)
 
     async def _apply_record(self, record: dict[str, Any]) -> None:
+        if record.get("type") == "resync":
+            await self.catch_up()
+            return
         clock = record.get("clock", 0)
         if clock <= self.state.clock:
             return  # ours, or already caught up
@@ -353,8 +357,11 @@ class Room:
         for conn in self.conns.values():
             conn.send(out)
         if publish and self.store.shared:
-            asyncio.create_task(self._publish({"type": "event", "event": event,
-                                               "session": self.session}))
+            task = asyncio.create_task(
+                self._publish({"type": "event", "event": event, "session": self.session})
+            )
+            self._background.add(task)  # keep a reference until it is done
+            task.add_done_callback(self._background.discard)
 
     async def _publish(self, message: dict[str, Any]) -> None:
         try:
@@ -376,6 +383,8 @@ class Room:
         while True:
             await asyncio.sleep(interval)
             beat += interval
+            if self.store.shared:
+                self.presence.expire()  # participants of a process that died
             changed = self.presence.take_dirty()
             if changed:
                 out = Outgoing({"type": "presence", "participants": changed})

@@ -264,8 +264,8 @@ async def _serve(ws: WebSocket, conn: WsConnection, room: Room, services: Servic
             if kind == "push":
                 push_id, ops = message.get("id"), message.get("ops")
                 if isinstance(push_id, bool) or not (
-                    isinstance(push_id, int) and -(2**63) <= push_id < 2**63
-                    or isinstance(push_id, str) and 0 < len(push_id) <= 128
+                    (isinstance(push_id, int) and -(2**63) <= push_id < 2**63)
+                    or (isinstance(push_id, str) and 0 < len(push_id) <= 128)
                 ):
                     raise DecodeError("a push needs an id: a string of 1-128 or a 64-bit integer")
                 if not isinstance(ops, list):
