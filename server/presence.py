@@ -8,6 +8,7 @@ cursors moving at 60 Hz cost each reader ~20 small frames a second.
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any, Final
 
 #: Distinct, readable on white and on a projector; one per participant id.
@@ -15,6 +16,11 @@ PALETTE: Final = (
     "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#1b9e9e",
     "#f032e6", "#8a6d00", "#0b7a3e", "#c2185b", "#5d4037", "#303f9f",
 )
+
+
+#: A remote participant whose process has not reported them for this long is
+#: offline (processes report their participants every ~3 s; a killed one stops).
+REMOTE_TTL_S: Final = 10.0
 
 
 def color_for(participant: str) -> str:
@@ -29,6 +35,8 @@ class Presence:
         self.entries: dict[str, dict[str, Any]] = {}
         self.local: dict[str, int] = {}  # participant -> open connections in this process
         self.remote: dict[str, dict[str, Any]] = {}  # what other processes reported
+        self.heard: dict[str, float] = {}  # remote participant -> when last reported
+        self.departed: set[str] = set()  # went offline here; the others must hear it
         self.dirty: set[str] = set()
         for entry in known or ():
             self.entries[entry["id"]] = {
@@ -46,6 +54,7 @@ class Presence:
             self.entries[participant] = entry
         entry.update(name=name, role=role, online=True)
         self.local[participant] = self.local.get(participant, 0) + 1
+        self.departed.discard(participant)
         self.dirty.add(participant)
         return entry
 
@@ -61,6 +70,7 @@ class Presence:
             for key in ("cursor", "viewport", "selection"):
                 entry.pop(key, None)
             self.dirty.add(participant)
+            self.departed.add(participant)
 
     def point(self, participant: str, fields: dict[str, Any]) -> None:
         entry = self.entries.get(participant)
@@ -69,20 +79,51 @@ class Presence:
         entry.update(fields)
         self.dirty.add(participant)
 
-    def merge_remote(self, entries: list[dict[str, Any]]) -> None:
+    def merge_remote(self, entries: list[dict[str, Any]], now: float | None = None) -> None:
         """Entries another process sent (its participants' state)."""
+        now = time.monotonic() if now is None else now
         for remote in entries:
             pid = remote.get("id")
             if not isinstance(pid, str):
                 continue
             if pid in self.local:
                 continue  # this process knows better
+            unchanged = self.entries.get(pid) == remote
             self.entries[pid] = dict(remote)
             if remote.get("online"):
                 self.remote[pid] = remote
+                self.heard[pid] = now
             else:
                 self.remote.pop(pid, None)
+                self.heard.pop(pid, None)
+            if not unchanged:  # a heartbeat: nothing to tell our connections
+                self.dirty.add(pid)
+
+    def expire(self, now: float | None = None, ttl: float = REMOTE_TTL_S) -> list[str]:
+        """Mark offline the remote participants not reported for ``ttl`` seconds."""
+        now = time.monotonic() if now is None else now
+        gone = [pid for pid, heard in self.heard.items() if now - heard > ttl]
+        for pid in gone:
+            del self.heard[pid]
+            self.remote.pop(pid, None)
+            entry = self.entries.get(pid)
+            if pid in self.local or entry is None:
+                continue
+            entry["online"] = False
+            for key in ("cursor", "viewport", "selection"):
+                entry.pop(key, None)
             self.dirty.add(pid)
+        return gone
+
+    def outgoing(self, changed: list[dict[str, Any]], *, heartbeat: bool) -> list[dict[str, Any]]:
+        """What this process tells the others (shared stores): its own
+        participants that changed, or all of them on a heartbeat, and those who
+        just left. Entries merged from elsewhere are never sent back."""
+        ids = {e["id"] for e in changed if e["id"] in self.local or e["id"] in self.departed}
+        if heartbeat:
+            ids.update(self.local)
+        self.departed.clear()
+        return [dict(self.entries[pid]) for pid in ids if pid in self.entries]
 
     def all(self) -> list[dict[str, Any]]:
         return list(self.entries.values())

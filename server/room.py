@@ -390,9 +390,12 @@ class Room:
                 out = Outgoing({"type": "presence", "participants": changed})
                 for conn in self.conns.values():
                     conn.send(out)
-            if self.store.shared and (changed or beat >= 3.0):
-                beat = 0.0
-                mine = [e for e in self.presence.all() if e["id"] in self.presence.local]
+            if self.store.shared:
+                # only our own participants (a merged remote entry is not echoed
+                # back), all of them every ~3 s so that others do not expire them
+                heartbeat = beat >= 3.0
+                beat = 0.0 if heartbeat else beat
+                mine = self.presence.outgoing(changed, heartbeat=heartbeat)
                 if mine:
                     await self._publish({"type": "presence", "participants": mine})
 

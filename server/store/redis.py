@@ -1,0 +1,491 @@
+"""The scale-out store: boards live in Redis, shared by any number of processes.
+
+Keys of one board all carry the hash tag ``{board}`` (one Redis Cluster slot):
+``tt:{b}:meta`` hash (title, template, generation, created, session JSON,
+clock, floor), ``tt:{b}:els`` hash id -> msgpack element, ``tt:{b}:tombs``
+hash id -> msgpack [clock, time], ``tt:{b}:log`` stream (entry id
+``<clock>-0``, field ``r`` = msgpack log record, ``MAXLEN ~ history_clocks``),
+``tt:{b}:people`` hash id -> JSON participant, ``tt:{b}:snapmeta`` /
+``tt:{b}:snapdata`` hashes and the ``tt:{b}:snaps`` list (newest first), and
+the pub/sub channel ``tt:{b}:bus``. ``tt:secret`` holds the token secret.
+
+A commit is one Lua script (EVALSHA): it checks the base clock and a
+deadline (a commit we stopped waiting for can never be applied later), then
+writes elements, tombstones, the clock, XADDs and PUBLISHes every change, so
+clock order is publish order. Every Redis failure surfaces as ``Unavailable``.
+The pub/sub side (one connection per process) is ``server.store.redis_bus``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import msgpack
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+from server.board import BoardState, Change
+from server.store import BoardMeta, BusHandler, ClockConflict, SnapshotMeta, StoreError, Unavailable
+from server.store.redis_bus import RedisBus, channel
+
+log = logging.getLogger("tussentafel.store.redis")
+
+_pack = msgpack.Packer(use_bin_type=True).pack
+_CHANGE_PREFIX = b"\x85" + _pack("type") + _pack("change")  # {"type": "change", **record}
+
+
+def _unpack(raw: bytes) -> Any:
+    return msgpack.unpackb(raw, raw=False, strict_map_key=False)
+
+
+# KEYS: meta, els, tombs, log, turn. ARGV: mode ("new"|"commit"), deadline ms
+# (Redis time, 0 = none), base clock, channel, message prefix, maxlen, origin,
+# turn ms, n meta pairs, pairs..., n changes, then per change: clock, record,
+# n puts, (id, blob)..., n dels, id..., n tombstones, (id, blob)..., n untombs, id...
+# Every check comes before the first write: a Lua error would not roll back.
+# Fairness: a process that loses a race for the head of the log gets the next
+# turn (``turn`` key, a few ms); others are told to ``wait`` until it is used.
+COMMIT_LUA = """#!lua
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if tonumber(ARGV[2]) > 0 and now > tonumber(ARGV[2]) then return {'late', now} end
+local meta, els, tombs, log, turn = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local base, origin, nmeta = tonumber(ARGV[3]), ARGV[7], tonumber(ARGV[9])
+local i = 10
+local first, record1 = ARGV[i + 2 * nmeta + 1], ARGV[i + 2 * nmeta + 2]
+if ARGV[1] == 'new' then
+  if redis.call('EXISTS', meta, log) > 0 then return {'exists'} end
+else
+  local stored = redis.call('HGET', meta, 'clock')
+  if not stored then return {'missing'} end
+  stored = tonumber(stored)
+  if stored ~= base then
+    local missed = {'conflict', stored}
+    if stored > base then
+      local entry = redis.call('XRANGE', log, first .. '-0', first .. '-0')
+      if entry[1] and entry[1][2][2] == record1 then return {'dup'} end -- a retry
+      redis.call('SET', turn, origin, 'PX', ARGV[8], 'NX')
+      if stored - base <= 64 then -- what it missed: its catch-up needs no round trip
+        for _, e in ipairs(redis.call('XRANGE', log, (base + 1) .. '-0', '+', 'COUNT', 64)) do
+          missed[#missed + 1] = e[2][2]
+        end
+      end
+    end
+    return missed
+  end
+  local holder = redis.call('GET', turn)
+  if holder and holder ~= origin then return {'wait', redis.call('PTTL', turn)} end
+  local top = redis.call('XREVRANGE', log, '+', '-', 'COUNT', 1)
+  if top[1] and tonumber(string.match(top[1][1], '^(%d+)')) >= tonumber(first) then
+    return {'broken', top[1][1]}
+  end
+  if holder then redis.call('DEL', turn) end
+end
+for _ = 1, nmeta do redis.call('HSET', meta, ARGV[i], ARGV[i + 1]); i = i + 2 end
+local channel, prefix, maxlen = ARGV[4], ARGV[5], ARGV[6]
+local n = tonumber(ARGV[i]); i = i + 1
+local last = base
+for _ = 1, n do
+  local clock, record = ARGV[i], ARGV[i + 1]; i = i + 2
+  local k = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, k do redis.call('HSET', els, ARGV[i], ARGV[i + 1]); i = i + 2 end
+  k = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, k do redis.call('HDEL', els, ARGV[i]); i = i + 1 end
+  k = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, k do redis.call('HSET', tombs, ARGV[i], ARGV[i + 1]); i = i + 2 end
+  k = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, k do redis.call('HDEL', tombs, ARGV[i]); i = i + 1 end
+  redis.call('XADD', log, 'MAXLEN', '~', maxlen, clock .. '-0', 'r', record)
+  redis.call('PUBLISH', channel, prefix .. string.sub(record, 2))
+  last = clock
+end
+if n > 0 then redis.call('HSET', meta, 'clock', last) end
+return {'ok', last}
+"""
+
+# KEYS: meta, tombs, log. ARGV: floor, (id, blob)... : drop tombstones that are
+# still what load() saw, raise the floor, trim the log up to it.
+COMPACT_LUA = """#!lua
+for i = 2, #ARGV, 2 do
+  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[i + 1] then
+    redis.call('HDEL', KEYS[2], ARGV[i])
+  end
+end
+local floor = tonumber(ARGV[1])
+if floor > tonumber(redis.call('HGET', KEYS[1], 'floor') or '0') then
+  redis.call('HSET', KEYS[1], 'floor', ARGV[1])
+  redis.call('XTRIM', KEYS[3], 'MINID', (ARGV[1] + 1) .. '-0')
+end
+return 0
+"""
+
+# Consistent reads without MULTI (which a full Redis refuses even for reads).
+LOAD_LUA = """#!lua flags=no-writes
+local m = redis.call('HMGET', KEYS[1], 'clock', 'floor')
+return {m[1], m[2], redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
+"""
+
+LOG_LUA = """#!lua flags=no-writes
+return {redis.call('HGET', KEYS[1], 'clock'), redis.call('XRANGE', KEYS[2], ARGV[1], '+')}
+"""
+
+UPDATE_META_LUA = """#!lua
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1
+"""
+
+
+class _Keys:
+    __slots__ = ("bus", "els", "log", "meta", "people", "snapdata", "snapmeta", "snaps", "tombs",
+                 "turn")
+
+    def __init__(self, board: str) -> None:
+        p = f"tt:{{{board}}}:"
+        self.meta, self.els, self.tombs, self.log = p + "meta", p + "els", p + "tombs", p + "log"
+        self.people, self.snaps = p + "people", p + "snaps"
+        self.snapmeta, self.snapdata, self.bus = p + "snapmeta", p + "snapdata", channel(board)
+        self.turn = p + "turn"
+
+
+@contextlib.contextmanager
+def _guard(what: str) -> Iterator[None]:
+    """Redis failures (down, frozen, loading, OOM, read-only) -> Unavailable."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except (RedisError, OSError, TimeoutError) as exc:
+        raise Unavailable(f"redis: {what} failed: {exc}") from exc
+
+
+class RedisStore:
+    name = "redis"
+    shared = True
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        history_clocks: int = 100_000,
+        history_ms: int = 24 * 3600 * 1000,
+        socket_timeout: float = 2.0,
+        commit_budget_ms: int = 1000,
+        turn_ms: int = 20,
+        start_wait_s: float = 30.0,
+    ) -> None:
+        self.url = url
+        self.history_clocks = history_clocks
+        self.history_ms = history_ms
+        self.commit_budget_ms = commit_budget_ms
+        self.turn_ms = turn_ms
+        self.start_wait_s = start_wait_s
+        self.origin = uuid.uuid4().hex[:12]  # this process on the bus
+        common: dict[str, Any] = {
+            "socket_connect_timeout": min(1.0, socket_timeout), "socket_keepalive": True,
+        }
+        # Retry only what surely did not reach Redis or is idempotent: a commit
+        # whose reply was lost comes back as "dup" (see COMMIT_LUA).
+        self.redis: Any = Redis.from_url(
+            url, socket_timeout=socket_timeout, **common,
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2,
+                        supported_errors=(RedisConnectionError,)),
+        )
+        self._probe: Any = Redis.from_url(url, socket_timeout=0.5, retry=Retry(NoBackoff(), 0),
+                                     **common)
+        self._commit = self.redis.register_script(COMMIT_LUA)
+        self._compact = self.redis.register_script(COMPACT_LUA)
+        self._update_meta = self.redis.register_script(UPDATE_META_LUA)
+        self._read_board = self.redis.register_script(LOAD_LUA)
+        self._read_log = self.redis.register_script(LOG_LUA)
+        self.bus = RedisBus(Redis.from_url(url, socket_timeout=socket_timeout, **common,
+                                       retry=Retry(NoBackoff(), 0)), self.origin)
+        # board -> (base, what a conflicting commit was told it missed)
+        self._missed: dict[str, tuple[int, list[dict[str, Any]] | bool | None]] = {}
+        self._offset_ms = 0.0  # Redis time minus ours
+        self._synced = -1e9
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        delay, deadline = 0.05, time.monotonic() + self.start_wait_s
+        while True:
+            try:
+                await self._sync_clock()
+                for script in (self._commit, self._compact, self._update_meta,
+                               self._read_board, self._read_log):
+                    await self.redis.script_load(script.script)
+                break
+            except (RedisError, OSError) as exc:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"cannot reach Redis at {self._where}: {exc}") from exc
+                log.warning("waiting for Redis at %s: %s", self._where, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        await self.bus.start()
+
+    @property
+    def _where(self) -> str:
+        return self.url.split("@")[-1]
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await self.bus.close()
+        for client in (self.redis, self._probe):
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    async def healthy(self) -> bool:
+        try:
+            return bool(await self._probe.ping()) and self.bus.up
+        except (RedisError, OSError, TimeoutError):
+            return False
+
+    async def _sync_clock(self, force: bool = False) -> None:
+        """Measure Redis's clock against ours (commit deadlines are in Redis time)."""
+        t0 = time.time()
+        sec, usec = await self.redis.time()
+        t1 = time.time()
+        if t1 - t0 < 0.1 or self._synced < 0 or force:
+            self._offset_ms = (sec * 1000 + usec / 1000) - (t0 + t1) * 500
+            self._synced = time.monotonic()
+
+    # -- secret, boards ----------------------------------------------------------
+
+    async def secret(self) -> bytes:
+        with _guard("secret"):
+            value = await self.redis.get("tt:secret")
+            if value is None:
+                await self.redis.set("tt:secret", os.urandom(32), nx=True)
+                value = await self.redis.get("tt:secret")
+        if not value:
+            raise Unavailable("redis: the secret vanished")
+        return bytes(value)
+
+    async def create_board(self, meta: BoardMeta, first: Change | None) -> None:
+        fields = {"title": meta.title, "template": meta.template,
+                  "generation": meta.generation, "created": meta.created,
+                  "session": json.dumps(meta.session), "clock": 0, "floor": 0}
+        args = self._commit_args(meta.board, "new", 0, [first] if first else [], fields)
+        result = await self._eval_commit(meta.board, args, deadline=False)
+        if result[0] != b"ok":
+            raise StoreError(f"board {meta.board} exists already")
+
+    async def get_meta(self, board: str) -> BoardMeta | None:
+        with _guard("get_meta"):
+            row = await self.redis.hmget(
+                _Keys(board).meta, ["title", "template", "generation", "created", "session"]
+            )
+        if row[0] is None:
+            return None
+        return BoardMeta(board, row[0].decode(), row[1].decode(), int(row[2]), int(row[3]),
+                         json.loads(row[4]))
+
+    async def update_meta(self, board: str, **fields: Any) -> None:
+        allowed = {"title", "generation", "session"}
+        if set(fields) - allowed:
+            raise RuntimeError(f"update_meta takes only {sorted(allowed)}")
+        args: list[Any] = []
+        for key, value in fields.items():
+            args += [key, json.dumps(value) if key == "session" else value]
+        with _guard("update_meta"):
+            await self._update_meta(keys=[_Keys(board).meta], args=args)
+
+    async def load(self, board: str) -> BoardState:
+        k = _Keys(board)
+        with _guard("load"):
+            clock, floor, els, tombs = await self._read_board(keys=[k.meta, k.els, k.tombs])
+        if clock is None:
+            raise KeyError(board)
+        state = BoardState(board, clock=int(clock), floor=int(floor or 0))
+        state.elements = {els[i].decode(): _unpack(els[i + 1]) for i in range(0, len(els), 2)}
+        raw_tombs = {tombs[i].decode(): tombs[i + 1] for i in range(0, len(tombs), 2)}
+        state.tombstones = {eid: tuple(_unpack(blob)) for eid, blob in raw_tombs.items()}
+        before = dict(state.tombstones)
+        if state.compact(now=int(time.time() * 1000), max_age_ms=self.history_ms,
+                         max_clocks=self.history_clocks):
+            args: list[Any] = [state.floor]
+            for eid in before.keys() - state.tombstones.keys():
+                args += [eid, raw_tombs[eid]]
+            with _guard("compact"):
+                await self._compact(keys=[k.meta, k.tombs, k.log], args=args)
+        return state
+
+    # -- the commit path ---------------------------------------------------------
+
+    async def commit(self, board: str, changes: list[Change]) -> None:
+        if not changes:
+            return
+        self._missed.pop(board, None)
+        base = changes[0].clock - 1
+        args = self._commit_args(board, "commit", base, changes, {})
+        resynced = False
+        for _ in range(100):
+            result = await self._eval_commit(board, args)
+            if result[0] == b"wait":  # a process that lost a race has its turn:
+                # wait until its change comes by on the bus (or the turn lapses)
+                await self.bus.wait_past(board, base, min(int(result[1]), self.turn_ms) / 1000)
+            elif result[0] == b"late" and not resynced:
+                # Redis ran it after our deadline: it is overloaded, or our idea
+                # of its clock drifted; measure again and try once more
+                resynced = True
+                with _guard("commit"):
+                    await self._sync_clock(force=True)
+            else:
+                break
+        status = result[0]
+        if status in (b"ok", b"dup"):
+            if time.monotonic() - self._synced > 60:
+                with contextlib.suppress(RedisError, OSError, TimeoutError):
+                    await self._sync_clock()
+            return
+        if status in (b"conflict", b"missing"):
+            self._missed[board] = (base, self._missed_records(base, result))
+            raise ClockConflict(f"board {board} is not at {base}")
+        if status == b"late":
+            raise Unavailable("redis: the commit ran too late and was refused")
+        raise Unavailable(f"redis: commit refused: {result!r}")
+
+    def _commit_args(
+        self, board: str, mode: str, base: int, changes: list[Change], meta: dict[str, Any]
+    ) -> list[Any]:
+        args: list[Any] = [mode, 0, base, _Keys(board).bus, _CHANGE_PREFIX, self.history_clocks,
+                           self.origin, self.turn_ms, len(meta)]
+        for key, value in meta.items():
+            args += [key, value]
+        args.append(len(changes))
+        for change in changes:
+            record = _pack(change.log_record())
+            if record[0] != 0x84:
+                raise RuntimeError("a log record must be a map of four keys")
+            puts: list[Any] = []
+            dels: list[str] = []
+            tombs: list[Any] = []
+            untombs: list[str] = []
+            for eid, el in change.after.items():
+                if el is None:
+                    dels.append(eid)
+                    if change.before.get(eid) is not None:
+                        tombs += [eid, _pack([change.clock, change.time])]
+                else:
+                    puts += [eid, _pack(el)]
+                    if eid in change.tombs_before:
+                        untombs.append(eid)
+            args += [change.clock, record, len(puts) // 2, *puts, len(dels), *dels,
+                     len(tombs) // 2, *tombs, len(untombs), *untombs]
+        return args
+
+    async def _eval_commit(self, board: str, args: list[Any], deadline: bool = True) -> list[Any]:
+        k = _Keys(board)
+        if deadline:
+            args[1] = int(time.time() * 1000 + self._offset_ms + self.commit_budget_ms)
+        with _guard("commit"):
+            result: list[Any] = await self._commit(
+                keys=[k.meta, k.els, k.tombs, k.log, k.turn], args=args
+            )
+        return result
+
+    @staticmethod
+    def _missed_records(base: int, result: list[Any]) -> list[dict[str, Any]] | bool | None:
+        """From a conflict reply: the records after ``base``, None if Redis is
+        behind ``base`` (it lost acked changes: the room must reload), False if
+        the reply does not hold them all."""
+        if result[0] != b"conflict":
+            return False
+        stored = int(result[1])
+        if stored < base:
+            return None
+        records = [_unpack(blob) for blob in result[2:]]
+        if len(records) != stored - base or any(
+            r["clock"] != base + 1 + i for i, r in enumerate(records)
+        ):
+            return False
+        return records
+
+    async def changes_since(self, board: str, clock: int) -> list[dict[str, Any]] | None:
+        missed = self._missed.pop(board, None)
+        if missed is not None and missed[0] == clock and missed[1] is not False:
+            return missed[1]  # type: ignore[return-value]  # right after a conflict
+        k = _Keys(board)
+        with _guard("changes_since"):
+            stored, entries = await self._read_log(
+                keys=[k.meta, k.log], args=[f"{max(clock + 1, 0)}-0"]
+            )
+        if stored is None or clock >= int(stored):
+            return []
+        if not entries or int(entries[0][0].split(b"-")[0]) != clock + 1:
+            return None
+        return [_unpack(fields[1]) for _, fields in entries]  # fields: [b"r", record]
+
+    # -- snapshots, participants -------------------------------------------------
+
+    async def save_snapshot(
+        self, board: str, meta: SnapshotMeta, elements: list[dict[str, Any]]
+    ) -> None:
+        k = _Keys(board)
+        with _guard("save_snapshot"):
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hset(k.snapmeta, meta.snapshot, json.dumps(meta.to_dict()))
+                pipe.hset(k.snapdata, meta.snapshot, _pack(elements))
+                pipe.lrem(k.snaps, 0, meta.snapshot).lpush(k.snaps, meta.snapshot)
+                await pipe.execute()
+
+    async def list_snapshots(self, board: str) -> list[SnapshotMeta]:
+        k = _Keys(board)
+        with _guard("list_snapshots"):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.lrange(k.snaps, 0, -1).hgetall(k.snapmeta)
+                order, metas = await pipe.execute()
+        found = [SnapshotMeta(**json.loads(metas[sid])) for sid in order if sid in metas]
+        ranked = sorted(enumerate(found), key=lambda p: (p[1].created_at, p[1].clock, -p[0]),
+                        reverse=True)
+        return [meta for _, meta in ranked]
+
+    async def get_snapshot(
+        self, board: str, snapshot: str
+    ) -> tuple[SnapshotMeta, list[dict[str, Any]]] | None:
+        k = _Keys(board)
+        with _guard("get_snapshot"):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.hget(k.snapmeta, snapshot).hget(k.snapdata, snapshot)
+                meta, data = await pipe.execute()
+        if meta is None or data is None:
+            return None
+        return SnapshotMeta(**json.loads(meta)), _unpack(data)
+
+    async def save_participant(self, board: str, participant: dict[str, Any]) -> None:
+        with _guard("save_participant"):
+            await self.redis.hset(_Keys(board).people, participant["id"], json.dumps(participant))
+
+    async def list_participants(self, board: str) -> list[dict[str, Any]]:
+        with _guard("list_participants"):
+            rows = await self.redis.hgetall(_Keys(board).people)
+        return [json.loads(data) for data in rows.values()]
+
+    # -- the bus -------------------------------------------------------------------
+
+    async def subscribe(self, board: str, handler: BusHandler) -> None:
+        await self.bus.subscribe(board, handler)
+
+    async def unsubscribe(self, board: str) -> None:
+        self._missed.pop(board, None)
+        await self.bus.unsubscribe(board)
+
+    async def publish(self, board: str, message: dict[str, Any]) -> None:
+        with _guard("publish"):
+            await self.redis.publish(_Keys(board).bus, _pack({**message, "origin": self.origin}))
+
