@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,12 @@ async def qr_svg(request: Request) -> Response:
     data = request.query_params.get("data", "")
     if not data or len(data) > MAX_QR_DATA:
         return PlainTextResponse(f"data: 1 to {MAX_QR_DATA} characters", status_code=400)
-    svg = segno.make(data, error="m").svg_inline(scale=4, border=2, dark="#111", light="#fff")
-    return Response(svg, media_type="image/svg+xml", headers=SECURITY_HEADERS)
+    # A standalone document: <img> needs the SVG namespace (svg_inline omits it),
+    # and a viewBox lets the page scale the code to any size.
+    out = io.BytesIO()
+    segno.make(data, error="m").save(out, kind="svg", scale=4, border=2, dark="#111",
+                                     light="#fff", xmldecl=False, omitsize=True)
+    return Response(out.getvalue(), media_type="image/svg+xml", headers=SECURITY_HEADERS)
 
 
 class _StaticFiles(StaticFiles):

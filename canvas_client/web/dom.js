@@ -1,0 +1,129 @@
+// Small DOM helpers shared by the pages (no framework, no inline handlers: CSP).
+
+/** An HTML element: attrs (on* keys become listeners), children (strings are text). */
+export function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith('on') && typeof value === 'function') node.addEventListener(key.slice(2), value);
+    else if (key === 'class') node.className = value;
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key === 'value') node.value = value;
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
+  }
+  return node;
+}
+
+export function $(selector, root = document) {
+  return root.querySelector(selector);
+}
+
+let toastTimer = null;
+
+/** A short message at the bottom of the page (kind: info | error | ok). */
+export function toast(message, kind = 'info', ms = 4000) {
+  let box = $('#toast');
+  if (!box) {
+    box = h('div', { id: 'toast', role: 'status', 'aria-live': 'polite' });
+    document.body.append(box);
+  }
+  box.textContent = message;
+  box.dataset.kind = kind;
+  box.classList.add('show');
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => box.classList.remove('show'), ms);
+}
+
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = h('textarea', { class: 'offscreen' }, text);
+    document.body.append(area);
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand('copy');
+    } catch { /* not allowed */ }
+    area.remove();
+    return ok;
+  }
+}
+
+/** A modal asking for one line of text; resolves to it (or the default). */
+export function askText({ title, label, value = '', placeholder = '', button = 'OK', id = 'ask' }) {
+  return new Promise((resolve) => {
+    const input = h('input', { type: 'text', id: `${id}-input`, value, placeholder, maxlength: 80,
+      autocomplete: 'off', 'aria-label': label });
+    const form = h('form', { class: 'modal-card', id },
+      h('h2', {}, title),
+      h('label', { for: `${id}-input` }, label),
+      input,
+      h('div', { class: 'row end' }, h('button', { type: 'submit', class: 'primary' }, button)));
+    const back = h('div', { class: 'modal' }, form);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const text = input.value.trim();
+      if (!text) {
+        input.focus();
+        return;
+      }
+      back.remove();
+      resolve(text);
+    });
+    document.body.append(back);
+    input.focus();
+    input.select();
+  });
+}
+
+export function initials(name) {
+  const parts = String(name || '?').trim().split(/\s+/).filter(Boolean);
+  if (!parts.length) return '?';
+  return (parts[0][0] + (parts.length > 1 ? parts[parts.length - 1][0] : '')).toUpperCase();
+}
+
+export function mmss(ms) {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const m = Math.floor(total / 60);
+  const sec = total % 60;
+  return `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+/** Route params of /b/{id}[/screen]?t=TOKEN#join=...&screen=... */
+export function pageParams() {
+  const parts = location.pathname.split('/').filter(Boolean);
+  const hash = new URLSearchParams(location.hash.slice(1));
+  return {
+    board: decodeURIComponent(parts[1] || ''),
+    token: new URLSearchParams(location.search).get('t') || '',
+    join: hash.get('join') || '',
+    screen: hash.get('screen') || '',
+  };
+}
+
+/** A human sentence for a refused change (PROTOCOL.md §3.4 codes). */
+export function humanError(code, message = '') {
+  const text = String(message || '');
+  if (code === 'forbidden') {
+    if (/locked/i.test(text)) return 'This element is locked by the facilitator';
+    if (/grade vote/i.test(text)) return 'Only its voter can change a grade marker';
+    if (/private mode/i.test(text)) return 'Private round: notes here stay private until the reveal';
+    if (/private/i.test(text)) return 'This element is private to its author';
+    if (/viewer/i.test(text)) return 'This screen is read-only';
+    if (/lock or unlock/i.test(text)) return 'Only the facilitator can lock or unlock';
+    return 'You are not allowed to do that here';
+  }
+  if (code === 'conflict') return 'Someone else removed this element just now';
+  if (code === 'invalid') return `That change was not accepted (${text || 'invalid'})`;
+  if (code === 'too_large') return 'That is too large for the board';
+  if (code === 'rate_limited') return 'Too many changes at once — slow down a little';
+  if (code === 'unavailable') return 'The server cannot save changes right now — try again in a moment';
+  if (code === 'offline') return 'Not connected — try again when the board is live';
+  return text || 'Something went wrong';
+}

@@ -1,0 +1,242 @@
+// Facilitator controls (shown only when the welcome's role is facilitator):
+// timer, follow me, private round and reveal, lock/unlock, snapshots, invite
+// links, and the insights panel (GET /api/boards/{id}/insights).
+
+import { $, copyText, h, humanError, pageParams, toast } from './dom.js';
+import { GRADES, box, human, str, union } from './geometry.js';
+
+const { board, token, join, screen } = pageParams();
+
+async function api(path, { method = 'GET', body } = {}) {
+  const r = await fetch(`/api/boards/${encodeURIComponent(board)}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = await r.json().catch(() => ({}));
+  if (!r.ok) throw Object.assign(new Error(data.message || r.statusText), { code: data.error });
+  return data;
+}
+
+function when(ms) {
+  return new Date(ms).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+}
+
+export class Facilitator {
+  constructor(app) {
+    this.app = app;
+    this.panel = $('#facilitate');
+    this.insightsPanel = $('#insights');
+    this.snapshots = [];
+    this.armed = null; // snapshot id whose restore waits for a second click
+    const tabs = $('#tabs');
+    tabs.hidden = false;
+    tabs.addEventListener('click', (e) => {
+      const tab = e.target.closest('[data-tab]');
+      if (tab) this.show(tab.dataset.tab);
+    });
+    app.sync.on('session', () => this.render());
+    app.sync.on('status', () => this.render());
+    this.render();
+    this.loadSnapshots();
+  }
+
+  show(name) {
+    for (const b of document.querySelectorAll('#tabs [data-tab]')) b.classList.toggle('on', b.dataset.tab === name);
+    for (const id of ['inspector', 'facilitate', 'insights']) $(`#${id}`).hidden = id !== name;
+    if (name === 'insights') this.loadInsights();
+  }
+
+  async run(name, args = {}, done = '') {
+    try {
+      const result = await this.app.sync.cmd(name, args);
+      if (done) toast(done, 'ok');
+      return result;
+    } catch (err) {
+      toast(humanError(err.code, err.message), 'error');
+      return null;
+    }
+  }
+
+  follow(on) { return this.run(on ? 'follow.start' : 'follow.stop'); }
+
+  reveal() {
+    const frame = this.app.sync.session.private_frame;
+    return this.run('reveal', frame ? { frame } : {});
+  }
+
+  selectedFrame() {
+    const ids = [...this.app.selection];
+    const el = ids.length === 1 && this.app.sync.elements.get(ids[0]);
+    return el && el.kind === 'frame' ? el : null;
+  }
+
+  render() {
+    const active = document.activeElement;
+    if (this.panel.contains(active) && active.matches('input')) { // don't clobber typing
+      if (!this.deferred) {
+        this.deferred = true;
+        active.addEventListener('blur', () => { this.deferred = false; setTimeout(() => this.render(), 150); }, { once: true });
+      }
+      return;
+    }
+    const app = this.app;
+    const sess = app.sync.session;
+    const btn = (label, fn, cls = '', id = null) => h('button', { type: 'button', class: cls, id, onclick: fn }, label);
+    const minutes = h('input', { type: 'number', id: 'timer-minutes', min: 1, max: 240, value: 5, 'aria-label': 'Minutes' });
+    const label = h('input', { type: 'text', id: 'timer-label', placeholder: 'What for? e.g. Write: why am I here', maxlength: 200 });
+    const sections = [];
+    if (join || screen) {
+      const participantLink = join ? `${location.origin}/b/${encodeURIComponent(board)}?t=${encodeURIComponent(join)}` : '';
+      const screenLink = screen ? `${location.origin}/b/${encodeURIComponent(board)}/screen?t=${encodeURIComponent(screen)}${join ? `#join=${encodeURIComponent(join)}` : ''}` : '';
+      sections.push(h('section', { class: 'fac-block' }, h('h4', {}, 'Invite'),
+        participantLink ? h('div', { class: 'row' }, btn('Copy participant link', async () => toast(await copyText(participantLink) ? 'Participant link copied' : participantLink, 'ok'))) : null,
+        screenLink ? h('div', { class: 'row' }, h('a', { class: 'button', href: screenLink, target: '_blank', rel: 'noopener' }, 'Open the projector view')) : null));
+    }
+    sections.push(h('section', { class: 'fac-block' }, h('h4', {}, 'Timer'),
+      sess.timer ? h('p', { class: 'muted' }, `Running: ${sess.timer.label || 'timer'}`) : null,
+      label,
+      h('div', { class: 'row' }, minutes, h('span', { class: 'muted' }, 'minutes')),
+      h('div', { class: 'row' },
+        btn('Start timer', () => this.run('timer.start', { seconds: Math.max(1, Number(minutes.value) || 5) * 60, label: label.value.trim() }), 'primary', 'timer-start'),
+        btn('Stop', () => this.run('timer.stop'), '', 'timer-stop'))));
+    sections.push(h('section', { class: 'fac-block' }, h('h4', {}, 'The room'),
+      h('div', { class: 'row' }, sess.follow === app.sync.you
+        ? btn('Stop “follow me”', () => this.follow(false), 'on', 'follow-toggle')
+        : btn('Follow me: everyone sees my view', () => this.follow(true), '', 'follow-toggle')),
+      h('div', { class: 'row' }, sess.private
+        ? [btn('Reveal the notes', () => this.reveal(), 'primary', 'reveal'), btn('End private round', () => this.run('private.stop'))]
+        : [btn('Private round', () => this.run('private.start', {}, 'Private round started'), '', 'private-start'),
+          btn('…in the selected frame', () => {
+            const frame = this.selectedFrame();
+            if (!frame) toast('Select a frame first', 'info');
+            else this.run('private.start', { frame: frame.id }, `Private round in “${frame.label}”`);
+          })]),
+      h('div', { class: 'row' },
+        btn('Lock selection', () => this.lock(true), '', 'lock'),
+        btn('Unlock', () => this.lock(false), '', 'unlock'))));
+    const snapLabel = h('input', { type: 'text', id: 'snapshot-label', placeholder: 'e.g. After the territory map', maxlength: 200 });
+    sections.push(h('section', { class: 'fac-block' }, h('h4', {}, 'Snapshots'),
+      h('div', { class: 'row' }, snapLabel, btn('Save', () => this.saveSnapshot(snapLabel.value), 'primary', 'snapshot-save')),
+      h('ul', { class: 'snapshots', id: 'snapshot-list' }, this.snapshots.length ? this.snapshots.map((snap) => this.snapshotRow(snap))
+        : h('li', { class: 'muted' }, 'No snapshots yet. Save one at the end of each exercise.'))));
+    this.panel.replaceChildren(...sections);
+  }
+
+  async lock(locked) {
+    const ids = [...this.app.selection];
+    if (!ids.length) {
+      toast('Select what was agreed first, then lock it', 'info');
+      return;
+    }
+    const result = await this.run(locked ? 'lock' : 'unlock', { ids });
+    if (result) toast(`${result.ids.length} element${result.ids.length === 1 ? '' : 's'} ${locked ? 'locked' : 'unlocked'}`, 'ok');
+    this.app.inspector.render();
+  }
+
+  async saveSnapshot(label) {
+    const text = label.trim() || `Snapshot ${new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
+    const result = await this.run('snapshot', { label: text }, 'Snapshot saved');
+    if (result) this.loadSnapshots();
+  }
+
+  async loadSnapshots() {
+    try {
+      this.snapshots = (await api('/snapshots')).snapshots || [];
+    } catch {
+      this.snapshots = [];
+    }
+    this.render();
+  }
+
+  snapshotRow(snap) {
+    const svg = `/api/boards/${encodeURIComponent(board)}/snapshots/${encodeURIComponent(snap.snapshot)}.svg?t=${encodeURIComponent(token)}`;
+    const armed = this.armed === snap.snapshot;
+    return h('li', { dataset: { snapshot: snap.snapshot } },
+      h('div', { class: 'snap-title' }, snap.label || 'Snapshot'),
+      h('div', { class: 'muted' }, `${when(snap.created_at)} · ${snap.elements} elements`),
+      h('div', { class: 'row' },
+        h('a', { class: 'button', href: svg, download: `${board}-${snap.snapshot}.svg` }, 'SVG'),
+        h('button', { type: 'button', class: armed ? 'danger' : '', onclick: () => this.restore(snap) }, armed ? 'Sure? Restore' : 'Restore')));
+  }
+
+  async restore(snap) {
+    if (this.armed !== snap.snapshot) {
+      this.armed = snap.snapshot;
+      this.render();
+      setTimeout(() => { if (this.armed === snap.snapshot) { this.armed = null; this.render(); } }, 5000);
+      return;
+    }
+    this.armed = null;
+    try {
+      await api(`/snapshots/${encodeURIComponent(snap.snapshot)}/restore`, { method: 'POST' });
+      toast(`Board restored to “${snap.label}”`, 'ok');
+    } catch (err) {
+      toast(humanError(err.code, err.message), 'error');
+    }
+    this.render();
+  }
+
+  // -- insights ---------------------------------------------------------------------
+
+  async loadInsights() {
+    const panel = this.insightsPanel;
+    panel.replaceChildren(h('p', { class: 'muted' }, 'Looking at the board…'));
+    let data;
+    try {
+      data = await api('/insights');
+    } catch (err) {
+      panel.replaceChildren(h('p', { class: 'error' }, humanError(err.code, err.message)));
+      return;
+    }
+    const els = this.app.sync.elements;
+    const name = (id) => {
+      const el = els.get(id);
+      return el ? str(el.label || el.text || el.holder || el.title || human(el.kind)) || id : id;
+    };
+    const chip = (id) => h('button', { type: 'button', class: 'chip', onclick: () => this.focus([id]) }, name(id));
+    const t = data.territory || {};
+    const blocks = [h('div', { class: 'row' }, h('button', { type: 'button', onclick: () => this.loadInsights() }, 'Refresh'))];
+    blocks.push(h('section', { class: 'ins-block' }, h('h4', {}, 'Territory'),
+      this.list('Overlapping domains', (t.overlaps || []).map(([a, b]) => h('li', {}, chip(a), ' overlaps ', chip(b)))),
+      this.list('Domains outside the table', (t.outside || []).map((id) => h('li', {}, chip(id)))),
+      this.list('People without a domain', (t.without_domain || []).map((n) => h('li', {}, n)))));
+    const grades = Object.entries(data.grades || {});
+    blocks.push(h('section', { class: 'ins-block' }, h('h4', {}, 'Integration grades'),
+      grades.length ? grades.map(([scale, g]) => this.gradeChart(name(scale), g)) : h('p', { class: 'muted' }, 'No markers yet.')));
+    blocks.push(h('section', { class: 'ins-block' }, h('h4', {}, 'Roles'),
+      this.list('', (data.roles || []).map((r) => h('li', {}, h('strong', {}, human(r.rule)), r.holder ? ` — ${r.holder}` : '',
+        r.table ? ` at ${r.table}` : '', ' ', ...(r.cards || []).map(chip))), 'No warnings about roles.')));
+    blocks.push(h('section', { class: 'ins-block' }, h('h4', {}, 'Time'),
+      this.list('', (data.time || []).map((c) => h('li', {}, chip(c.milestones[0]), ' and ', chip(c.milestones[1]), ` are ${c.days} day${c.days === 1 ? '' : 's'} apart`)),
+        'No milestones of different lanes close together.')));
+    panel.replaceChildren(...blocks);
+  }
+
+  list(title, items, empty = 'None.') {
+    return h('div', {}, title ? h('h5', {}, title) : null, items.length ? h('ul', { class: 'ins-list' }, items) : h('p', { class: 'muted' }, empty));
+  }
+
+  gradeChart(title, g) {
+    const max = Math.max(1, ...GRADES.flatMap((k) => [(g.current || {})[k] || 0, (g.ambition || {})[k] || 0]));
+    const row = (aspect) => h('div', { class: `grade-row ${aspect}` }, h('span', { class: 'aspect' }, aspect === 'current' ? 'Now' : 'Ambition'),
+      ...GRADES.map((k) => {
+        const n = (g[aspect] || {})[k] || 0;
+        return h('span', { class: 'bar', title: `${human(k)}: ${n}` }, h('i', { style: `height:${(n / max) * 100}%` }), h('b', {}, String(n)));
+      }));
+    const spread = g.spread || {};
+    return h('div', { class: 'grade-chart' }, h('h5', {}, title),
+      h('div', { class: 'grade-head' }, h('span', {}), ...GRADES.map((k) => h('span', {}, human(k)))),
+      row('current'), row('ambition'),
+      h('p', { class: 'muted' }, `Spread now ${spread.current ?? 0}, ambition ${spread.ambition ?? 0} grade steps — the spread is what to talk about.`));
+  }
+
+  focus(ids) {
+    this.app.select(ids);
+    const b = union(ids.map((id) => this.app.sync.elements.get(id)).filter(Boolean).map((el) => box(el)));
+    if (b) {
+      this.app.view.fit([b[0] - 100, b[1] - 100, b[2] + 200, b[3] + 200], 40, 1.5);
+      this.app.userMovedView();
+    }
+  }
+}

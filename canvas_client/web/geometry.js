@@ -1,0 +1,360 @@
+// Sizes, boxes and placements of board elements (no DOM). Mirrors
+// server/render_shapes.py and server/render.py so that the live board and the
+// SVG export agree on where things are.
+
+export const SIZES = {
+  role_card: [180, 110],
+  grade_scale: [640, 120],
+  territory: [140, 48],
+  ritual: [240, 130],
+};
+export const LANE_H = 80;
+export const LANE_PX_PER_DAY = 6;
+const LANE_MIN_W = 240;
+const LANE_MAX_W = 20000;
+export const TEXT_SIZE = 16;
+export const CHAR_W = 0.6;
+export const BOLD_W = 0.68;
+export const GRADES = ['fragmented', 'aligned', 'coordinated', 'integrated'];
+export const PALETTE = ['#2563eb', '#16a34a', '#d97706', '#9333ea', '#dc2626', '#0891b2',
+  '#db2777', '#65a30d'];
+export const CIRCLES = new Set(['table', 'domain']);
+/** Kinds drawn where the element they point at says (their x/y is a fallback). */
+export const PLACED = { milestone: 'lane', grade_vote: 'scale', vote: 'target' };
+const LAYER = { frame: 0, lane: 1, table: 1, domain: 1 };
+const DAY_MS = 86400000;
+
+export function num(el, key, dflt = 0) {
+  const v = el[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : dflt;
+}
+
+export function str(value) {
+  return typeof value === 'string' ? value : '';
+}
+
+/** A date (ms at UTC midnight) from an ISO date string, or null. */
+export function day(value) {
+  if (typeof value !== 'string') return null;
+  const m = /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(value.trim());
+  if (!m) return null;
+  const ms = Date.UTC(+m[1], +m[2] - 1, +m[3]);
+  const d = new Date(ms);
+  return d.getUTCDate() === +m[3] && d.getUTCMonth() === +m[2] - 1 ? ms : null;
+}
+
+export function isoDay(ms) {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export function addDays(iso, n) {
+  const ms = day(iso);
+  return ms === null ? null : isoDay(ms + Math.round(n) * DAY_MS);
+}
+
+export function daysBetween(a, b) {
+  return Math.round((b - a) / DAY_MS);
+}
+
+export function human(key) {
+  const text = str(key).replace(/_/g, ' ').trim();
+  return text.slice(0, 1).toUpperCase() + text.slice(1);
+}
+
+const CRC = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n += 1) {
+    let c = n;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+function crc32(text) {
+  const bytes = new TextEncoder().encode(text);
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** A palette colour chosen stably from a key (as the export does). */
+export function pick(key) {
+  return PALETTE[crc32(str(key).trim().toLowerCase()) % PALETTE.length];
+}
+
+const COLOR = /^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,24}|(?:rgba?|hsla?)\([0-9.,%\s]{1,48}\))$/;
+
+/** A colour a user chose, only in plain forms (never url(...) or markup). */
+export function color(value, dflt) {
+  return typeof value === 'string' && COLOR.test(value.trim()) ? value.trim() : dflt;
+}
+
+// -- text ---------------------------------------------------------------------
+
+/** One line cut to `width` with an ellipsis. */
+export function fit(text, width, size, bold = false) {
+  const line = str(text).split(/\s+/).filter(Boolean).join(' ');
+  const room = Math.max(1, Math.floor(width / (size * (bold ? BOLD_W : CHAR_W))));
+  return line.length <= room ? line : line.slice(0, Math.max(0, room - 1)).trimEnd() + '…';
+}
+
+/** Word-wrap to `width`, at most `maxLines`; a cut last line ends in "…". */
+export function wrap(text, width, size, maxLines) {
+  const room = Math.max(1, Math.floor(width / (size * CHAR_W)));
+  const lines = [];
+  for (const paragraph of str(text).split('\n')) {
+    let line = '';
+    for (let word of paragraph.split(/\s+/).filter(Boolean)) {
+      while (word.length > room) {
+        if (line) {
+          lines.push(line);
+          line = '';
+        }
+        lines.push(word.slice(0, room));
+        word = word.slice(room);
+      }
+      if (!line) line = word;
+      else if (line.length + 1 + word.length <= room) line += ' ' + word;
+      else {
+        lines.push(line);
+        line = word;
+      }
+    }
+    lines.push(line);
+    if (lines.length > maxLines) break;
+  }
+  while (lines.length > 1 && !lines[lines.length - 1]) lines.pop();
+  if (lines.length > maxLines) {
+    lines.length = Math.max(0, maxLines);
+    if (lines.length) lines[lines.length - 1] = lines[lines.length - 1].slice(0, Math.max(0, room - 1)).trimEnd() + '…';
+  }
+  return maxLines > 0 ? lines : [];
+}
+
+// -- geometry -----------------------------------------------------------------
+
+export function laneWidth(el) {
+  const start = day(el.start);
+  const end = day(el.end);
+  const days = start !== null && end !== null ? daysBetween(start, end) : 0;
+  return Math.min(LANE_MAX_W, Math.max(LANE_MIN_W, days * LANE_PX_PER_DAY));
+}
+
+export function textLines(el) {
+  return str(el.text).split('\n');
+}
+
+export function points(el) {
+  const raw = Array.isArray(el.points) ? el.points.filter((v) => Number.isFinite(v)) : [];
+  const out = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i], raw[i + 1]]);
+  return out;
+}
+
+/** [x, y, w, h] an element covers by itself (null: placed by another element). */
+export function box(el) {
+  const x = num(el, 'x');
+  const y = num(el, 'y');
+  const kind = el.kind;
+  if (CIRCLES.has(kind)) {
+    const r = Math.max(0, num(el, 'r'));
+    return [x - r, y - r, 2 * r, 2 * r];
+  }
+  if (kind === 'frame' || kind === 'note') return [x, y, Math.max(0, num(el, 'w')), Math.max(0, num(el, 'h'))];
+  if (SIZES[kind]) return [x, y, ...SIZES[kind]];
+  if (kind === 'lane') return [x, y, laneWidth(el), LANE_H];
+  if (kind === 'text') {
+    const size = Math.max(1, num(el, 'size', TEXT_SIZE));
+    const lines = textLines(el);
+    const width = Math.max(1, ...lines.map((l) => l.length)) * size * CHAR_W;
+    return [x, y, width, lines.length * size * 1.3];
+  }
+  if (kind === 'stroke') {
+    const pts = points(el);
+    if (!pts.length) return null;
+    const half = Math.max(1, num(el, 'width', 3)) / 2;
+    const xs = pts.map((p) => p[0]);
+    const ys = pts.map((p) => p[1]);
+    const x0 = Math.min(...xs);
+    const y0 = Math.min(...ys);
+    return [x0 - half, y0 - half, Math.max(...xs) - x0 + 2 * half, Math.max(...ys) - y0 + 2 * half];
+  }
+  return null;
+}
+
+/** Drawing order: frames, then lanes/tables/domains, then the rest; by z, id. */
+export function layer(el) {
+  return LAYER[el.kind] ?? 2;
+}
+
+export function compareOrder(a, b) {
+  const la = layer(a);
+  const lb = layer(b);
+  if (la !== lb) return la - lb;
+  const za = str(a.z);
+  const zb = str(b.z);
+  if (za !== zb) return za < zb ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+export function scaleColumns(el) {
+  const x = num(el, 'x');
+  const w = SIZES.grade_scale[0] - 16;
+  return GRADES.map((_, i) => [x + 8 + (i * w) / 4, w / 4]);
+}
+
+export function scaleRows(el) {
+  const y = num(el, 'y');
+  return { current: y + 82, ambition: y + 104 };
+}
+
+/** Where on a grade scale a point falls: {grade, aspect} or null. */
+export function scaleHit(scale, wx, wy) {
+  const y = num(scale, 'y');
+  if (wy < y + 40 || wy > y + SIZES.grade_scale[1]) return null;
+  const cols = scaleColumns(scale);
+  const i = cols.findIndex(([left, w]) => wx >= left && wx < left + w);
+  if (i < 0) return null;
+  return { grade: GRADES[i], aspect: wy < y + 93 ? 'current' : 'ambition' };
+}
+
+/** Centre of an element for links: [cx, cy, box|null, r]. */
+export function centre(el) {
+  if (CIRCLES.has(el.kind)) return [num(el, 'x'), num(el, 'y'), null, Math.max(0, num(el, 'r'))];
+  const b = box(el);
+  if (!b) return [num(el, 'x'), num(el, 'y'), null, 0];
+  return [b[0] + b[2] / 2, b[1] + b[3] / 2, b, 0];
+}
+
+export function edge(dx, dy, b, r) {
+  if (!b) return r;
+  const tx = dx ? b[2] / 2 / Math.abs(dx) : Infinity;
+  const ty = dy ? b[3] / 2 / Math.abs(dy) : Infinity;
+  return Math.min(tx, ty);
+}
+
+/** The line of a link between its two ends, or null. */
+export function linkLine(a, b) {
+  if (!a || !b || a === b) return null;
+  const [ax, ay, abox, ar] = centre(a);
+  const [bx, by, bbox, br] = centre(b);
+  const dist = Math.hypot(bx - ax, by - ay);
+  if (dist < 1) return null;
+  const ux = (bx - ax) / dist;
+  const uy = (by - ay) / dist;
+  let start = edge(ux, uy, abox, ar);
+  let end = edge(ux, uy, bbox, br);
+  if (start + end >= dist - 4) start = end = 0;
+  return [ax + ux * start, ay + uy * start, bx - ux * (end + 2), by - uy * (end + 2)];
+}
+
+/** Places of the members of one group (same target, same grade and aspect for
+ * grade votes): Map id -> [x, y, labelY?]. Members must be sorted. */
+export function placeGroup(kind, target, members, out) {
+  if (!target) return;
+  if (kind === 'milestone' && target.kind === 'lane') {
+    const start = day(target.start);
+    const end = day(target.end);
+    if (start === null || end === null || end <= start) return;
+    const lx = num(target, 'x');
+    const ly = num(target, 'y');
+    const lw = laneWidth(target);
+    const total = daysBetween(start, end);
+    let i = 0;
+    for (const el of members) {
+      const when = day(el.date);
+      if (when === null) continue;
+      const t = Math.min(1, Math.max(0, daysBetween(start, when) / total));
+      out.set(el.id, [lx + t * lw, ly + 46, ly + (i % 2 === 0 ? 34 : 70)]);
+      i += 1;
+    }
+  } else if (kind === 'grade_vote' && target.kind === 'grade_scale') {
+    const grade = members[0] && members[0].grade;
+    const gi = GRADES.indexOf(grade);
+    const cy = scaleRows(target)[members[0] && members[0].aspect];
+    if (gi < 0 || cy === undefined) return;
+    const [left, cw] = scaleColumns(target)[gi];
+    const step = Math.min(16, (cw - 28) / Math.max(1, members.length - 1));
+    members.forEach((el, i) => out.set(el.id, [left + 14 + i * step, cy]));
+  } else if (kind === 'vote') {
+    let right;
+    let top;
+    if (CIRCLES.has(target.kind)) {
+      const r = num(target, 'r');
+      right = num(target, 'x') + r * 0.7;
+      top = num(target, 'y') - r * 0.7;
+    } else {
+      const b = box(target);
+      if (!b) return;
+      right = b[0] + b[2] - 14;
+      top = b[1];
+    }
+    members.forEach((el, i) => out.set(el.id, [right - i * 22, top]));
+  }
+}
+
+/** The key of the group an element of a PLACED kind belongs to. */
+export function groupKey(el) {
+  const ref = str(el[PLACED[el.kind]]);
+  return el.kind === 'grade_vote' ? `${ref}|${str(el.grade)}|${str(el.aspect)}` : ref;
+}
+
+export function sortMembers(kind, members) {
+  return members.sort((a, b) => {
+    if (kind === 'milestone') {
+      const da = str(a.date);
+      const db = str(b.date);
+      if (da !== db) return da < db ? -1 : 1;
+    }
+    return compareOrder(a, b);
+  });
+}
+
+/** Bounds of an element including placed kinds (for fitting the view). */
+export function bounds(el, place) {
+  if (PLACED[el.kind]) {
+    const p = place || [num(el, 'x'), num(el, 'y')];
+    return el.kind === 'milestone' ? [p[0] - 80, p[1] - 12, 160, 40] : [p[0] - 12, p[1] - 12, 24, 24];
+  }
+  if (el.kind === 'link') return null;
+  return box(el);
+}
+
+export function union(boxes) {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const b of boxes) {
+    if (!b) continue;
+    x0 = Math.min(x0, b[0]);
+    y0 = Math.min(y0, b[1]);
+    x1 = Math.max(x1, b[0] + b[2]);
+    y1 = Math.max(y1, b[1] + b[3]);
+  }
+  return x0 === Infinity ? null : [x0, y0, x1 - x0, y1 - y0];
+}
+
+export function contains(b, x, y) {
+  return b && x >= b[0] && x <= b[0] + b[2] && y >= b[1] && y <= b[1] + b[3];
+}
+
+export function intersects(a, b) {
+  return a && b && a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3];
+}
+
+/** The smallest frame that contains the point (or null). */
+export function frameAt(elements, x, y, exclude = null) {
+  let best = null;
+  let area = Infinity;
+  for (const el of elements.values()) {
+    if (el.kind !== 'frame' || (exclude && exclude.has(el.id))) continue;
+    const b = box(el);
+    if (contains(b, x, y) && b[2] * b[3] < area) {
+      best = el;
+      area = b[2] * b[3];
+    }
+  }
+  return best;
+}

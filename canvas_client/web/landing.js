@@ -1,0 +1,95 @@
+// The landing page: create a board, then show its three links and a QR code.
+
+import { $, copyText, h, toast } from './dom.js';
+
+const RECENT_KEY = 'tussentafel:recent';
+const ROLES = [
+  ['facilitator', 'Facilitator', 'Keep this one to yourself: it runs the session.'],
+  ['participant', 'Participants', 'Share with the table, or let them scan the QR code.'],
+  ['viewer', 'Projector', 'Open on the room\'s screen: read-only, fits the whole board.'],
+];
+
+function recent() {
+  try {
+    return JSON.parse(localStorage.getItem(RECENT_KEY) || '[]');
+  } catch {
+    return [];
+  }
+}
+
+function remember(board) {
+  const list = [board, ...recent().filter((b) => b.board !== board.board)].slice(0, 8);
+  try {
+    localStorage.setItem(RECENT_KEY, JSON.stringify(list));
+  } catch { /* private mode */ }
+}
+
+/** The links as shown: the facilitator's and projector's carry the lesser
+ * tokens in the fragment (never sent to the server) for invite and join QR. */
+function pageLinks(made) {
+  const join = encodeURIComponent(made.tokens.participant);
+  const screen = encodeURIComponent(made.tokens.viewer);
+  return {
+    facilitator: `${made.links.facilitator}#join=${join}&screen=${screen}`,
+    participant: made.links.participant,
+    viewer: `${made.links.viewer}#join=${join}`,
+  };
+}
+
+function showResult(made) {
+  const links = pageLinks(made);
+  $('#result-title').textContent = `“${made.title}” is ready`;
+  $('#links').replaceChildren(...ROLES.map(([role, name, what]) => {
+    const input = h('input', { type: 'text', readonly: true, value: links[role], 'aria-label': `${name} link` });
+    input.addEventListener('focus', () => input.select());
+    return h('div', { class: 'link-row', dataset: { role } },
+      h('div', { class: 'link-head' }, h('strong', {}, name), h('span', { class: 'muted' }, what)),
+      h('div', { class: 'row' }, input,
+        h('button', { type: 'button', class: 'copy', onclick: async () => toast(await copyText(links[role]) ? `${name} link copied` : 'Select the link and copy it', 'ok') }, 'Copy'),
+        h('a', { class: 'button ghost', href: links[role], target: '_blank', rel: 'noopener' }, 'Open')));
+  }));
+  $('#qr-img').src = `/api/qr.svg?data=${encodeURIComponent(links.participant)}`;
+  $('#open-facilitator').href = links.facilitator;
+  $('#create-form').hidden = true;
+  $('#result').hidden = false;
+}
+
+function renderRecent() {
+  const list = recent();
+  $('#recent').hidden = !list.length;
+  $('#recent-list').replaceChildren(...list.map((b) => h('li', {},
+    h('a', { href: b.facilitator }, b.title),
+    h('span', { class: 'muted' }, ` · ${b.template} · ${new Date(b.at).toLocaleDateString()}`))));
+}
+
+$('#create-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const button = $('#create');
+  const error = $('#create-error');
+  error.hidden = true;
+  button.disabled = true;
+  const title = $('#title').value.trim() || 'Atelier';
+  const template = new FormData(event.target).get('template') || 'blank';
+  try {
+    const r = await fetch('/api/boards', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title, template }) });
+    const made = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(made.message || `The server said ${r.status}`);
+    remember({ board: made.board, title: made.title, template, at: Date.now(), facilitator: pageLinks(made).facilitator });
+    showResult(made);
+    renderRecent();
+  } catch (err) {
+    error.textContent = `Could not create the board: ${err.message}`;
+    error.hidden = false;
+  } finally {
+    button.disabled = false;
+  }
+});
+
+$('#again').addEventListener('click', () => {
+  $('#result').hidden = true;
+  $('#create-form').hidden = false;
+  $('#title').value = '';
+  $('#title').focus();
+});
+
+renderRecent();

@@ -1,0 +1,420 @@
+// The Tussentafel protocol client (PROTOCOL.md), with no DOM code: a plugin
+// inside another whiteboard can import it and use a board as its backend.
+//
+//   const sync = new BoardSync({ board, token, name: 'Ada' });
+//   sync.on('change', ({ ids }) => redraw(ids));   // ids: Set, or null = everything
+//   sync.connect();
+//   sync.push([{ op: 'put', el: { id: newId(), kind: 'note', ... } }]);
+//
+// The replica (replica.js) mirrors canvas_client/replica.py: optimistic local
+// batches, stamped like the server's on ack, dropped (rolled back) on refusal.
+
+import { Gap, Replica, STAMPS, applyOps, opId } from './replica.js';
+
+export { Gap, Replica, STAMPS, applyOps, opId };
+export const SUBPROTOCOL = 'tussentafel.v1.json';
+/** Close codes after which reconnecting cannot help (PROTOCOL.md §5). */
+export const FATAL_CLOSES = new Set([4401, 4404, 1008, 1009]);
+const PING_EVERY_MS = 20000;
+const SILENCE_MS = 45000;
+const CMD_TIMEOUT_MS = 10000;
+
+export class CommandError extends Error {
+  constructor(code, message) {
+    super(message || code);
+    this.code = code;
+  }
+}
+
+/** A random element id (A-Za-z0-9, `prefix` first). */
+export function newId(prefix = 'e') {
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = new Uint8Array(14);
+  globalThis.crypto.getRandomValues(bytes);
+  let out = prefix;
+  for (const b of bytes) out += abc[b % abc.length];
+  return out;
+}
+
+function defaultStorage() {
+  try {
+    return globalThis.sessionStorage || null;
+  } catch {
+    return null; // storage can be denied (privacy settings, sandboxed frames)
+  }
+}
+
+/** A stable id for this tab (reconnects and reloads reuse it). */
+export function tabClientId(storage = defaultStorage()) {
+  const key = 'tussentafel.client';
+  let id = null;
+  try {
+    id = storage && storage.getItem(key);
+  } catch { /* denied */ }
+  if (!id) {
+    id = newId('c');
+    try {
+      storage && storage.setItem(key, id);
+    } catch { /* denied */ }
+  }
+  return id;
+}
+
+export class BoardSync {
+  /**
+   * @param {object} o
+   * @param {string} o.board  board id
+   * @param {string} o.token  a token of that board (any role)
+   * @param {string} [o.name] shown to the others
+   * @param {string} [o.origin] http(s) origin of the server (default: this page's)
+   * @param {string} [o.clientId] stable per tab (default: kept in sessionStorage)
+   * @param {Function} [o.WebSocket] a WebSocket implementation
+   * @param {number} [o.presenceHz] at most this many presence messages a second
+   */
+  constructor({ board, token, name = '', origin, clientId, WebSocket: WS, presenceHz = 20 }) {
+    this.board = board;
+    this.token = token;
+    this.name = name;
+    const base = (origin || globalThis.location.origin).replace(/\/$/, '');
+    this.url = base.replace(/^http/, 'ws') + `/api/boards/${encodeURIComponent(board)}/ws`;
+    this.clientId = clientId || tabClientId();
+    this.WS = WS || globalThis.WebSocket;
+    this.presenceGap = 1000 / presenceHz;
+    this.replica = new Replica();
+    this.status = 'idle';
+    this.role = '';
+    this.session = { timer: null, follow: null, private: false, private_frame: null };
+    this.participants = new Map();
+    this.welcomes = 0;
+    this.serverOffset = 0; // server ms - local ms
+    this.closedBy = null;
+    this._listeners = new Map();
+    this._ws = null;
+    this._seq = 0;
+    this._acks = new Map(); // batch -> resolve(ack)
+    this._cmds = new Map(); // cmd id -> {resolve, reject, timer}
+    this._backoff = 0;
+    this._retry = null;
+    this._presence = {}; // the latest of each field, re-sent after a reconnect
+    this._presenceDirty = false;
+    this._presenceAt = 0;
+    this._presenceTimer = null;
+    this._ping = null;
+    this._heardAt = 0;
+    this._stopped = false;
+  }
+
+  // -- state ------------------------------------------------------------------
+
+  get elements() { return this.replica.elements; }
+  get clock() { return this.replica.clock; }
+  get you() { return this.replica.me; }
+  get live() { return this.status === 'live'; }
+  /** The server's clock now (ms), estimated from the welcome. */
+  serverNow() { return Date.now() + this.serverOffset; }
+
+  // -- events -----------------------------------------------------------------
+
+  /** Listen to 'status' | 'welcome' | 'change' | 'presence' | 'session' |
+   * 'event' | 'ack' | 'rejected' | 'error' | 'closed'. Returns an unsubscribe. */
+  on(type, fn) {
+    if (!this._listeners.has(type)) this._listeners.set(type, new Set());
+    this._listeners.get(type).add(fn);
+    return () => this._listeners.get(type).delete(fn);
+  }
+
+  _emit(type, detail) {
+    for (const fn of this._listeners.get(type) || []) {
+      try {
+        fn(detail);
+      } catch (err) {
+        console.error(err); // one broken listener must not break the protocol
+      }
+    }
+  }
+
+  _setStatus(status) {
+    if (this.status === status) return;
+    this.status = status;
+    this._emit('status', { status });
+  }
+
+  // -- connection -------------------------------------------------------------
+
+  connect() {
+    this._stopped = false;
+    if (this._ws) return;
+    this._setStatus(this.welcomes ? 'reconnecting' : 'connecting');
+    let ws;
+    try {
+      ws = new this.WS(this.url, [SUBPROTOCOL]);
+    } catch (err) {
+      this._scheduleReconnect();
+      return;
+    }
+    this._ws = ws;
+    ws.onopen = () => {
+      const hello = { type: 'hello', token: this.token, client: this.clientId, name: this.name };
+      if (this.welcomes) hello.since = this.clock;
+      ws.send(JSON.stringify(hello));
+      this._heardAt = Date.now();
+    };
+    ws.onmessage = (event) => {
+      if (ws !== this._ws) return;
+      this._heardAt = Date.now();
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      const messages = message && message.type === 'bundle' ? message.messages || [] : [message];
+      try {
+        for (const one of messages) this._handle(one);
+      } catch (err) {
+        if (!(err instanceof Gap)) throw err;
+        this._drop(4000, 'gap: catching up'); // reconnect with since, at once
+        this._backoff = 0;
+      }
+    };
+    ws.onclose = (event) => {
+      if (ws !== this._ws) return;
+      this._closed(event.code, event.reason || '');
+    };
+    ws.onerror = () => { /* onclose follows */ };
+  }
+
+  /** Close for good (no reconnect). */
+  close() {
+    this._stopped = true;
+    clearTimeout(this._retry);
+    const ws = this._ws;
+    this._ws = null;
+    this._stopTimers();
+    if (ws) ws.close(1000, 'bye');
+    this._failCommands('the connection was closed');
+    this._setStatus('idle');
+  }
+
+  /** Reconnect now (e.g. the network came back); keeps pending edits. */
+  reconnectNow() {
+    if (this._stopped || this.status === 'closed' || this.status === 'live') return;
+    clearTimeout(this._retry);
+    this._backoff = 0;
+    if (!this._ws) this.connect();
+  }
+
+  /** Change the name the others see (a new hello, so a quick reconnect). */
+  rename(name) {
+    this.name = name;
+    if (this._ws) this._drop(4000, 'rename');
+    this._backoff = 0;
+  }
+
+  _drop(code, reason) {
+    const ws = this._ws;
+    if (!ws) return;
+    this._ws = null;
+    try {
+      ws.close(code, reason);
+    } catch { /* already closing */ }
+    this._closed(code, reason);
+  }
+
+  _closed(code, reason) {
+    this._ws = null;
+    this._stopTimers();
+    this._failCommands('the connection dropped');
+    if (FATAL_CLOSES.has(code)) {
+      this.closedBy = { code, reason };
+      this._setStatus('closed');
+      this._emit('closed', { code, reason });
+      return;
+    }
+    if (this._stopped) return;
+    this._setStatus(this.welcomes ? 'reconnecting' : 'connecting');
+    this._scheduleReconnect();
+  }
+
+  _scheduleReconnect() {
+    clearTimeout(this._retry);
+    const delay = this._backoff === 0 ? 0 : Math.min(4000, 250 * 2 ** (this._backoff - 1));
+    this._backoff += 1;
+    const jitter = delay * (0.8 + Math.random() * 0.4);
+    this._retry = setTimeout(() => {
+      this._retry = null;
+      if (!this._stopped) this.connect();
+    }, jitter);
+  }
+
+  _stopTimers() {
+    clearInterval(this._ping);
+    this._ping = null;
+    clearTimeout(this._presenceTimer);
+    this._presenceTimer = null;
+  }
+
+  _failCommands(reason) {
+    for (const [id, cmd] of this._cmds) {
+      clearTimeout(cmd.timer);
+      cmd.reject(new CommandError('offline', reason));
+      this._cmds.delete(id);
+    }
+  }
+
+  _send(message) {
+    if (this._ws && this._ws.readyState === 1) this._ws.send(JSON.stringify(message));
+  }
+
+  // -- receiving --------------------------------------------------------------
+
+  _handle(message) {
+    if (!message || typeof message !== 'object') return;
+    switch (message.type) {
+      case 'welcome': return this._welcome(message);
+      case 'patch': {
+        const ids = this.replica.patch(message);
+        if (ids) this._emit('change', { ids, reason: 'remote', by: message.by });
+        return;
+      }
+      case 'ack': return this._ack(message);
+      case 'presence': return this._presenceIn(message.participants || []);
+      case 'event': return this._event(message);
+      case 'result': return this._result(message);
+      case 'error':
+        this._emit('error', message);
+        return;
+      default:
+    }
+  }
+
+  _welcome(message) {
+    this.replica.welcome(message);
+    this.role = message.role;
+    this.serverOffset = (message.time || Date.now()) - Date.now();
+    this.session = { timer: null, follow: null, private: false, private_frame: null,
+      ...(message.session || {}) };
+    this.participants = new Map((message.participants || []).map((p) => [p.id, p]));
+    this.welcomes += 1;
+    this._backoff = 0;
+    this._setStatus('live');
+    this._emit('welcome', message);
+    this._emit('change', { ids: null, reason: 'welcome' });
+    this._emit('session', this.session);
+    this._emit('presence', { participants: [...this.participants.values()], all: true });
+    for (const [batch, ops] of this.replica.pending) this._send({ type: 'push', id: batch, ops });
+    if (Object.keys(this._presence).length) {
+      this._presenceDirty = true;
+      this._flushPresence();
+    }
+    this._ping = setInterval(() => {
+      if (Date.now() - this._heardAt > SILENCE_MS) this._drop(4000, 'silent: reconnecting');
+      else this._send({ type: 'ping' });
+    }, PING_EVERY_MS);
+  }
+
+  _ack(message) {
+    const { ops, ids } = this.replica.ack(message);
+    const resolve = this._acks.get(message.id);
+    this._acks.delete(message.id);
+    if (message.ok) {
+      this._emit('ack', { ...message, ops });
+    } else {
+      this._emit('rejected', { ...message, ops });
+    }
+    if (ids.size) this._emit('change', { ids, reason: message.ok ? 'ack' : 'rollback' });
+    if (resolve) resolve(message);
+  }
+
+  _presenceIn(entries) {
+    for (const entry of entries) {
+      if (!entry || typeof entry.id !== 'string') continue;
+      this.participants.set(entry.id, { ...(this.participants.get(entry.id) || {}), ...entry });
+    }
+    this._emit('presence', { participants: entries, all: false });
+  }
+
+  _event(message) {
+    const s = this.session;
+    switch (message.name) {
+      case 'timer': s.timer = message.timer || null; break;
+      case 'follow': s.follow = message.follow || null; break;
+      case 'private':
+        s.private = !!message.private;
+        s.private_frame = message.frame || null;
+        break;
+      case 'reveal':
+        if (s.private && (message.frame == null || message.frame === s.private_frame)) {
+          s.private = false;
+          s.private_frame = null;
+        }
+        break;
+      default:
+    }
+    this._emit('event', message);
+    if (['timer', 'follow', 'private', 'reveal'].includes(message.name)) this._emit('session', s);
+  }
+
+  _result(message) {
+    const cmd = this._cmds.get(message.id);
+    if (!cmd) return;
+    this._cmds.delete(message.id);
+    clearTimeout(cmd.timer);
+    if (message.ok) cmd.resolve(message);
+    else cmd.reject(new CommandError(message.code, message.message));
+  }
+
+  // -- sending ----------------------------------------------------------------
+
+  /** Apply ops at once and send them (queued while offline, re-sent after a
+   * reconnect until acked). Returns {batch, ack: Promise<ack message>}. */
+  push(ops) {
+    this._seq += 1;
+    const batch = `b${this._seq}-${this.clientId.slice(-6)}`;
+    const ack = new Promise((resolve) => this._acks.set(batch, resolve));
+    const ids = this.replica.local(batch, ops);
+    if (this.live) this._send({ type: 'push', id: batch, ops });
+    this._emit('change', { ids, reason: 'local' });
+    return { batch, ack };
+  }
+
+  /** A facilitator command; resolves to its result, rejects with CommandError. */
+  cmd(name, args = {}) {
+    if (!this.live) return Promise.reject(new CommandError('offline', 'not connected'));
+    this._seq += 1;
+    const id = `c${this._seq}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this._cmds.delete(id);
+        reject(new CommandError('timeout', 'no answer from the server'));
+      }, CMD_TIMEOUT_MS);
+      this._cmds.set(id, { resolve, reject, timer });
+      this._send({ type: 'cmd', id, name, args });
+    });
+  }
+
+  /** Where this client points: {cursor?: [x, y], viewport?: [x, y, w, h],
+   * selection?: [id]}. Coalesced: at most presenceHz messages a second. */
+  presence(fields) {
+    for (const [key, value] of Object.entries(fields)) {
+      if (value !== undefined && value !== null) this._presence[key] = value;
+    }
+    this._presenceDirty = true;
+    this._flushPresence();
+  }
+
+  _flushPresence() {
+    if (!this._presenceDirty || !this.live || this._presenceTimer) return;
+    const wait = this._presenceAt + this.presenceGap - Date.now();
+    if (wait > 0) {
+      this._presenceTimer = setTimeout(() => {
+        this._presenceTimer = null;
+        this._flushPresence();
+      }, wait);
+      return;
+    }
+    this._presenceDirty = false;
+    this._presenceAt = Date.now();
+    this._send({ type: 'presence', ...this._presence });
+  }
+}
