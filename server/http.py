@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -14,10 +15,12 @@ from server import errors, snapshots
 from server.auth import Grant, new_board_id
 from server.board import SYSTEM, Actor, BoardState, Change, Rejection, apply, visible_to
 from server.room import now_ms
-from server.store import BoardMeta
+from server.store import BoardMeta, StoreError
 
 if TYPE_CHECKING:
     from server.app import Services
+
+log = logging.getLogger("tussentafel.http")
 
 MAX_BODY = 64 * 1024
 MAX_TITLE = 200
@@ -223,9 +226,11 @@ async def snapshot_svg(request: Request) -> Response:
 
     meta, grant, snap, elements = await _snapshot(request)
     viewer = _viewer(grant)
+    people = await _services(request).store.list_participants(meta.board)
     svg = render_svg(
         [el for el in elements if visible_to(el, viewer)],
         title=f"{meta.title} — {snap['label']}",
+        colors={p["id"]: p["color"] for p in people if isinstance(p.get("color"), str)},
     )
     filename = f"{meta.board}-{snap['snapshot']}.svg"
     return Response(
@@ -277,6 +282,9 @@ def _wrap(handler: Any) -> Any:
             return response
         except HttpError as exc:
             return error_response(exc.code, exc.message)
+        except StoreError as exc:
+            log.warning("%s %s: store unavailable: %s", request.method, request.url.path, exc)
+            return error_response(errors.UNAVAILABLE, "the store cannot be reached; try again")
 
     endpoint.__name__ = handler.__name__
     return endpoint

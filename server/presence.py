@@ -50,13 +50,24 @@ class Presence:
     def join(self, participant: str, name: str, role: str) -> dict[str, Any]:
         entry = self.entries.get(participant)
         if entry is None:
-            entry = {"id": participant, "color": color_for(participant)}
+            entry = {"id": participant, "color": self.free_color(participant)}
             self.entries[participant] = entry
         entry.update(name=name, role=role, online=True)
         self.local[participant] = self.local.get(participant, 0) + 1
         self.departed.discard(participant)
         self.dirty.add(participant)
         return entry
+
+    def free_color(self, participant: str) -> str:
+        """The palette colour fewest people at this board have (ties: the
+        participant's own hash colour first), so colours rarely repeat."""
+        used = [e.get("color") for e in self.entries.values()]
+        own = PALETTE.index(color_for(participant))
+        order = PALETTE[own:] + PALETTE[:own]
+        return min(order, key=used.count)
+
+    def colors(self) -> dict[str, str]:
+        return {pid: e["color"] for pid, e in self.entries.items() if e.get("color")}
 
     def leave(self, participant: str) -> None:
         left = self.local.get(participant, 0) - 1

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from server import render_shapes as shapes
@@ -62,9 +62,14 @@ _REL = {  # colour, dash pattern, width
 
 
 def render_svg(
-    elements: list[dict[str, Any]], *, title: str = "", width: int | None = None
+    elements: list[dict[str, Any]],
+    *,
+    title: str = "",
+    width: int | None = None,
+    colors: Mapping[str, str] | None = None,
 ) -> str:
-    """The board as a standalone SVG document (a string)."""
+    """The board as a standalone SVG document (a string). ``colors`` maps
+    participant ids to their board colour (grade votes are drawn in it)."""
     els = [el for el in elements if isinstance(el, dict)]
     index = {el["id"]: el for el in els if isinstance(el.get("id"), str)}
     places = _placements(els, index)
@@ -102,7 +107,7 @@ def render_svg(
     for el in drawn:
         parts.append(
             f"<g data-id={attr(el.get('id', ''))} data-kind={attr(el.get('kind', ''))}>"
-            f"{_draw(el, index, places)}</g>"
+            f"{_draw(el, index, places, colors or {})}</g>"
         )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
@@ -202,7 +207,12 @@ def _bounds(el: Element, places: dict[str, tuple[float, ...]]) -> Box | None:
 # -- drawing -------------------------------------------------------------------
 
 
-def _draw(el: Element, index: dict[str, Element], places: dict[str, tuple[float, ...]]) -> str:
+def _draw(
+    el: Element,
+    index: dict[str, Element],
+    places: dict[str, tuple[float, ...]],
+    colors: Mapping[str, str],
+) -> str:
     kind = el.get("kind")
     place = places.get(el.get("id"))  # type: ignore[arg-type]
     if kind == "link":
@@ -211,17 +221,21 @@ def _draw(el: Element, index: dict[str, Element], places: dict[str, tuple[float,
         x, y = (place[0], place[1]) if place else (num(el, "x"), num(el, "y"))
         return draw_milestone(el, x, y, place[2] if place else y + 24)
     if kind == "grade_vote":
-        return _draw_grade_vote(el, *(place or (num(el, "x"), num(el, "y"))))
+        cx, cy = (place or (num(el, "x"), num(el, "y")))[:2]
+        return _draw_grade_vote(el, cx, cy, colors)
     if kind == "vote":
         return draw_vote(el, *(place or (num(el, "x"), num(el, "y"))))
     draw = _DRAW.get(kind) if isinstance(kind, str) else None
     return draw(el) if draw else ""
 
 
-def _draw_grade_vote(el: Element, cx: float, cy: float) -> str:
+def _draw_grade_vote(el: Element, cx: float, cy: float, colors: Mapping[str, str]) -> str:
     author = clean(el.get("author"))
     # the voter's own colour, as the live board shows their cursor and name
-    tint = color_for(author) if author else shapes.pick(clean(el.get("id")))
+    known = colors.get(author)
+    if known is not None and shapes.color(known, "") == "":
+        known = None  # only a plain colour may reach an attribute
+    tint = known or (color_for(author) if author else shapes.pick(clean(el.get("id"))))
     current = el.get("aspect") == "current"
     fill = tint if current else "#ffffff"
     note = clean(el.get("note")).strip()

@@ -207,6 +207,9 @@ async def test_redis_outage_refuses_pushes_cleanly_and_recovers(tmp_path, redis_
         assert await health_becomes(server, 503)
         assert (await push3())["code"] == "unavailable"
         assert server.proc is not None and server.proc.poll() is None  # alive
+        other = await asyncio.to_thread(  # HTTP says so clearly too (not a 500)
+            httpx.post, f"{server.url}/api/boards", json={"title": "x"}, timeout=10)
+        assert other.status_code == 503 and other.json()["error"] == "unavailable"
 
         redis_server.start()  # same port, same dir: the AOF is replayed
         assert await health_becomes(server, 200)

@@ -253,3 +253,15 @@ def test_atelier_template_renders_every_frame_label() -> None:
     assert set(found) == {el["id"] for el in els}
     for frame in (el for el in els if el["kind"] == "frame"):
         assert frame["label"] in all_text(found[frame["id"]])
+
+
+def test_grade_votes_take_the_voters_board_colour():
+    from server.render import render_svg
+
+    scale = {"id": "s", "kind": "grade_scale", "x": 0, "y": 0, "z": "a", "label": "Grade"}
+    vote = {"id": "g", "kind": "grade_vote", "x": 0, "y": 0, "z": "b", "scale": "s",
+            "grade": "aligned", "aspect": "current", "author": "pada"}
+    svg = render_svg([scale, vote], colors={"pada": "#303f9f"})
+    assert 'fill="#303f9f"' in svg
+    hostile = render_svg([scale, vote], colors={"pada": 'red" onload="x'})
+    assert "onload" not in hostile
