@@ -1,0 +1,1 @@
+"""Benchmarks of Tussentafel against real peers (``python -m bench --help``); not tests."""

@@ -1,0 +1,32 @@
+"""Our server with some settings changed, for what-if runs of the benchmark.
+
+    python -m bench.experiment_server '{"frame_interval_ms": 5}' serve --host ... --port ...
+
+Runs ``server.cli`` exactly as ``tussentafel serve`` does, except that the given
+fields of ``server.settings.Settings`` are overridden (e.g. ``frame_interval_ms``,
+``presence_hz``, which have no flag). The server's code is not changed; this
+only measures what a setting would do (``--server-set`` of ``python -m bench``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def main() -> int:
+    overrides = json.loads(sys.argv[1])
+    from server import settings as settings_module
+    from server.cli import main as cli_main
+
+    original = settings_module.Settings.from_env.__func__  # type: ignore[attr-defined]
+
+    def from_env(cls, **kw):  # type: ignore[no-untyped-def]
+        return original(cls, **kw).but(**overrides)
+
+    settings_module.Settings.from_env = classmethod(from_env)  # type: ignore[method-assign]
+    return cli_main(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
