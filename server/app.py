@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from server import http, insights_feed, pages, ws
 from server.auth import Tokens
 from server.commands import Commands
 from server.metrics import Metrics
+from server.pacing import Pacing
 from server.rooms import Rooms
 from server.settings import Settings
 from server.store import BoardMeta, Store
@@ -51,11 +53,13 @@ class Services:
         self.settings = settings
         self.store = store or make_store(settings)
         self.metrics = Metrics()
-        self.rooms = Rooms(self.store, settings, self.metrics)
+        self.pacing = Pacing(settings)
+        self.rooms = Rooms(self.store, settings, self.metrics, self.pacing)
         self.rooms.on_open.append(insights_feed.attach)
         self.commands = Commands()
         self._tokens: Tokens | None = None
         self._meta: dict[str, BoardMeta] = {}
+        self._pacer: asyncio.Task[None] | None = None
         self.ready = False
 
     @property
@@ -68,10 +72,15 @@ class Services:
         await self.store.start()
         secret = self.settings.secret or await self.store.secret()
         self._tokens = Tokens(secret)
+        self._pacer = asyncio.create_task(self.pacing.run(), name="pacing")
         self.ready = True
 
     async def stop(self) -> None:
         self.ready = False
+        if self._pacer is not None:
+            self._pacer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pacer
         await self.rooms.close_all()
         await self.store.close()
 

@@ -34,6 +34,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.settings import Settings
+    from server.ws_protocol import WebSocketProtocol
 
     settings = Settings.from_env(
         host=args.host,
@@ -61,7 +62,7 @@ def serve(args: argparse.Namespace) -> int:
         port=settings.port,
         loop=loop,
         http="httptools",
-        ws="websockets-sansio",
+        ws=WebSocketProtocol,
         ws_max_size=settings.max_frame,
         ws_per_message_deflate=settings.ws_deflate,
         ws_ping_interval=settings.ws_ping_interval_s or None,

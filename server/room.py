@@ -33,6 +33,7 @@ from server.board import (
 )
 from server.codec import Encoding, Outgoing
 from server.metrics import Metrics
+from server.pacing import Pacing
 from server.presence import Presence
 from server.settings import Settings
 from server.store import BoardMeta, ClockConflict, Store
@@ -82,9 +83,11 @@ class Room:
         settings: Settings,
         participants: list[dict[str, Any]] | None = None,
         metrics: Metrics | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         self.board = meta.board
         self.metrics = metrics or Metrics()
+        self.pacing = pacing or Pacing(settings)
         self.meta = meta
         self.state = state
         self.store = store
@@ -378,9 +381,9 @@ class Room:
         self.presence.point(conn.actor.participant, fields)
 
     async def _presence_loop(self) -> None:
-        interval = 1.0 / max(self.settings.presence_hz, 0.1)
         beat = 0.0
         while True:
+            interval = self.pacing.presence_interval  # lower under a process-wide budget
             await asyncio.sleep(interval)
             beat += interval
             if self.store.shared:

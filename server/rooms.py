@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from server.metrics import Metrics
+from server.pacing import Pacing
 from server.room import Room
 from server.settings import Settings
 from server.store import Store
@@ -16,9 +17,16 @@ log = logging.getLogger("tussentafel.rooms")
 
 
 class Rooms:
-    def __init__(self, store: Store, settings: Settings, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        metrics: Metrics | None = None,
+        pacing: Pacing | None = None,
+    ) -> None:
         self.store = store
         self.metrics = metrics or Metrics()
+        self.pacing = pacing or Pacing(settings)
         self.settings = settings
         self.live: dict[str, Room] = {}
         self._users: dict[str, int] = {}
@@ -37,7 +45,9 @@ class Rooms:
                     return None
                 state = await self.store.load(board)
                 participants = await self.store.list_participants(board)
-                room = Room(meta, state, self.store, self.settings, participants, self.metrics)
+                room = Room(
+                    meta, state, self.store, self.settings, participants, self.metrics, self.pacing
+                )
                 for hook in self.on_open:
                     hook(room)
                 await room.start()

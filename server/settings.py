@@ -42,8 +42,13 @@ class Settings:
     max_conns: int = 5000
     history_clocks: int = 100_000
     history_ms: int = 24 * 3600 * 1000
-    frame_interval_ms: float = 0.0  # >0: at most one frame per interval per connection
+    # pacing under load (server/pacing.py): above pace_above_per_s messages/s to
+    # connection queues, each connection sends at most one frame per frame_interval_ms
+    # (0: never paced); presence frames of the process stay under presence_budget_per_s
+    frame_interval_ms: float = 16.0
+    pace_above_per_s: float = 5000.0
     presence_hz: float = 20.0
+    presence_budget_per_s: float = 10_000.0
     bad_messages_before_close: int = 10
     ws_deflate: bool = False
     ws_ping_interval_s: float = 2.5  # with the timeout: a silent peer is offline within 5 s

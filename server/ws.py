@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from schemas.elements import MAX_COORD
 from schemas.messages import SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK, Hello, PresenceIn
 from server import errors
 from server.board import Actor
 from server.codec import DecodeError, Encoding, Frame, Outgoing, bundle, decode, encode
 from server.room import Room, now_ms
+from server.ws_protocol import DIRECT_EXTENSION
 
 if TYPE_CHECKING:
     from server.app import Services
@@ -63,7 +65,7 @@ class WsConnection:
         settings = services.settings
         self.max_bytes = settings.max_queue_bytes
         self.max_messages = settings.max_queue_messages
-        self.interval = settings.frame_interval_ms / 1000.0
+        self.pacing = services.pacing
         self.actor = Actor("", "viewer")
         self.generation = 0
         self.queue: deque[Frame] = deque()
@@ -79,6 +81,7 @@ class WsConnection:
         frame = message.frame(self.encoding)
         self.queue.append(frame)
         self.queued_bytes += len(frame)
+        self.pacing.enqueued += 1
         if len(self.queue) > self.max_messages or self.queued_bytes > self.max_bytes:
             self.services.metrics.queue_drops.inc()
             self.close(errors.CLOSE_SLOW, "too far behind: reconnect with since", flush=False)
@@ -111,8 +114,9 @@ class WsConnection:
                         await ws.send_bytes(frame)
                     else:
                         await ws.send_text(frame)
-                    if self.interval:
-                        await asyncio.sleep(self.interval)
+                    interval = self.pacing.frame_interval  # > 0 only when the process is busy
+                    if interval:
+                        await asyncio.sleep(interval)
                         if self.queue:
                             self._ready.set()
                 if self.closing is not None and not self.queue:
@@ -163,6 +167,7 @@ async def endpoint(ws: WebSocket) -> None:
     conn = WsConnection(ws, encoding, services)
     sender = asyncio.create_task(conn.run_sender(), name=f"send:{conn.id}")
     services.metrics.connections.inc()
+    services.pacing.connections += 1
     room: Room | None = None
     try:
         room = await _handshake(ws, conn, board, services)
@@ -176,6 +181,7 @@ async def endpoint(ws: WebSocket) -> None:
         conn.close(errors.CLOSE_TRY_AGAIN, "internal error")
     finally:
         services.metrics.connections.dec()
+        services.pacing.connections -= 1
         if room is not None:
             room.leave(conn)
             services.rooms.release(room)
@@ -252,56 +258,127 @@ async def _handshake(
     return room
 
 
-async def _serve(ws: WebSocket, conn: WsConnection, room: Room, services: Services) -> None:
-    settings = services.settings
-    bucket = TokenBucket(settings.rate_ops_per_s, settings.rate_burst)
-    bad_in_a_row = 0
-    while conn.closing is None:
-        frame = await _receive(ws)
+class Inbound:
+    """What one joined connection's messages do.
+
+    ``handle`` is synchronous: a push only queues a job for the room, presence
+    only updates the room's table, a ping only queues a pong. The WebSocket
+    protocol (``server.ws_protocol``) calls it straight from the socket's read
+    callback, with no task switch per message, whenever nothing is waiting in
+    the connection's receive queue; a ``cmd`` (which awaits) and anything that
+    arrives while one runs goes through the queue to ``_serve``, in order.
+    """
+
+    def __init__(self, conn: WsConnection, room: Room, services: Services) -> None:
+        self.conn = conn
+        self.room = room
+        self.services = services
+        settings = services.settings
+        self.bucket = TokenBucket(settings.rate_ops_per_s, settings.rate_burst)
+        self.bad_limit = settings.bad_messages_before_close
+        self.bad_in_a_row = 0
+        self.busy = False  # _serve is running a queued message: keep the order
+
+    def direct(self, frame: Frame) -> bool:
+        """The protocol's fast path: True if handled, False to queue it instead."""
+        if self.busy:
+            return False
+        if self.conn.closing is not None:
+            return True  # closing: nothing more is read
+        try:
+            return self.handle(frame) is None
+        except Exception:  # never raise into the transport's callback
+            log.exception("conn %s: message failed", self.conn.id)
+            _fatal(self.conn, errors.UNAVAILABLE, "internal error", errors.CLOSE_TRY_AGAIN)
+            return True
+
+    def handle(self, frame: Frame) -> dict[str, Any] | None:
+        """Do what ``frame`` asks; a command is returned to be awaited by the caller."""
+        conn = self.conn
         try:
             message = decode(frame, conn.encoding)
             kind = message.get("type")
-            if kind == "push":
-                push_id, ops = message.get("id"), message.get("ops")
-                if isinstance(push_id, bool) or not (
-                    (isinstance(push_id, int) and -(2**63) <= push_id < 2**63)
-                    or (isinstance(push_id, str) and 0 < len(push_id) <= 128)
-                ):
-                    raise DecodeError("a push needs an id: a string of 1-128 or a 64-bit integer")
-                if not isinstance(ops, list):
-                    raise DecodeError("a push needs a list of ops")
-                bad_in_a_row = 0
-                if not bucket.take(len(ops)):
-                    services.metrics.rejects.labels(errors.RATE_LIMITED).inc()
-                    conn.send_now({"type": "ack", "id": push_id, "ok": False,
-                                   "code": errors.RATE_LIMITED,
-                                   "message": "too many changes: slow down"})
-                    continue
-                services.metrics.ops.inc(len(ops))
-                room.push(conn, push_id, ops)
-                continue
             if kind == "presence":
-                fields = PresenceIn.model_validate(message).model_dump(exclude_none=True)
-                fields.pop("type", None)
-                room.point(conn, fields)
+                self.room.point(conn, _presence_fields(message))
+            elif kind == "push":
+                self._push(message)
             elif kind == "ping":
                 conn.send_now({"type": "pong", "time": now_ms()})
             elif kind == "cmd":
-                await services.commands.handle(room, conn, message)
+                self.bad_in_a_row = 0
+                return message
             elif kind == "hello":
                 raise DecodeError("hello was already said")
             else:
                 raise DecodeError(f"unknown message type {str(kind)[:40]!r}")
-            bad_in_a_row = 0
+            self.bad_in_a_row = 0
         except (DecodeError, ValidationError) as exc:
-            bad_in_a_row += 1
-            services.metrics.rejects.labels(errors.BAD_MESSAGE).inc()
-            reason = str(exc) if isinstance(exc, DecodeError) else _first_error(exc)
-            if bad_in_a_row >= settings.bad_messages_before_close:
-                _fatal(conn, errors.BAD_MESSAGE, f"too many bad messages: {reason}",
-                       errors.CLOSE_POLICY)
-            else:
-                conn.send_now(_error(errors.BAD_MESSAGE, reason))
+            self.bad(exc)
+        return None
+
+    async def command(self, message: dict[str, Any]) -> None:
+        try:
+            await self.services.commands.handle(self.room, self.conn, message)
+        except (DecodeError, ValidationError) as exc:
+            self.bad(exc)
+
+    def bad(self, exc: DecodeError | ValidationError) -> None:
+        """A message that is not one: say why; close after too many in a row."""
+        self.bad_in_a_row += 1
+        self.services.metrics.rejects.labels(errors.BAD_MESSAGE).inc()
+        reason = str(exc) if isinstance(exc, DecodeError) else _first_error(exc)
+        if self.bad_in_a_row >= self.bad_limit:
+            _fatal(self.conn, errors.BAD_MESSAGE, f"too many bad messages: {reason}",
+                   errors.CLOSE_POLICY)
+        else:
+            self.conn.send_now(_error(errors.BAD_MESSAGE, reason))
+
+    def _push(self, message: dict[str, Any]) -> None:
+        push_id, ops = message.get("id"), message.get("ops")
+        if isinstance(push_id, bool) or not (
+            (isinstance(push_id, int) and -(2**63) <= push_id < 2**63)
+            or (isinstance(push_id, str) and 0 < len(push_id) <= 128)
+        ):
+            raise DecodeError("a push needs an id: a string of 1-128 or a 64-bit integer")
+        if not isinstance(ops, list):
+            raise DecodeError("a push needs a list of ops")
+        if not self.bucket.take(len(ops)):
+            self.services.metrics.rejects.labels(errors.RATE_LIMITED).inc()
+            self.conn.send_now({"type": "ack", "id": push_id, "ok": False,
+                                "code": errors.RATE_LIMITED,
+                                "message": "too many changes: slow down"})
+            return
+        self.services.metrics.ops.inc(len(ops))
+        self.room.push(self.conn, push_id, ops)
+
+
+def _presence_fields(message: dict[str, Any]) -> dict[str, Any]:
+    """A presence message's fields: the common cursor-only message is checked
+    here, anything else by the ``PresenceIn`` schema (same rules, same errors)."""
+    if len(message) == 2:
+        cursor = message.get("cursor")
+        if (type(cursor) is list and len(cursor) == 2
+                and all(type(v) in (int, float) and -MAX_COORD <= v <= MAX_COORD for v in cursor)):
+            return {"cursor": [float(cursor[0]), float(cursor[1])]}
+    fields = PresenceIn.model_validate(message).model_dump(exclude_none=True)
+    fields.pop("type", None)
+    return fields
+
+
+async def _serve(ws: WebSocket, conn: WsConnection, room: Room, services: Services) -> None:
+    inbound = Inbound(conn, room, services)
+    direct = ws.scope.get("extensions", {}).get(DIRECT_EXTENSION)
+    if direct is not None:
+        direct(inbound.direct)
+    while conn.closing is None:
+        frame = await _receive(ws)
+        inbound.busy = True
+        try:
+            command = inbound.handle(frame)
+            if command is not None:
+                await inbound.command(command)
+        finally:
+            inbound.busy = False
 
 
 def _first_error(exc: ValidationError) -> str:
