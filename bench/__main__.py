@@ -2,6 +2,7 @@
 
 Scenarios (each prints a human table, then one JSON object as its LAST line):
   room     1 board, N clients (default 10,50,100,200) x R ops/s + cursors at 10 Hz
+  stall    room N=50 with and without one reader that stopped reading (issue #7)
   compare  room N=100 R=5: ours vs the bare Node relay, Hocuspocus, pycrdt-websocket
            (in alternation; prints ratios ours/peer)
   many     200 boards x 10 clients at 1 op/s (--quick: 50 boards, said so)
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     if args.scenario == "all":
         combined = {}
-        for name in ("compare", "room", "many", "join", "catchup", "idle", "scale", "profile"):
+        for name in ("compare", "room", "stall", "many", "join", "catchup", "idle", "scale", "profile"):
             text, result = SCENARIOS[name](args)
             print(text + "\n", flush=True)
             combined[name] = result

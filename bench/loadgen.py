@@ -20,6 +20,7 @@ import heapq
 import json
 import os
 import random
+import socket
 import re
 import sys
 import time
@@ -272,6 +273,31 @@ class Generator:
                 client.joined = True  # the server's sync step 1 may come before we listen
                 client.joined_at = time.monotonic()
 
+    async def open_stalled(self, per_board: int) -> list[wsraw.WsClient]:
+        """``per_board`` extra viewers per board that say hello and then stop
+        reading (a laptop that went to sleep): not measured, only present."""
+        stalled: list[wsraw.WsClient] = []
+        if per_board <= 0 or self.proto != "tt":
+            return stalled
+        cfg = self.cfg
+        for board in cfg["boards"]:
+            for k in range(per_board):
+                ws = await wsraw.connect(cfg["host"], (board.get("ports") or [cfg["port"]])[0],
+                                         board["path"], "tussentafel.v1.msgpack",
+                                         lambda *_: None, tag=None)
+                ws.deliver = False
+                ws.send(msgpack.packb({"type": "hello", "token": board.get("token", ""),
+                                       "client": f"stalled{k}", "name": "asleep"}))
+                stalled.append(ws)
+        await asyncio.sleep(0.3)  # welcome read; from now on nothing is
+        for ws in stalled:
+            if ws.transport is not None:
+                sock = ws.transport.get_extra_info("socket")
+                if sock is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                ws.transport.pause_reading()
+        return stalled
+
     async def run(self) -> dict[str, Any]:
         cfg = self.cfg
         boards = cfg["boards"]
@@ -325,6 +351,7 @@ class Generator:
         connect_s = time.monotonic() - t_connect
         log(f"{joined}/{len(self.clients)} clients joined in {connect_s:.2f}s"
             + (f"; failures: {failures[:3]}" if failures else ""))
+        stalled = await self.open_stalled(int(cfg.get("stalled", 0)))
         await asyncio.sleep(cfg.get("settle", 1.0))
         rate, phz = cfg["rate"], cfg.get("presence_hz", 10.0)
         warmup, duration, drain = cfg["warmup"], cfg["duration"], cfg["drain"]
@@ -399,6 +426,19 @@ class Generator:
         dupes = sum(max(0, self.got[i] - self.expect[i]) for i in window)
         rx_bytes = sum(c.ws.rx_bytes for c in clients if c.ws is not None)
         rx_frames = sum(c.ws.rx_frames for c in clients if c.ws is not None)
+        stalled_closed: dict[int, int] = {}
+        for ws in stalled:  # wake them up to read what the server said (a close?)
+            if ws.transport is not None and not ws.transport.is_closing():
+                ws.transport.resume_reading()
+        for _ in range(40 if stalled else 0):  # a bounded wait, up to 2 s
+            if all(ws.closed.done() for ws in stalled):
+                break
+            await asyncio.sleep(0.05)
+        for ws in stalled:
+            if ws.closed.done():
+                key = ws.close_code if ws.close_code is not None else -1
+                stalled_closed[key] = stalled_closed.get(key, 0) + 1
+            ws.close()
         for c in clients:
             if c.ws is not None:
                 if c.ws.close_code is not None:
@@ -418,6 +458,8 @@ class Generator:
             "clients": len(clients),
             "observers_per_board": obs_per_board,
             "joined": joined,
+            "stalled": len(stalled),
+            "stalled_closed": stalled_closed,  # close code -> count (-1: closed, code unread)
             "connect_failures": len(failures),
             "connect_s": round(connect_s, 3),
             "boards": len(boards),

@@ -68,6 +68,7 @@ def load_run(
     redis_url: str | None = None,
     on_started: Any = None,
     extra_pids: list[int] | None = None,
+    stalled: int = 0,
 ) -> dict[str, Any]:
     """Start ``target`` fresh, run the load generator against it, stop it."""
     wait_for_quiet(10.0 if duration < 10 else 30.0)
@@ -81,7 +82,8 @@ def load_run(
                "boards": board_list, "per_board": per_board, "rate": rate,
                "presence_hz": presence_hz, "warmup": warmup, "duration": duration,
                "drain": drain, "pids": target.pids + (extra_pids or []), "check_order": check_order,
-               "seed": 42, "connect_timeout": 30}
+               "seed": 42, "connect_timeout": 30,
+               "stalled": stalled}
         limit = 60 + warmup + duration + drain + boards * per_board * 0.02
         gen = subprocess.Popen([target.python, "-m", "bench.loadgen", json.dumps(cfg)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -775,7 +777,46 @@ def _run_async(coro: Any) -> Any:
         return asyncio.run(coro)
 
 
-SCENARIOS = {"room": room, "compare": compare, "many": many, "join": join, "catchup": catchup,
+# -- stall ---------------------------------------------------------------------------------
+
+
+def stall(args: Any) -> tuple[str, dict[str, Any]]:
+    """Issue #7: one reader that stops reading must not slow the room down.
+    The same room runs without and with a stalled viewer, in alternation;
+    the goal is the others' p99 with it <= 2x the p99 without it."""
+    n = (args.n or [50])[0]
+    rounds = args.rounds or 2
+    t = targets()["ours"]
+    d = _durations(args.quick)
+    runs: dict[int, list[dict[str, Any]]] = {0: [], 1: []}
+    for rnd in range(rounds):
+        for k in (0, 1):
+            log(f"stall: round {rnd + 1}, N={n}, stalled readers: {k}")
+            runs[k].append(load_run(t, boards=1, per_board=n, rate=args.rate,
+                                    presence_hz=args.presence_hz, check_order=True,
+                                    stalled=k, **d))
+    rows = []
+    for k in (0, 1):
+        for r in runs[k]:
+            rows.append(report.load_row(f"ours, {k} stalled", r)
+                        + [r.get("stalled_closed") or "-"])
+    p99 = {k: statistics.median(r["latency_ms"]["p99"] for r in runs[k]) for k in (0, 1)}
+    ratio = round(p99[1] / p99[0], 2) if p99[0] else None
+    delivered = all(r["delivery_ratio"] == 1.0 for k in (0, 1) for r in runs[k])
+    closed = [r.get("stalled_closed") for r in runs[1]]
+    text = (f"stall: 1 board, N={n} x {args.rate} ops/s + cursors {args.presence_hz} Hz, "
+            f"with and without one reader that stopped reading (median of {rounds} rounds)\n"
+            + report.table(report.LOAD_HEADERS + ["stalled closed"], rows)
+            + f"\nothers' p99 with / without the stalled reader: {ratio} (goal <= 2.0)")
+    return text, {"quick": args.quick, "runs": runs[0] + runs[1],
+                  "p99_without_ms": p99[0], "p99_with_ms": p99[1],
+                  "ratio_p99_stalled": ratio, "stalled_closed": closed,
+                  "goals": {"stalled_reader_p99_within_2x": {
+                      "met": ratio is not None and ratio <= 2.0 and delivered,
+                      "ratio": ratio, "all_delivered": delivered}}}
+
+
+SCENARIOS = {"room": room, "stall": stall, "compare": compare, "many": many, "join": join, "catchup": catchup,
              "idle": idle, "scale": scale, "profile": profile}
 
 __all__ = ["SCENARIOS", "load_run"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 
 import pytest
 
 from canvas_client.client import BoardClient
 from tests.conftest import ServerProcess, note, put
+from tests.redis_fixture import redis_server_fixture  # noqa: F401
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 
@@ -56,11 +58,17 @@ async def test_every_acked_change_survives_sigkill(fresh_server: ServerProcess):
         assert ack["ok"] and ack["clock"] == state["clock"] + 1
 
 
-async def test_repeated_sigkill_with_reconnecting_clients_converges(fresh_server: ServerProcess):
-    """Three kills under a mixed load: no acked change is lost and every
-    replica (which reconnects with ``since`` and re-sends what was unacked)
-    ends equal to /state."""
-    server = fresh_server.start()
+@pytest.mark.parametrize("store", ["embedded", "redis"])
+async def test_repeated_sigkill_with_reconnecting_clients_converges(
+    store: str, tmp_path: Path, request: pytest.FixtureRequest
+):
+    """Three kills under a mixed load, with either store: no acked change is
+    lost and every replica (which reconnects with ``since`` and re-sends what
+    was unacked) ends equal to /state."""
+    redis = request.getfixturevalue("redis_server").url if store == "redis" else None
+    server = ServerProcess(tmp_path / "data", redis=redis)
+    request.addfinalizer(server.kill)
+    server.start()
     board = server.create_board("soak")
     b, tok = board["board"], board["tokens"]
     clients = [BoardClient(server.url, b, tok["participant"], name=f"c{i}") for i in range(4)]
@@ -69,11 +77,15 @@ async def test_repeated_sigkill_with_reconnecting_clients_converges(fresh_server
     deleted: set[str] = set()
     stop = asyncio.Event()
 
+    ok_acks = [0]
+
     async def load(i: int, c: BoardClient) -> None:
+        slots = [0] * 25  # a deleted id stays deleted (tombstone): the slot takes a new one
         for j in range(100_000):
             if stop.is_set():
                 return
-            eid = f"c{i}-{j % 25}"
+            k = j % 25
+            eid = f"c{i}-{k}-{slots[k]}"
             if eid in c.elements and j % 7 == 0:
                 ops = [{"op": "del", "id": eid}]
             elif eid in c.elements:
@@ -85,25 +97,33 @@ async def test_repeated_sigkill_with_reconnecting_clients_converges(fresh_server
             except (TimeoutError, Exception):
                 continue
             if ack["ok"]:
+                ok_acks[0] += 1
                 if ops[0]["op"] == "del":
                     acked.pop(eid, None)
                     deleted.add(eid)
+                    slots[k] += 1
                 else:
                     acked[eid] = ops[0].get("el", {}).get("text") or ops[0]["set"]["text"]
-                    deleted.discard(eid)
+            elif ack.get("code") == "conflict":
+                slots[k] += 1  # deleted by an earlier push whose ack was lost: move on
             await asyncio.sleep(0.002)
 
     tasks = [asyncio.create_task(load(i, c)) for i, c in enumerate(clients)]
     kills = 0
+    progress = []
     for _ in range(3):
         await asyncio.sleep(1.0)
+        progress.append(ok_acks[0])
         server.kill()
         kills += 1
         await asyncio.sleep(0.3)
         server.start()
     await asyncio.sleep(1.0)
+    progress.append(ok_acks[0])
     stop.set()
     await asyncio.wait(tasks, timeout=20)
+    gains = [b - a for a, b in zip(progress, progress[1:], strict=False)]
+    assert progress[0] > 0 and all(g > 0 for g in gains), progress  # work goes on after kills
     state = server.state(b, tok["facilitator"])
     for c in clients:
         await c.wait_for(lambda c: not c.replica.pending and c.clock == state["clock"], 20)
@@ -114,4 +134,7 @@ async def test_repeated_sigkill_with_reconnecting_clients_converges(fresh_server
     for c in clients:
         assert c.elements == final
         await c.close()
-    assert kills == 3 and len(acked) + len(deleted) > 50
+    assert kills == 3 and len(acked) > 50 and len(deleted) > 10
+    print(f"soak {store}: {kills} kills, {ok_acks[0]} acked pushes (before each kill and at "
+          f"the end: {progress}), final clock {state['clock']}: {len(acked)} elements with "
+          f"their last acked text and {len(deleted)} acked deletes, all as acked")
