@@ -46,7 +46,7 @@ class Settings:
     # connection queues, each connection sends at most one frame per frame_interval_ms
     # (0: never paced); presence frames of the process stay under presence_budget_per_s
     frame_interval_ms: float = 16.0
-    pace_above_per_s: float = 5000.0
+    pace_above_per_s: float = 20_000.0
     presence_hz: float = 20.0
     presence_budget_per_s: float = 10_000.0
     bad_messages_before_close: int = 10

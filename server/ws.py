@@ -1,9 +1,10 @@
 """The WebSocket endpoint: handshake, hello, decode, dispatch, send queues.
 
-Each connection has a bounded queue and its own sender task. The room only
-enqueues (already encoded frames); the sender drains whatever has piled up
-into one ``bundle`` frame, so a busy room costs a reader few frames, and a
-reader that stops reading fills only its own queue until it is closed (4408).
+Each connection has a bounded queue. The room only enqueues (already encoded
+frames); a flush at the end of the tick writes whatever has piled up as one
+``bundle`` frame, so a busy room costs a reader few frames, and a reader that
+stops reading fills only its own queue (its sender task waits for the socket)
+until it is closed (4408). Incoming messages are handled by ``Inbound``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -25,7 +27,7 @@ from server import errors
 from server.board import Actor
 from server.codec import DecodeError, Encoding, Frame, Outgoing, bundle, decode, encode
 from server.room import Room, now_ms
-from server.ws_protocol import DIRECT_EXTENSION
+from server.ws_protocol import DIRECT_EXTENSION, WRITE_EXTENSION
 
 if TYPE_CHECKING:
     from server.app import Services
@@ -55,7 +57,17 @@ class TokenBucket:
 
 
 class WsConnection:
-    """One client socket: a bounded outgoing queue drained by a sender task."""
+    """One client socket and its bounded outgoing queue.
+
+    The room only appends (already encoded frames). A flush, scheduled with
+    ``call_soon`` so that everything queued in this tick goes as one ``bundle``,
+    writes straight to the socket when it can take more (``tussentafel.write``
+    of ``server.ws_protocol``). When the socket is full, or the protocol has no
+    direct write, or the connection is closing, the sender task takes over: it
+    awaits the socket, so a reader that stops reading only fills its own queue
+    until it is closed (4408). Under load (``server.pacing``) a flush waits
+    until ``frame_interval`` has passed since the previous frame.
+    """
 
     def __init__(self, ws: WebSocket, encoding: Encoding, services: Services) -> None:
         self.id = uuid.uuid4().hex[:12]
@@ -74,6 +86,12 @@ class WsConnection:
         self._flush_before_close = True
         self._ready = asyncio.Event()
         self.done = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._write: Callable[[Frame], bool] | None = ws.scope.get("extensions", {}).get(
+            WRITE_EXTENSION)
+        self._flush_due = False  # a flush is scheduled
+        self._sender_busy = False  # the sender task holds frames: direct writes wait
+        self._last_frame = 0.0
 
     def send(self, message: Outgoing) -> None:
         if self.closing is not None:
@@ -86,7 +104,31 @@ class WsConnection:
             self.services.metrics.queue_drops.inc()
             self.close(errors.CLOSE_SLOW, "too far behind: reconnect with since", flush=False)
             return
-        self._ready.set()
+        if not self._flush_due:
+            self._flush_due = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_due = False
+        if not self.queue or self.closing is not None:
+            return
+        if self._write is None or self._sender_busy:
+            self._ready.set()
+            return
+        interval = self.pacing.frame_interval  # > 0 only when the process is busy
+        if interval:
+            wait = self._last_frame + interval - self._loop.time()
+            if wait > 0:
+                self._flush_due = True
+                self._loop.call_later(wait, self._flush)
+                return
+        frame = self.queue[0] if len(self.queue) == 1 else bundle(list(self.queue), self.encoding)
+        if not self._write(frame):  # the socket is full (or closing): the sender waits
+            self._ready.set()
+            return
+        self.queue.clear()
+        self.queued_bytes = 0
+        self._last_frame = self._loop.time()
 
     def send_now(self, message: dict[str, Any]) -> None:
         self.send(Outgoing(message))
@@ -106,6 +148,7 @@ class WsConnection:
                 if self.closing is not None and not self._flush_before_close:
                     break
                 if self.queue:
+                    self._sender_busy = True
                     frames = list(self.queue)
                     self.queue.clear()
                     self.queued_bytes = 0
@@ -114,11 +157,17 @@ class WsConnection:
                         await ws.send_bytes(frame)
                     else:
                         await ws.send_text(frame)
-                    interval = self.pacing.frame_interval  # > 0 only when the process is busy
-                    if interval:
-                        await asyncio.sleep(interval)
-                        if self.queue:
+                    self._last_frame = self._loop.time()
+                    self._sender_busy = False
+                    if self.queue:  # more came while the socket was full
+                        if self._write is None:
+                            interval = self.pacing.frame_interval
+                            if interval:
+                                await asyncio.sleep(interval)
                             self._ready.set()
+                        elif not self._flush_due:
+                            self._flush_due = True
+                            self._loop.call_soon(self._flush)
                 if self.closing is not None and not self.queue:
                     break
         except (WebSocketDisconnect, RuntimeError, OSError):
@@ -127,6 +176,7 @@ class WsConnection:
             log.exception("conn %s: send failed", self.id)
             self.closing = self.closing or (errors.CLOSE_TRY_AGAIN, "internal error")
         finally:
+            self._sender_busy = False
             self.done.set()
         code, reason = self.closing or (errors.CLOSE_NORMAL, "")
         with contextlib.suppress(Exception):

@@ -24,7 +24,9 @@ else to uvicorn's implementation unchanged:
   message) and resumes below 8: still bounded, without two syscalls a message.
 - Outgoing: a data frame is written as header + payload in one ``write``
   (server frames are not masked), only while the connection is open; close,
-  ping and the handshake stay with uvicorn.
+  ping and the handshake stay with uvicorn. ``tussentafel.write`` (a scope
+  extension) writes a frame synchronously, or says False when the socket is
+  over its high-water mark so that the caller can wait the ASGI way.
 
 With permessage-deflate on (``ws_deflate``), frames carry RSV1 and must be
 (de)compressed: then everything takes uvicorn's path.
@@ -45,6 +47,7 @@ except ImportError:  # pragma: no cover - websockets ships the C extension for C
     from websockets.utils import apply_mask
 
 DIRECT_EXTENSION = "tussentafel.direct"
+WRITE_EXTENSION = "tussentafel.write"
 Direct = Callable[[bytes | str], bool]
 
 PAUSE_AT = 64  # messages queued for the app before reading pauses
@@ -79,6 +82,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         if self._fast and hasattr(self, "scope"):
             extensions: Any = self.scope["extensions"]
             extensions[DIRECT_EXTENSION] = self._set_direct
+            extensions[WRITE_EXTENSION] = self._write_now
 
     def _set_direct(self, handler: Direct) -> None:
         self._direct = handler
@@ -159,6 +163,19 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         return message
 
     # -- outgoing ----------------------------------------------------------------
+
+    def _write_now(self, data: bytes | str) -> bool:
+        """Write one data frame now, if the connection is open and its socket
+        is not over the high-water mark; False (nothing written) otherwise."""
+        if (self.close_sent or self.disconnected or not self.writable.is_set()
+                or self.conn.state is not State.OPEN or self.transport.is_closing()):
+            return False
+        if isinstance(data, str):
+            raw = data.encode()
+            self.transport.write(frame_header(_TEXT, len(raw)) + raw)
+        else:
+            self.transport.write(frame_header(_BINARY, len(data)) + data)
+        return True
 
     async def send(self, message: Any) -> None:
         if (self._fast and message["type"] == "websocket.send" and self.handshake_complete

@@ -85,8 +85,8 @@ def _acked(push: dict[str, Any], encoding: str) -> bool:
         except ValueError:
             return False  # NaN/Infinity are not JSON: the frame is a bad_message
     pid = push.get("id")
-    good_id = (isinstance(pid, int) and not isinstance(pid, bool) and -(2**63) <= pid < 2**63
-               or isinstance(pid, str) and 0 < len(pid) <= 128)
+    good_id = ((isinstance(pid, int) and not isinstance(pid, bool) and -(2**63) <= pid < 2**63)
+               or (isinstance(pid, str) and 0 < len(pid) <= 128))
     return good_id and isinstance(push.get("ops"), list)
 
 

@@ -161,10 +161,10 @@ async def test_a_fragmented_message_is_put_together_and_the_connection_goes_on(s
     pong = await asyncio.wait_for(ws.frame(), 10)
     assert pong == (PONG, b"in-between")
     seen = await ws.messages_until("ack")
-    assert [m for m in seen if m["type"] == "ack"][0]["ok"] is True
+    assert next(m for m in seen if m["type"] == "ack")["ok"] is True
     await ws.send(text({"type": "push", "id": "g", "ops": [put(note("after"))]}))
     seen = await ws.messages_until("ack")
-    assert [m for m in seen if m["type"] == "ack"][0]["id"] == "g"
+    assert next(m for m in seen if m["type"] == "ack")["id"] == "g"
     ws.close()
     ids = {el["id"] for el in server.state(board["board"], board["tokens"]["viewer"])["elements"]}
     assert ids == {"frag", "after"}
