@@ -17,22 +17,33 @@ from tests.conftest import ServerProcess, note, put
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_pacing_starts_above_the_threshold_and_stops_well_below_it() -> None:
-    pacing = Pacing(Settings(frame_interval_ms=16, pace_above_per_s=1000))
+def test_pacing_needs_both_a_high_rate_and_a_busy_loop() -> None:
+    pacing = Pacing(Settings(frame_interval_ms=16, pace_above_per_s=1000, pace_busy_above=0.6))
     assert pacing.frame_interval == 0.0  # a quiet process sends at once
-    pacing.enqueued = 500
-    pacing.tick(1.0)
+    pacing.enqueued = 5000
+    pacing.tick(1.0, cpu=0.4)  # many messages, but CPU to spare: latency wins
     assert pacing.frame_interval == 0.0
-    pacing.enqueued = 2000
-    pacing.tick(1.0)
-    assert pacing.frame_interval == pytest.approx(0.016)  # a burst is paced at once
-    pacing.enqueued = 800
-    pacing.tick(1.0)  # 1400 smoothed: still busy
+    other = Pacing(Settings(frame_interval_ms=16, pace_above_per_s=1000, pace_busy_above=0.6))
+    other.enqueued = 500
+    other.tick(1.0, cpu=0.9)  # busy with something else: pacing would not help
+    assert other.frame_interval == 0.0
+    pacing.enqueued = 5000
+    pacing.tick(1.0, cpu=0.9)
+    assert pacing.frame_interval == pytest.approx(0.016)  # both: frames are merged
+    pacing.enqueued = 5000
+    pacing.tick(1.0, cpu=0.45)  # paced, the loop is less busy: stay paced (hysteresis)
     assert pacing.frame_interval == pytest.approx(0.016)
-    for _ in range(3):
+    for _ in range(4):
+        pacing.enqueued = 5000
+        pacing.tick(1.0, cpu=0.1)
+    assert pacing.busy < 0.35 and pacing.frame_interval == 0.0  # idle loop: off again
+    pacing.enqueued = 5000
+    pacing.tick(1.0, cpu=0.9)
+    assert pacing.frame_interval == pytest.approx(0.016)
+    for _ in range(4):
         pacing.enqueued = 100
-        pacing.tick(1.0)
-    assert pacing.rate < 600 and pacing.frame_interval == 0.0  # hysteresis: off below 60 %
+        pacing.tick(1.0, cpu=0.9)
+    assert pacing.rate < 600 and pacing.frame_interval == 0.0  # the rate fell: off again
 
 
 def test_pacing_can_be_forced_on_or_off() -> None:
