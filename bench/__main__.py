@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     if args.scenario == "all":
         combined = {}
-        for name in ("compare", "room", "stall", "many", "join", "catchup", "idle", "scale", "profile"):
+        for name in ("compare", "room", "stall", "many", "join", "catchup", "idle", "scale",
+                     "profile"):
             text, result = SCENARIOS[name](args)
             print(text + "\n", flush=True)
             combined[name] = result

@@ -20,8 +20,8 @@ import heapq
 import json
 import os
 import random
-import socket
 import re
+import socket
 import sys
 import time
 from array import array

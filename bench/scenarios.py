@@ -798,15 +798,14 @@ def stall(args: Any) -> tuple[str, dict[str, Any]]:
     rows = []
     for k in (0, 1):
         for r in runs[k]:
-            rows.append(report.load_row(f"ours, {k} stalled", r)
-                        + [r.get("stalled_closed") or "-"])
+            rows.append([*report.load_row(f"ours, {k} stalled", r), r.get("stalled_closed") or "-"])
     p99 = {k: statistics.median(r["latency_ms"]["p99"] for r in runs[k]) for k in (0, 1)}
     ratio = round(p99[1] / p99[0], 2) if p99[0] else None
     delivered = all(r["delivery_ratio"] == 1.0 for k in (0, 1) for r in runs[k])
     closed = [r.get("stalled_closed") for r in runs[1]]
     text = (f"stall: 1 board, N={n} x {args.rate} ops/s + cursors {args.presence_hz} Hz, "
             f"with and without one reader that stopped reading (median of {rounds} rounds)\n"
-            + report.table(report.LOAD_HEADERS + ["stalled closed"], rows)
+            + report.table([*report.LOAD_HEADERS, "stalled closed"], rows)
             + f"\nothers' p99 with / without the stalled reader: {ratio} (goal <= 2.0)")
     return text, {"quick": args.quick, "runs": runs[0] + runs[1],
                   "p99_without_ms": p99[0], "p99_with_ms": p99[1],
@@ -816,7 +815,7 @@ def stall(args: Any) -> tuple[str, dict[str, Any]]:
                       "ratio": ratio, "all_delivered": delivered}}}
 
 
-SCENARIOS = {"room": room, "stall": stall, "compare": compare, "many": many, "join": join, "catchup": catchup,
-             "idle": idle, "scale": scale, "profile": profile}
+SCENARIOS = {"room": room, "stall": stall, "compare": compare, "many": many, "join": join,
+             "catchup": catchup, "idle": idle, "scale": scale, "profile": profile}
 
 __all__ = ["SCENARIOS", "load_run"]

@@ -17,7 +17,9 @@ from tests.conftest import ServerProcess, note, put
 pytestmark = pytest.mark.timeout(60)
 
 
-def clients(server: ServerProcess, board: dict[str, Any], *roles: str, **kw: Any) -> list[BoardClient]:
+def clients(
+    server: ServerProcess, board: dict[str, Any], *roles: str, **kw: Any
+) -> list[BoardClient]:
     return [BoardClient(server.url, board["board"], board["tokens"][r], name=f"{r}{i}", **kw)
             for i, r in enumerate(roles)]
 
@@ -27,7 +29,8 @@ async def test_snapshot_then_restore_is_one_new_change_seen_by_everyone(server, 
     fac, part = clients(server, board, "facilitator", "participant")
     async with fac, part:
         await part.push([put(note("a", "Why am I here")), put(note("b", "mandate"))])
-        r = server.post(f"/api/boards/{b}/snapshots", tok["facilitator"], {"label": "after round 1"})
+        r = server.post(f"/api/boards/{b}/snapshots", tok["facilitator"],
+                        {"label": "after round 1"})
         assert r.status_code == 201
         snap = r.json()
         assert snap["label"] == "after round 1" and snap["clock"] == 1 and snap["elements"] == 2
@@ -56,7 +59,8 @@ async def test_snapshot_list_get_and_svg(server, board):
                         put(note("n", "Ons gezamenlijk doel"))])
         first = (await fac.cmd("snapshot", label="first"))["snapshot"]
         await fac.push([put(note("m", "later"))])
-        second = server.post(f"/api/boards/{b}/snapshots", tok["facilitator"], {"label": "second"}).json()
+        second = server.post(f"/api/boards/{b}/snapshots", tok["facilitator"],
+                             {"label": "second"}).json()
     listed = server.get(f"/api/boards/{b}/snapshots", tok["viewer"]).json()["snapshots"]
     assert [s["snapshot"] for s in listed] == [second["snapshot"], first["snapshot"]]
     got = server.get(f"/api/boards/{b}/snapshots/{first['snapshot']}", tok["viewer"]).json()
@@ -226,10 +230,12 @@ async def test_insights_endpoint_and_event(server, board):
     async with BoardClient(server.url, b, tok["facilitator"], name="Ada") as fac:
         await fac.push([
             put({"id": "t", "kind": "table", "x": 0, "y": 0, "z": "a", "label": "T", "r": 100}),
-            put({"id": "d1", "kind": "domain", "x": 0, "y": 0, "z": "a", "label": "Sport", "r": 30}),
+            put({"id": "d1", "kind": "domain", "x": 0, "y": 0, "z": "a", "label": "Sport",
+                 "r": 30}),
             put({"id": "d2", "kind": "domain", "x": 40, "y": 0, "z": "a", "label": "Groen",
                  "r": 30}),
-            put({"id": "d3", "kind": "domain", "x": 500, "y": 0, "z": "a", "label": "Far", "r": 10}),
+            put({"id": "d3", "kind": "domain", "x": 500, "y": 0, "z": "a", "label": "Far",
+                 "r": 10}),
         ])
         event = await fac.next_message("event", name="insights")
         assert event["insights"]["territory"]["overlaps"] == [["d1", "d2"]]

@@ -139,7 +139,7 @@ async def test_random_messages_never_break_the_server(server: ServerProcess, bat
         await ws.close()
     assert ws.close_code in (None, 1000, 1008, 1009) or not closed
     # The server is alive, and the board holds exactly what the acked batches made.
-    assert httpx.get(f"{server.url}/healthz").status_code == 200
+    assert (await asyncio.to_thread(httpx.get, f"{server.url}/healthz")).status_code == 200
     state = server.state(b, tok["facilitator"])
     for el in state["elements"]:
         check_element(el)
@@ -182,7 +182,7 @@ async def test_deep_nesting_and_huge_frames_are_refused_cleanly(server: ServerPr
         message = json.loads(reply) if encoding == "json" else msgpack.unpackb(reply)
         assert message["type"] == "error" and message["code"] == "bad_message"
         await ws.close()
-    assert httpx.get(f"{server.url}/healthz").status_code == 200
+    assert (await asyncio.to_thread(httpx.get, f"{server.url}/healthz")).status_code == 200
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

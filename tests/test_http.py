@@ -25,7 +25,8 @@ def test_create_board_returns_three_tokens_and_links(server):
     assert set(body["tokens"]) == {"facilitator", "participant", "viewer"}
     assert len(set(body["tokens"].values())) == 3
     board = body["board"]
-    assert body["links"]["participant"] == f"{server.url}/b/{board}?t={body['tokens']['participant']}"
+    participant = body["tokens"]["participant"]
+    assert body["links"]["participant"] == f"{server.url}/b/{board}?t={participant}"
     assert body["links"]["viewer"].startswith(f"{server.url}/b/{board}/screen?t=")
     info = server.get(f"/api/boards/{board}", body["tokens"]["viewer"]).json()
     assert info == {"board": board, "title": "x", "template": "blank", "clock": 0,
@@ -93,7 +94,8 @@ def test_pages_send_security_headers(server, board):
         if r.status_code == 404:
             continue  # the page itself is tested by the browser tests
         csp = r.headers["content-security-policy"]
-        assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+        script_src = csp.split("script-src")[1].split(";")[0]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in script_src
         assert r.headers["referrer-policy"] == "no-referrer"
 
 

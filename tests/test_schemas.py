@@ -19,7 +19,8 @@ def test_exported_schemas_have_not_drifted_from_the_models():
     assert on_disk == set(docs), "run `tussentafel schemas export` and commit schemas/json"
     for name, doc in docs.items():
         saved = json.loads((JSON_DIR / name).read_text())
-        assert saved == json.loads(json.dumps(doc)), f"{name} drifted: run `tussentafel schemas export`"
+        assert saved == json.loads(json.dumps(doc)), (
+            f"{name} drifted: run `tussentafel schemas export`")
 
 
 def test_every_kind_of_the_protocol_has_a_model():
