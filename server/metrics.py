@@ -26,6 +26,12 @@ class Metrics:
             "tussentafel_slow_closes", "Connections closed for a full send queue",
             registry=self.registry,
         )
+        self.ack_seconds = Histogram(
+            "tussentafel_ack_seconds",
+            "Push received to its ack sent (ok or not; an ok ack is durable)",
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
         self.commit_seconds = Histogram(
             "tussentafel_commit_seconds",
             "Time to make a group of changes durable (the part of ack latency the store adds)",

@@ -72,6 +72,7 @@ class _Job:
     record: dict[str, Any] | None = None  # a change committed by another process
     future: asyncio.Future[Change | Rejection] | None = None
     tries: int = 0
+    at: float = 0.0  # perf_counter when the push arrived (ack latency)
 
 
 class Room:
@@ -184,7 +185,7 @@ class Room:
     # -- changes -----------------------------------------------------------------
 
     def push(self, conn: Connection, push_id: Any, ops: Any) -> None:
-        self._jobs.append(_Job(conn.actor, ops, conn, push_id))
+        self._jobs.append(_Job(conn.actor, ops, conn, push_id, at=time.perf_counter()))
         self._wake.set()
 
     async def submit(
@@ -283,6 +284,7 @@ class Room:
             if result.op is not None:
                 ack["op"] = result.op
         job.conn.send(Outgoing(ack))
+        self.metrics.ack_seconds.observe(time.perf_counter() - job.at)
 
     def _deliver(self, change: Change, origin: Connection | None) -> None:
         """Fan a committed change out to every other connection, encoded once."""

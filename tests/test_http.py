@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from websockets.asyncio.client import connect
@@ -114,9 +116,26 @@ async def test_websocket_checks_the_origin(server, board):
     await ws.close()
 
 
-def test_metrics_are_exposed(server):
-    r = httpx.get(f"{server.url}/metrics")
-    assert r.status_code == 200 and "tussentafel_connections" in r.text
+async def test_metrics_count_what_happened(tmp_path):
+    proc = ServerProcess(tmp_path).start()
+    try:
+        board = proc.create_board()
+        async with BoardClient(proc.url, board["board"], board["tokens"]["participant"]) as c:
+            assert (await c.push([put(note("a")), put(note("b"))]))["ok"]
+            assert (await c.push([{"op": "patch", "id": "a", "set": {"text": "x"}}]))["ok"]
+            bad = await c.push([put({**note("c"), "x": float("1e9")})])  # |x| > 1e6
+            assert bad["ok"] is False and bad["code"] == "invalid"
+            text = (await asyncio.to_thread(httpx.get, f"{proc.url}/metrics")).text
+        values = {line.split(" ")[0]: float(line.split(" ")[1])
+                  for line in text.splitlines() if line and not line.startswith("#")}
+        assert values["tussentafel_connections"] == 1
+        assert values["tussentafel_ops_total"] == 4
+        assert values["tussentafel_changes_total"] == 2
+        assert values['tussentafel_rejects_total{code="invalid"}'] == 1
+        assert values["tussentafel_ack_seconds_count"] == 3
+        assert values["tussentafel_commit_seconds_count"] >= 1
+    finally:
+        proc.stop()
 
 
 def test_admin_token_protects_board_creation(tmp_path):
