@@ -121,17 +121,25 @@ def _durations(quick: bool) -> dict[str, float]:
 # -- room ----------------------------------------------------------------------------------
 
 
+def _available(names: list[str]) -> list[tuple[str, Target]]:
+    """The named targets that can run here (the others are logged as skipped)."""
+    all_targets = targets()
+    live = []
+    for name in names:
+        t = all_targets[name]
+        if t.available:
+            live.append((name, t))
+        else:
+            log(f"skip {name}: {t.why_not}")
+    return live
+
+
 def room(args: Any) -> tuple[str, dict[str, Any]]:
     ns = args.n or ([10, 100] if args.quick else [10, 50, 100, 200])
-    names = args.target or ["ours"]
-    all_targets = targets()
+    live = _available(args.target or ["ours"])
     rows, results = [], []
     for n in ns:
-        for name in names:
-            t = all_targets[name]
-            if not t.available:
-                log(f"skip {name}: {t.why_not}")
-                continue
+        for name, t in live:
             log(f"room: {name} N={n} R={args.rate}")
             r = load_run(t, boards=1, per_board=n, rate=args.rate,
                          presence_hz=args.presence_hz, check_order=True,
@@ -294,14 +302,8 @@ def many(args: Any) -> tuple[str, dict[str, Any]]:
     boards = args.boards or (50 if args.quick else 200)
     per_board = (args.n or [10])[0]
     rate = args.rate if args.rate_set else 1.0
-    names = args.target or ["ours"]
-    all_targets = targets()
     rows, results = [], []
-    for name in names:
-        t = all_targets[name]
-        if not t.available:
-            log(f"skip {name}: {t.why_not}")
-            continue
+    for name, t in _available(args.target or ["ours"]):
         log(f"many: {name} {boards} boards x {per_board} clients at {rate} ops/s")
         r = load_run(t, boards=boards, per_board=per_board, rate=rate,
                      presence_hz=args.presence_hz, **_durations(args.quick))

@@ -147,6 +147,13 @@ class WsConnection:
                 self._ready.clear()
                 if self.closing is not None and not self._flush_before_close:
                     break
+                if self.queue and self._write is None:  # no direct write (deflate): pace here
+                    interval = self.pacing.frame_interval
+                    wait = self._last_frame + interval - self._loop.time() if interval else 0.0
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                        if self.closing is not None and not self._flush_before_close:
+                            break
                 if self.queue:
                     self._sender_busy = True
                     frames = list(self.queue)
@@ -159,11 +166,8 @@ class WsConnection:
                         await ws.send_text(frame)
                     self._last_frame = self._loop.time()
                     self._sender_busy = False
-                    if self.queue:  # more came while the socket was full
+                    if self.queue:  # more came meanwhile
                         if self._write is None:
-                            interval = self.pacing.frame_interval
-                            if interval:
-                                await asyncio.sleep(interval)
                             self._ready.set()
                         elif not self._flush_due:
                             self._flush_due = True

@@ -178,23 +178,15 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         return True
 
     async def send(self, message: Any) -> None:
-        if (self._fast and message["type"] == "websocket.send" and self.handshake_complete
-                and not self.close_sent and not self.disconnected
-                and self.initial_response is None and self.conn.state is State.OPEN):
+        """ASGI send (the sender task's path): a data frame goes through
+        ``_write_now`` once the socket can take it; the rest, and anything
+        ``_write_now`` refuses, is uvicorn's (which raises or refuses as usual)."""
+        if self._fast and message["type"] == "websocket.send":
             if not self.writable.is_set():
                 await self.writable.wait()  # the socket buffer is full: the sender waits
-                if self.disconnected or self.close_sent or self.conn.state is not State.OPEN:
-                    await super().send(message)  # raises or refuses exactly as uvicorn does
-                    return
             data = message.get("bytes")
-            if data is not None:
-                self.transport.write(frame_header(_BINARY, len(data)) + data)
-            else:
-                text = message.get("text")
-                if text is None:
-                    await super().send(message)
-                    return
-                raw = text.encode()
-                self.transport.write(frame_header(_TEXT, len(raw)) + raw)
-            return
+            if data is None:
+                data = message.get("text")
+            if data is not None and self._write_now(data):
+                return
         await super().send(message)

@@ -29,8 +29,9 @@ class ServerProcess:
     """``tussentafel serve`` in a child process on a free loopback port."""
 
     def __init__(self, data: Path, *, redis: str | None = None, port: int | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
         self.data = data
+        self.args = args or []
         self.redis = redis
         self.port = port or free_port()
         self.env = env or {}
@@ -47,6 +48,7 @@ class ServerProcess:
                "--port", str(self.port), "--data", str(self.data), "--log-level", "warning"]
         if self.redis:
             cmd += ["--redis", self.redis]
+        cmd += self.args
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         env.pop("TUSSENTAFEL_REDIS_URL", None) if not self.redis else None
         with open(self.log, "ab") as out:

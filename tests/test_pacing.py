@@ -63,16 +63,25 @@ def test_presence_rate_drops_under_the_process_budget() -> None:
     assert pacing.presence_interval == pytest.approx(0.2)  # 5 Hz: 10 000 frames/s in all
 
 
-@pytest.mark.parametrize("paced", [True, False], ids=["paced", "instant"])
-async def test_a_busy_process_bundles_what_a_reader_is_sent(tmp_path: Path, paced: bool) -> None:
+@pytest.mark.parametrize(("paced", "deflate"), [(True, False), (False, False), (True, True)],
+                         ids=["paced", "instant", "paced-deflate"])
+async def test_a_busy_process_bundles_what_a_reader_is_sent(
+    tmp_path: Path, paced: bool, deflate: bool
+) -> None:
+    """With ``--ws-deflate`` frames take uvicorn's path (no direct write): the
+    sender task paces them instead, and compression is really negotiated."""
     env = {"TUSSENTAFEL_FRAME_INTERVAL_MS": "100",
            "TUSSENTAFEL_PACE_ABOVE_PER_S": "0" if paced else "1000000"}
-    server = ServerProcess(tmp_path / "data", env=env).start()
+    server = ServerProcess(tmp_path / "data", env=env,
+                           args=["--ws-deflate"] if deflate else []).start()
     try:
         board = server.create_board()
         b, tok = board["board"], board["tokens"]
         url = f"ws://127.0.0.1:{server.port}/api/boards/{b}/ws"
-        async with connect(url, subprotocols=["tussentafel.v1.json"]) as raw:
+        async with connect(url, subprotocols=["tussentafel.v1.json"],
+                           compression="deflate" if deflate else None) as raw:
+            extensions = raw.response.headers.get("Sec-WebSocket-Extensions", "")
+            assert ("permessage-deflate" in extensions) == deflate
             await raw.send(json.dumps({"type": "hello", "token": tok["viewer"], "client": "r"}))
             assert json.loads(await raw.recv())["type"] == "welcome"
             async with BoardClient(server.url, b, tok["participant"]) as writer:
