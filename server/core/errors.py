@@ -1,4 +1,4 @@
-"""Error codes and close codes of the protocol (PROTOCOL.md §3.4, §5)."""
+"""Error codes and close codes of the protocol (docs/protocol.md §3.4, §5)."""
 
 from __future__ import annotations
 

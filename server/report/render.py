@@ -25,9 +25,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from server import render_shapes as shapes
-from server.presence import color_for
-from server.render_shapes import (
+from server.core.presence import color_for
+from server.report import render_shapes as shapes
+from server.report.render_shapes import (
     GRADES,
     LANE_H,
     SIZES,

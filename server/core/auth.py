@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Final
 
-from server.board import ROLES, Role
+from server.core.board import ROLES, Role
 
 _LETTER: Final[dict[Role, str]] = {"facilitator": "f", "participant": "p", "viewer": "v"}
 _ROLE: Final[dict[str, Role]] = {letter: role for role, letter in _LETTER.items()}

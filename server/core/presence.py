@@ -1,7 +1,7 @@
 """Who is at a board, and where they point: ephemeral, never stored.
 
 Updates only mark participants dirty; the room sends the dirty ones at most
-``presence_hz`` times a second (PROTOCOL.md §3.2 ``presence``), so a hundred
+``presence_hz`` times a second (docs/protocol.md §3.2 ``presence``), so a hundred
 cursors moving at 60 Hz cost each reader ~20 small frames a second.
 """
 

@@ -1,4 +1,4 @@
-"""Facilitator commands (``cmd`` → ``result`` + ``event``), PROTOCOL.md §5.
+"""Facilitator commands (``cmd`` → ``result`` + ``event``), docs/protocol.md §5.
 
 Session state (timer, follow, private mode) lives in the board's meta, so a
 client that joins or reconnects finds it in its ``welcome``.
@@ -8,24 +8,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
 from schemas.elements import ID_PATTERN
 from schemas.messages import Cmd
-from server import errors, snapshots
-from server.board import Change, Rejection, lock_ops, reveal_ops
-from server.room import Room, now_ms
-
-if TYPE_CHECKING:
-    from server.ws import WsConnection
+from server.core import errors
+from server.core.board import Actor, Change, Rejection, lock_ops, reveal_ops
+from server.core.clock import now_ms
+from server.live import snapshots
+from server.live.room import Room
 
 log = logging.getLogger("tussentafel.commands")
 
 MAX_TIMER_S = 24 * 3600
 Args = dict[str, Any]
-Handler = Callable[[Room, "WsConnection", Args], Awaitable[Args]]
+Handler = Callable[[Room, Actor, Args], Awaitable[Args]]
+Reply = Callable[[dict[str, Any]], None]
 
 
 class CommandError(Exception):
@@ -69,22 +69,25 @@ class Commands:
             "snapshot": self.snapshot,
         }
 
-    async def handle(self, room: Room, conn: WsConnection, message: dict[str, Any]) -> None:
-        """Answer one ``cmd`` with a ``result``; raises ValidationError for a
-        malformed cmd (the caller answers ``bad_message``)."""
+    async def handle(
+        self, room: Room, actor: Actor, message: dict[str, Any], reply: Reply
+    ) -> None:
+        """Answer one ``cmd`` of ``actor`` with a ``result`` through ``reply``;
+        raises ValidationError for a malformed cmd (the caller answers
+        ``bad_message``)."""
         cmd = Cmd.model_validate(message)
         result: dict[str, Any] = {"type": "result", "id": cmd.id}
         handler = self.handlers.get(cmd.name)
         try:
             if handler is None:
                 raise CommandError(errors.INVALID, f"unknown command {cmd.name[:40]!r}")
-            if not conn.actor.facilitator:
+            if not actor.facilitator:
                 raise CommandError(errors.FORBIDDEN, "only a facilitator may do this")
-            result.update(await handler(room, conn, cmd.args))
+            result.update(await handler(room, actor, cmd.args))
             result["ok"] = True
         except CommandError as exc:
             result.update(ok=False, code=exc.code, message=exc.message)
-        conn.send_now(result)
+        reply(result)
 
     async def _set_session(self, room: Room, event: dict[str, Any], **fields: Any) -> None:
         session = {**room.session, **fields}
@@ -96,7 +99,7 @@ class Commands:
         room.meta.session = session
         room.broadcast({"type": "event", **event})
 
-    async def timer_start(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def timer_start(self, room: Room, actor: Actor, args: Args) -> Args:
         seconds, label = args.get("seconds"), args.get("label", "")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise CommandError(errors.INVALID, "seconds must be a number")
@@ -108,45 +111,45 @@ class Commands:
         await self._set_session(room, {"name": "timer", "timer": timer}, timer=timer)
         return {"timer": timer}
 
-    async def timer_stop(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def timer_stop(self, room: Room, actor: Actor, args: Args) -> Args:
         await self._set_session(room, {"name": "timer", "timer": None}, timer=None)
         return {"timer": None}
 
-    async def follow_start(self, room: Room, conn: WsConnection, args: Args) -> Args:
-        me = conn.actor.participant
+    async def follow_start(self, room: Room, actor: Actor, args: Args) -> Args:
+        me = actor.participant
         await self._set_session(room, {"name": "follow", "follow": me}, follow=me)
         return {"follow": me}
 
-    async def follow_stop(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def follow_stop(self, room: Room, actor: Actor, args: Args) -> Args:
         await self._set_session(room, {"name": "follow", "follow": None}, follow=None)
         return {"follow": None}
 
-    async def private_start(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def private_start(self, room: Room, actor: Actor, args: Args) -> Args:
         frame = _frame_arg(args)
         event = {"name": "private", "private": True, "frame": frame}
         await self._set_session(room, event, private=True, private_frame=frame)
         return {"private": True, "frame": frame}
 
-    async def private_stop(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def private_stop(self, room: Room, actor: Actor, args: Args) -> Args:
         event = {"name": "private", "private": False, "frame": None}
         await self._set_session(room, event, private=False, private_frame=None)
         return {"private": False}
 
     async def _change(
-        self, room: Room, conn: WsConnection, ops: list[dict[str, Any]]
+        self, room: Room, actor: Actor, ops: list[dict[str, Any]]
     ) -> Change | None:
         if not ops:
             return None
-        result = await room.submit(conn.actor, ops)
+        result = await room.submit(actor, ops)
         if isinstance(result, Rejection):
             raise CommandError(result.code, result.message)
         return result
 
-    async def reveal(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def reveal(self, room: Room, actor: Actor, args: Args) -> Args:
         frame = _frame_arg(args)
         async with room.lock:
             ops = reveal_ops(room.state, frame)
-        change = await self._change(room, conn, ops)
+        change = await self._change(room, actor, ops)
         ids = [op["id"] for op in ops]
         clock = change.clock if change else room.state.clock
         event = {"name": "reveal", "ids": ids, "frame": frame, "clock": clock}
@@ -157,24 +160,24 @@ class Commands:
             room.broadcast({"type": "event", **event})
         return {"ids": ids, "clock": clock}
 
-    async def _lock(self, room: Room, conn: WsConnection, args: Args, locked: bool) -> Args:
+    async def _lock(self, room: Room, actor: Actor, args: Args, locked: bool) -> Args:
         ids = _ids_arg(args)
         async with room.lock:
             ops = lock_ops(room.state, ids, locked=locked)
-        change = await self._change(room, conn, ops)
+        change = await self._change(room, actor, ops)
         changed = [op["id"] for op in ops]
         clock = change.clock if change else room.state.clock
         room.broadcast({"type": "event", "name": "lock", "locked": locked, "ids": changed,
                         "clock": clock})
         return {"ids": changed, "clock": clock}
 
-    async def lock(self, room: Room, conn: WsConnection, args: Args) -> Args:
-        return await self._lock(room, conn, args, True)
+    async def lock(self, room: Room, actor: Actor, args: Args) -> Args:
+        return await self._lock(room, actor, args, True)
 
-    async def unlock(self, room: Room, conn: WsConnection, args: Args) -> Args:
-        return await self._lock(room, conn, args, False)
+    async def unlock(self, room: Room, actor: Actor, args: Args) -> Args:
+        return await self._lock(room, actor, args, False)
 
-    async def snapshot(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def snapshot(self, room: Room, actor: Actor, args: Args) -> Args:
         label = snapshots.clean_label(args.get("label"))
         if label is None:
             raise CommandError(errors.INVALID, "label must be a string of at most 200 characters")

@@ -1,4 +1,4 @@
-"""The REST endpoints (PROTOCOL.md §2). Errors are JSON ``{"error", "message"}``."""
+"""The REST endpoints (docs/protocol.md §2). Errors are JSON ``{"error", "message"}``."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server import errors, snapshots
-from server.auth import Grant, new_board_id
-from server.board import SYSTEM, Actor, BoardState, Change, Rejection, apply, visible_to
-from server.room import now_ms
+from server.core import errors
+from server.core.auth import Grant, new_board_id
+from server.core.board import SYSTEM, Actor, BoardState, Change, Rejection, apply, visible_to
+from server.core.clock import now_ms
+from server.live import snapshots
 from server.store import BoardMeta, StoreError
 
 if TYPE_CHECKING:
-    from server.app import Services
+    from server.services import Services
 
 log = logging.getLogger("tussentafel.http")
 
@@ -108,7 +109,7 @@ async def create_board(request: Request) -> Response:
     title, template = body.get("title", ""), body.get("template", "blank")
     if not isinstance(title, str) or len(title) > MAX_TITLE:
         raise HttpError(errors.INVALID, f"title must be a string of at most {MAX_TITLE} characters")
-    from server.templates import TEMPLATES, template_elements
+    from server.core.templates import TEMPLATES, template_elements
 
     if not isinstance(template, str) or template not in TEMPLATES:
         raise HttpError(errors.INVALID, f"template must be one of {', '.join(TEMPLATES)}")
@@ -222,7 +223,7 @@ async def get_snapshot(request: Request) -> Response:
 
 
 async def snapshot_svg(request: Request) -> Response:
-    from server.render import render_svg
+    from server.report.render import render_svg
 
     meta, grant, snap, elements = await _snapshot(request)
     viewer = _viewer(grant)
@@ -255,7 +256,7 @@ async def restore_snapshot(request: Request) -> Response:
 
 
 async def get_insights(request: Request) -> Response:
-    from server.insights import insights
+    from server.report.insights import insights
 
     services = _services(request)
     meta, grant = await authorize(request)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from schemas.elements import ID_PATTERN, STAMPS, ElementError, check_element
-from server import errors
+from server.core import errors
 
 Role = Literal["facilitator", "participant", "viewer"]
 ROLES: Final[tuple[Role, ...]] = ("facilitator", "participant", "viewer")
