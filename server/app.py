@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Route, WebSocketRoute
 
 from server.services import Services
 from server.settings import Settings
@@ -49,9 +49,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         WebSocketRoute("/api/boards/{board}/ws", ws.endpoint),
         *pages.routes(WEB_DIR),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers=rest.exception_handlers)
     app.state.services = services
     return app
 
 
-__all__ = ["Mount", "Services", "create_app"]

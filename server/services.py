@@ -45,7 +45,6 @@ class Services:
         self.rooms.on_open.append(insights_feed.attach)
         self.commands = Commands()
         self._tokens: Tokens | None = None
-        self._meta: dict[str, BoardMeta] = {}
         self._pacer: asyncio.Task[None] | None = None
         self.ready = False
 
@@ -77,6 +76,3 @@ class Services:
         if room is not None:
             return room.meta
         return await self.store.get_meta(board)
-
-    def forget_meta(self, board: str) -> None:
-        self._meta.pop(board, None)

@@ -1,43 +1,64 @@
-"""Error codes and close codes of the protocol (docs/protocol.md §3.4, §5)."""
+"""Error codes and close codes of the protocol (docs/protocol.md §3.4, §5),
+and the one exception that carries a code.
+
+The codes themselves live in ``schemas.codes`` (shared with the clients). The
+module-level names (``errors.INVALID``, ``errors.CLOSE_SLOW``) are the same
+members, for call sites that read better that way.
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
-# Error codes (``error.code``, ``ack.code``, ``result.code``, HTTP ``error``).
-BAD_MESSAGE: Final = "bad_message"
-UNAUTHORIZED: Final = "unauthorized"
-UNKNOWN_BOARD: Final = "unknown_board"
-INVALID: Final = "invalid"
-FORBIDDEN: Final = "forbidden"
-CONFLICT: Final = "conflict"
-TOO_LARGE: Final = "too_large"
-RATE_LIMITED: Final = "rate_limited"
-UNAVAILABLE: Final = "unavailable"
-NOT_FOUND: Final = "not_found"
-FULL: Final = "full"
+from schemas.codes import Close as Close  # re-exported: errors.Close
+from schemas.codes import Code as Code  # re-exported: errors.Code
 
-# WebSocket close codes.
-CLOSE_NORMAL: Final = 1000
-CLOSE_GOING_AWAY: Final = 1001
-CLOSE_POLICY: Final = 1008  # ten bad_message in a row
-CLOSE_TOO_BIG: Final = 1009  # a frame over the limit
-CLOSE_TRY_AGAIN: Final = 1013  # server or board full: try again later
-CLOSE_UNAUTHORIZED: Final = 4401
-CLOSE_UNKNOWN_BOARD: Final = 4404
-CLOSE_SLOW: Final = 4408  # send queue over its bound: reconnect with ``since``
+
+class ProtocolError(Exception):
+    """A refusal with a protocol ``code`` and a message for people.
+
+    Raised by the core's rules, REST handlers and commands alike; the edges
+    turn it into an ack, a result or an HTTP response (``HTTP_STATUS``).
+    """
+
+    def __init__(self, code: Code, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+BAD_MESSAGE: Final = Code.BAD_MESSAGE
+UNAUTHORIZED: Final = Code.UNAUTHORIZED
+UNKNOWN_BOARD: Final = Code.UNKNOWN_BOARD
+INVALID: Final = Code.INVALID
+FORBIDDEN: Final = Code.FORBIDDEN
+CONFLICT: Final = Code.CONFLICT
+TOO_LARGE: Final = Code.TOO_LARGE
+RATE_LIMITED: Final = Code.RATE_LIMITED
+UNAVAILABLE: Final = Code.UNAVAILABLE
+NOT_FOUND: Final = Code.NOT_FOUND
+FULL: Final = Code.FULL
+
+CLOSE_NORMAL: Final = Close.NORMAL
+CLOSE_GOING_AWAY: Final = Close.GOING_AWAY
+CLOSE_POLICY: Final = Close.POLICY
+CLOSE_TOO_BIG: Final = Close.TOO_BIG
+CLOSE_TRY_AGAIN: Final = Close.TRY_AGAIN
+CLOSE_UNAUTHORIZED: Final = Close.UNAUTHORIZED
+CLOSE_UNKNOWN_BOARD: Final = Close.UNKNOWN_BOARD
+CLOSE_SLOW: Final = Close.SLOW
 
 # HTTP status for each error code.
-HTTP_STATUS: Final[dict[str, int]] = {
-    BAD_MESSAGE: 400,
-    INVALID: 400,
-    UNAUTHORIZED: 401,
-    FORBIDDEN: 403,
-    UNKNOWN_BOARD: 404,
-    NOT_FOUND: 404,
-    CONFLICT: 409,
-    TOO_LARGE: 413,
-    RATE_LIMITED: 429,
-    UNAVAILABLE: 503,
-    FULL: 503,
+HTTP_STATUS: Final[dict[Code, int]] = {
+    Code.BAD_MESSAGE: 400,
+    Code.INVALID: 400,
+    Code.UNAUTHORIZED: 401,
+    Code.FORBIDDEN: 403,
+    Code.UNKNOWN_BOARD: 404,
+    Code.NOT_FOUND: 404,
+    Code.CONFLICT: 409,
+    Code.TOO_LARGE: 413,
+    Code.RATE_LIMITED: 429,
+    Code.UNAVAILABLE: 503,
+    Code.FULL: 503,
 }

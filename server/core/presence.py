@@ -66,9 +66,6 @@ class Presence:
         order = PALETTE[own:] + PALETTE[:own]
         return min(order, key=used.count)
 
-    def colors(self) -> dict[str, str]:
-        return {pid: e["color"] for pid, e in self.entries.items() if e.get("color")}
-
     def leave(self, participant: str) -> None:
         left = self.local.get(participant, 0) - 1
         if left > 0:

@@ -10,13 +10,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import ValidationError
-
 from schemas.elements import ID_PATTERN
 from schemas.messages import Cmd
 from server.core import errors
 from server.core.board import Actor, Change, Rejection, lock_ops, reveal_ops
 from server.core.clock import now_ms
+from server.core.errors import ProtocolError
 from server.live import snapshots
 from server.live.room import Room
 
@@ -28,12 +27,6 @@ Handler = Callable[[Room, Actor, Args], Awaitable[Args]]
 Reply = Callable[[dict[str, Any]], None]
 
 
-class CommandError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
-
-
 def _frame_arg(args: dict[str, Any]) -> str | None:
     import re
 
@@ -41,16 +34,16 @@ def _frame_arg(args: dict[str, Any]) -> str | None:
     if frame is None:
         return None
     if not isinstance(frame, str) or not re.fullmatch(ID_PATTERN[1:-1], frame):
-        raise CommandError(errors.INVALID, "frame must be an element id")
+        raise ProtocolError(errors.INVALID, "frame must be an element id")
     return frame
 
 
 def _ids_arg(args: dict[str, Any]) -> list[str]:
     ids = args.get("ids")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-        raise CommandError(errors.INVALID, "ids must be a non-empty list of element ids")
+        raise ProtocolError(errors.INVALID, "ids must be a non-empty list of element ids")
     if len(ids) > 5000:
-        raise CommandError(errors.TOO_LARGE, "at most 5000 ids at once")
+        raise ProtocolError(errors.TOO_LARGE, "at most 5000 ids at once")
     return ids
 
 
@@ -80,12 +73,12 @@ class Commands:
         handler = self.handlers.get(cmd.name)
         try:
             if handler is None:
-                raise CommandError(errors.INVALID, f"unknown command {cmd.name[:40]!r}")
+                raise ProtocolError(errors.INVALID, f"unknown command {cmd.name[:40]!r}")
             if not actor.facilitator:
-                raise CommandError(errors.FORBIDDEN, "only a facilitator may do this")
+                raise ProtocolError(errors.FORBIDDEN, "only a facilitator may do this")
             result.update(await handler(room, actor, cmd.args))
             result["ok"] = True
-        except CommandError as exc:
+        except ProtocolError as exc:
             result.update(ok=False, code=exc.code, message=exc.message)
         reply(result)
 
@@ -95,18 +88,18 @@ class Commands:
             await room.store.update_meta(room.board, session=session)
         except Exception as exc:
             log.warning("board %s: cannot keep session: %s", room.board, exc)
-            raise CommandError(errors.UNAVAILABLE, "the store cannot take this now") from None
+            raise ProtocolError(errors.UNAVAILABLE, "the store cannot take this now") from None
         room.meta.session = session
         room.broadcast({"type": "event", **event})
 
     async def timer_start(self, room: Room, actor: Actor, args: Args) -> Args:
         seconds, label = args.get("seconds"), args.get("label", "")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-            raise CommandError(errors.INVALID, "seconds must be a number")
+            raise ProtocolError(errors.INVALID, "seconds must be a number")
         if not 0 < seconds <= MAX_TIMER_S:
-            raise CommandError(errors.INVALID, f"seconds must be between 0 and {MAX_TIMER_S}")
+            raise ProtocolError(errors.INVALID, f"seconds must be between 0 and {MAX_TIMER_S}")
         if not isinstance(label, str) or len(label) > 200:
-            raise CommandError(errors.INVALID, "label must be a string of at most 200 characters")
+            raise ProtocolError(errors.INVALID, "label must be a string of at most 200 characters")
         timer = {"label": label, "ends": now_ms() + int(seconds * 1000)}
         await self._set_session(room, {"name": "timer", "timer": timer}, timer=timer)
         return {"timer": timer}
@@ -142,7 +135,7 @@ class Commands:
             return None
         result = await room.submit(actor, ops)
         if isinstance(result, Rejection):
-            raise CommandError(result.code, result.message)
+            raise ProtocolError(result.code, result.message)
         return result
 
     async def reveal(self, room: Room, actor: Actor, args: Args) -> Args:
@@ -180,10 +173,8 @@ class Commands:
     async def snapshot(self, room: Room, actor: Actor, args: Args) -> Args:
         label = snapshots.clean_label(args.get("label"))
         if label is None:
-            raise CommandError(errors.INVALID, "label must be a string of at most 200 characters")
+            raise ProtocolError(errors.INVALID, "label must be a string of at most 200 characters")
         meta = await snapshots.save(room, label)
         room.broadcast({"type": "event", "name": "snapshot", "snapshot": meta.to_dict()})
         return {"snapshot": meta.to_dict()}
 
-
-__all__ = ["CommandError", "Commands", "ValidationError"]

@@ -15,7 +15,6 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -400,9 +399,3 @@ class Room:
                 mine = self.presence.outgoing(changed, heartbeat=heartbeat)
                 if mine:
                     await self._publish({"type": "presence", "participants": mine})
-
-    def snapshot_elements(self, actor: Actor | None = None) -> list[dict[str, Any]]:
-        elements: Iterable[dict[str, Any]] = self.state.elements.values()
-        if actor is not None:
-            elements = (el for el in elements if visible_to(el, actor))
-        return list(elements)
