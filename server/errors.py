@@ -4,28 +4,34 @@ from __future__ import annotations
 
 from typing import Final
 
-# Error codes (``error.code``, ``ack.code``, ``result.code``, HTTP ``error``).
-BAD_MESSAGE: Final = "bad_message"
-UNAUTHORIZED: Final = "unauthorized"
-UNKNOWN_BOARD: Final = "unknown_board"
-INVALID: Final = "invalid"
-FORBIDDEN: Final = "forbidden"
-CONFLICT: Final = "conflict"
-TOO_LARGE: Final = "too_large"
-RATE_LIMITED: Final = "rate_limited"
-UNAVAILABLE: Final = "unavailable"
-NOT_FOUND: Final = "not_found"
-FULL: Final = "full"
+from schemas.codes import (  # the protocol's codes, one definition
+    BAD_MESSAGE,
+    CLOSE_GOING_AWAY,
+    CLOSE_NORMAL,
+    CLOSE_POLICY,
+    CLOSE_SLOW,
+    CLOSE_TOO_BIG,
+    CLOSE_TRY_AGAIN,
+    CLOSE_UNAUTHORIZED,
+    CLOSE_UNKNOWN_BOARD,
+    CONFLICT,
+    FORBIDDEN,
+    FULL,
+    INVALID,
+    NOT_FOUND,
+    RATE_LIMITED,
+    TOO_LARGE,
+    UNAUTHORIZED,
+    UNAVAILABLE,
+    UNKNOWN_BOARD,
+)
 
-# WebSocket close codes.
-CLOSE_NORMAL: Final = 1000
-CLOSE_GOING_AWAY: Final = 1001
-CLOSE_POLICY: Final = 1008  # ten bad_message in a row
-CLOSE_TOO_BIG: Final = 1009  # a frame over the limit
-CLOSE_TRY_AGAIN: Final = 1013  # server or board full: try again later
-CLOSE_UNAUTHORIZED: Final = 4401
-CLOSE_UNKNOWN_BOARD: Final = 4404
-CLOSE_SLOW: Final = 4408  # send queue over its bound: reconnect with ``since``
+__all__ = [
+    "BAD_MESSAGE", "CLOSE_GOING_AWAY", "CLOSE_NORMAL", "CLOSE_POLICY", "CLOSE_SLOW",
+    "CLOSE_TOO_BIG", "CLOSE_TRY_AGAIN", "CLOSE_UNAUTHORIZED", "CLOSE_UNKNOWN_BOARD", "CONFLICT",
+    "FORBIDDEN", "FULL", "HTTP_STATUS", "INVALID", "NOT_FOUND", "RATE_LIMITED", "TOO_LARGE",
+    "UNAUTHORIZED", "UNAVAILABLE", "UNKNOWN_BOARD",
+]
 
 # HTTP status for each error code.
 HTTP_STATUS: Final[dict[str, int]] = {

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from schemas.messages import PROTOCOL_VERSION
 from server import errors
 from server.board import (
     Actor,
@@ -155,6 +156,7 @@ class Room:
                     (elements.append(el) if visible_to(el, actor) else deleted.append(el["id"]))
             welcome = {
                 "type": "welcome",
+                "protocol": PROTOCOL_VERSION,
                 "board": self.board,
                 "clock": self.state.clock,
                 "role": actor.role,

@@ -2,21 +2,19 @@
 // holder, table, topic, dates...), z-order, delete, reactions.
 
 import { $, h } from './dom.js';
-import { GRADES, human, str } from './geometry.js';
-import { ROLES } from './toolbar.js';
+import { human, str } from './geometry.js';
+import { ENUMS, KINDS } from './kinds.js';
 
-const ENUMS = {
-  topic: ['', 'why_here', 'collective_task', 'value', 'do', 'dont', 'decision_rule', 'conflict_rule', 'other'],
-  node: ['person', 'team', 'manager', 'table'],
-  rel: ['member_of', 'reports_to', 'decides', 'escalates_to', 'involves'],
-  grade: GRADES,
-  aspect: ['current', 'ambition'],
-  role: ROLES,
-  acquired: ['', 'achieved', 'acquired', 'assigned', 'granted'],
-  milestone: ['deadline', 'decision', 'delivery', 'ritual'],
-  exercise: ['', 'task', 'time', 'territory', 'role'],
-  value: ['agree', 'disagree', 'plus'],
-};
+/** The choices of an enum field of a kind ('' first when the field may be left out). */
+function choices(kind, field) {
+  const spec = KINDS[kind].fields.find((f) => f.name === field);
+  return spec.required ? spec.values : ['', ...spec.values];
+}
+
+function required(kind, field) {
+  const spec = KINDS[kind] && KINDS[kind].fields.find((f) => f.name === field);
+  return Boolean(spec && spec.required);
+}
 // [field, label, type]; type: text | area | enum | date | number
 const FIELDS = {
   note: [['text', 'Text', 'area'], ['topic', 'Topic', 'enum']],
@@ -35,8 +33,6 @@ const FIELDS = {
   frame: [['label', 'Label', 'text'], ['exercise', 'Exercise', 'enum']],
   vote: [['value', 'Vote', 'enum']],
 };
-const REQUIRED = new Set(['text', 'label', 'node', 'rel', 'grade', 'aspect', 'role', 'start', 'end', 'date', 'milestone',
-  'moment', 'focus', 'symbol', 'color', 'width', 'r', 'value']);
 const KIND_NAME = { domain: 'Knowledge domain', table: 'Table circle', grade_vote: 'Grade marker', grade_scale: 'Integration-grade scale', role_card: 'Role card', territory: 'Territory node', link: 'Line', stroke: 'Drawing' };
 
 export class Inspector {
@@ -73,7 +69,7 @@ export class Inspector {
     const value = el[field];
     let input;
     if (type === 'enum') {
-      input = h('select', { id, disabled: !editable }, ENUMS[field].map((v) => h('option', { value: v }, v ? human(v) : '—')));
+      input = h('select', { id, disabled: !editable }, choices(el.kind, field).map((v) => h('option', { value: v }, v ? human(v) : '—')));
       input.value = str(value);
     } else if (type === 'area') {
       input = h('textarea', { id, rows: 4, maxlength: 2000, disabled: !editable });
@@ -98,7 +94,7 @@ export class Inspector {
       if (!Number.isFinite(value) || value < 0) return this.render();
     }
     if (value === el[field]) return;
-    const op = (value === '' && !REQUIRED.has(field)) ? { op: 'patch', id, set: {}, unset: [field] } : { op: 'patch', id, set: { [field]: value } };
+    const op = (value === '' && !required(el.kind, field)) ? { op: 'patch', id, set: {}, unset: [field] } : { op: 'patch', id, set: { [field]: value } };
     if (op.unset && !(field in el)) return;
     this.app.commit([op]);
   }
@@ -113,7 +109,7 @@ export class Inspector {
     ];
     if (el && ['note', 'role_card', 'domain', 'territory'].includes(el.kind)) {
       rows.unshift(h('div', { class: 'row react' }, h('span', {}, 'React:'),
-        ...['agree', 'disagree', 'plus'].map((v) => btn(human(v), () => this.react(el, v)))));
+        ...ENUMS.value.map((v) => btn(human(v), () => this.react(el, v)))));
     }
     return h('div', { class: 'actions' }, rows);
   }
@@ -138,7 +134,7 @@ export class Inspector {
         h('li', {}, h('kbd', {}, 'Delete'), ' removes, ', h('kbd', {}, 'Ctrl Z'), ' undoes your own changes, ', h('kbd', {}, 'Esc'), ' deselects.'),
         h('li', {}, 'Scroll to pan, ', h('kbd', {}, 'Ctrl'), ' + scroll to zoom, pinch on a tablet.')),
       h('h4', {}, 'Lines in the territory map'),
-      h('ul', { class: 'legend' }, ['member_of', 'reports_to', 'decides', 'escalates_to', 'involves'].map((rel) => h('li', { class: `rel-${rel}` }, human(rel)))),
+      h('ul', { class: 'legend' }, ENUMS.rel.map((rel) => h('li', { class: `rel-${rel}` }, human(rel)))),
     ];
   }
 }
