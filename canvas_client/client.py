@@ -53,6 +53,7 @@ class BoardClient:
         encoding: str = "msgpack",
         reconnect: bool = True,
         max_queue: int = 10_000,
+        record: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         base = url.rstrip("/").replace("http://", "ws://").replace("https://", "wss://")
         self.ws_url = f"{base}/api/boards/{board}/ws"
@@ -63,6 +64,8 @@ class BoardClient:
         self.encoding = encoding
         self.auto_reconnect = reconnect
         self.replica = Replica()
+        #: Called with ("sent" | "received", message) for every message (tests record traffic).
+        self.record = record
         self.you = ""
         self.role = ""
         self.session: dict[str, Any] = {}
@@ -154,6 +157,8 @@ class BoardClient:
     async def _send(self, message: dict[str, Any]) -> None:
         if self._ws is None:
             raise Closed(None, "not connected")
+        if self.record is not None:
+            self.record("sent", message)
         await self._ws.send(self._encode(message))
 
     async def send_raw(self, frame: bytes | str) -> None:
@@ -223,6 +228,8 @@ class BoardClient:
         try:
             async for frame in ws:
                 message = self._decode(frame)
+                if self.record is not None:
+                    self.record("received", message)
                 messages = message["messages"] if message.get("type") == "bundle" else [message]
                 for one in messages:
                     self._handle(one)
