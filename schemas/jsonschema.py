@@ -32,10 +32,12 @@ from schemas.kinds import (
 )
 from schemas.messages import (
     CLIENT_MESSAGES,
+    COMMANDS,
     EXTERNAL_REF,
     OPS,
     PROTOCOL_VERSION,
     SERVER_MESSAGES,
+    Cmd,
 )
 from schemas.rest import BODIES
 
@@ -132,6 +134,19 @@ def _model(model: type[BaseModel]) -> dict[str, Any]:
     return schema
 
 
+def _cmd() -> dict[str, Any]:
+    """``cmd`` with a known ``name`` and that command's ``args`` (the server
+    answers others with a refused ``result``)."""
+    schema = _model(Cmd)
+    schema["properties"]["name"] = {"type": "string", "enum": list(COMMANDS)}
+    schema["allOf"] = [
+        {"if": {"properties": {"name": {"const": name}}, "required": ["name"]},
+         "then": {"properties": {"args": _model(args)}}}
+        for name, args in COMMANDS.items()
+    ]
+    return schema
+
+
 def _one_of(title: str, names: list[str]) -> dict[str, Any]:
     return {"title": title, "oneOf": [{"$ref": name} for name in names]}
 
@@ -152,7 +167,7 @@ def documents() -> dict[str, dict[str, Any]]:
     docs["op.schema.json"] = _one_of("op", ops)
     clients = [f"client.{_stem(m)}.schema.json" for m in CLIENT_MESSAGES]
     for name, model in zip(clients, CLIENT_MESSAGES, strict=True):
-        docs[name] = _model(model)
+        docs[name] = _cmd() if model is Cmd else _model(model)
     docs["client-message.schema.json"] = _one_of("client message", clients)
     servers = []
     for model in SERVER_MESSAGES:

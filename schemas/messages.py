@@ -110,6 +110,44 @@ class Cmd(_In):
     args: dict[str, Any] = Field(default_factory=dict)
 
 
+class _Args(BaseModel):
+    """A command's ``args``: unknown keys are ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+Label = Annotated[str, Field(max_length=200)]
+
+
+class NoArgs(_Args):
+    pass
+
+
+class TimerArgs(_Args):
+    seconds: Annotated[float, Field(gt=0, le=24 * 3600)]
+    label: Label = ""
+
+
+class FrameArgs(_Args):
+    frame: ElementId | None = None
+
+
+class IdsArgs(_Args):
+    ids: Annotated[list[str], Field(min_length=1, max_length=5000)]
+
+
+class SnapshotArgs(_Args):
+    label: Label | None = None
+
+
+#: Every facilitator command (§5) and its ``args``; ``server/commands.py`` checks them.
+COMMANDS: dict[str, type[_Args]] = {
+    "timer.start": TimerArgs, "timer.stop": NoArgs, "follow.start": NoArgs,
+    "follow.stop": NoArgs, "private.start": FrameArgs, "private.stop": NoArgs,
+    "reveal": FrameArgs, "lock": IdsArgs, "unlock": IdsArgs, "snapshot": SnapshotArgs,
+}
+
+
 class Ping(_In):
     type: Literal["ping"]
 

@@ -34,6 +34,7 @@ KEYWORDS = frozenset({
 _MAPS = {"properties", "patternProperties", "$defs", "dependentSchemas"}
 
 
+@cache
 def schemas() -> dict[str, dict[str, Any]]:
     return {p.name: json.loads(p.read_text()) for p in sorted(JSON_DIR.glob("*.schema.json"))}
 
@@ -64,6 +65,7 @@ def _registry() -> Registry:  # type: ignore[type-arg]
     return Registry().with_resources(resources)
 
 
+@cache
 def python_validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(schemas()[name], registry=_registry(),
                                 format_checker=FormatChecker())

@@ -168,7 +168,7 @@ def test_out_of_range_elements_fail_both_validators_and_the_model() -> None:
     assert schema_check.python_errors("element.schema.json", _NOTE) == []
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(strategies.elements())
 def test_schema_and_model_agree_on_elements(el: dict[str, Any]) -> None:
     """Where JSON Schema can express the bound (not NaN, not an odd point count),

@@ -109,7 +109,14 @@ async def _session(server: ServerProcess, encoding: str, recorded: Recorded,
             assert result["ok"], result
         for name in ("timer", "follow", "private", "reveal", "lock", "snapshot"):  # in order
             await par.next_message("event", name=name)
-        assert not (await fac.cmd("no.such.command"))["ok"]
+        for name, args in (("no.such.command", {}), ("timer.start", {"seconds": 100_000}),
+                           ("lock", {"ids": []})):
+            result = await fac.cmd(name, **args)  # refused by the server and the schema
+            assert result["ok"] is False and result["code"] == "invalid", result
+            entry = next(e for e in recorded if e[1].get("id") == result["id"]
+                         and e[1].get("type") == "cmd")
+            recorded.remove(entry)
+            refused.append(entry)
         assert (await par.cmd("lock", ids=["n1"]))["code"] == "forbidden"
 
         await par.send_raw(par._encode({"type": "bogus"}))
