@@ -156,7 +156,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          Geometry("top_left", "x/y is the top-left corner of a w by h sticky note",
                   new={"w": 200.0, "h": 140.0}),
          main="text"),
-    Kind("lane", "Time lane", "time: one trajectory",
+    Kind("lane", "Lane", "time: one trajectory",
          (_f("label"), _f("start", "date"), _f("end", "date")),
          Geometry("top_left", "x/y is the top-left corner; 80 high and 6 px per day from "
                   "`start` to `end` wide (240 to 20 000): lanes share one time axis",

@@ -33,7 +33,14 @@ const FIELDS = {
   frame: [['label', 'Label', 'text'], ['exercise', 'Exercise', 'enum']],
   vote: [['value', 'Vote', 'enum']],
 };
-const KIND_NAME = { domain: 'Knowledge domain', table: 'Table circle', grade_vote: 'Grade marker', grade_scale: 'Integration-grade scale', role_card: 'Role card', territory: 'Territory node', link: 'Line', stroke: 'Drawing' };
+const INPUT = { text: 'text', id: 'text', size: 'number', date: 'date', enum: 'enum' };
+
+/** [field, label, type] of a kind: its own list above, else the registry's fields. */
+function fieldsOf(kind) {
+  if (FIELDS[kind]) return FIELDS[kind];
+  const spec = KINDS[kind];
+  return spec ? spec.fields.filter((f) => INPUT[f.type]).map((f) => [f.name, human(f.name), INPUT[f.type]]) : [];
+}
 
 export class Inspector {
   constructor(app) {
@@ -55,12 +62,12 @@ export class Inspector {
     const editable = app.mayEdit(el);
     const who = app.author(el);
     const head = h('div', { class: 'insp-head' },
-      h('h3', {}, KIND_NAME[el.kind] || human(el.kind)),
+      h('h3', {}, KINDS[el.kind] ? KINDS[el.kind].title : human(el.kind)),
       who ? h('span', { class: 'by', style: `--c:${who.color}` }, `by ${who.name}`) : h('span', { class: 'by' }, el.author === 'system' ? 'from the template' : ''));
     const notes = [];
     if (el.locked === true) notes.push(h('p', { class: 'note-locked' }, 'Locked by the facilitator'));
     if (el.private === true) notes.push(h('p', { class: 'note-private' }, 'Private until the facilitator reveals it'));
-    const fields = (FIELDS[el.kind] || []).map(([field, label, type]) => this.field(el, field, label, type, editable));
+    const fields = fieldsOf(el.kind).map(([field, label, type]) => this.field(el, field, label, type, editable));
     this.root.replaceChildren(head, ...notes, h('div', { class: 'fields' }, fields), this.actions(ids, el));
   }
 

@@ -99,7 +99,7 @@ export interface Note extends ElementBase {
   h: number;
 }
 
-/** Time lane (time: one trajectory). Geometry: x/y is the top-left corner; 80 high and 6 px per day from `start` to `end` wide (240 to 20 000): lanes share one time axis. Main text: `label`. Feeds the insights: time. */
+/** Lane (time: one trajectory). Geometry: x/y is the top-left corner; 80 high and 6 px per day from `start` to `end` wide (240 to 20 000): lanes share one time axis. Main text: `label`. Feeds the insights: time. */
 export interface Lane extends ElementBase {
   kind: "lane";
   label: string;

@@ -505,7 +505,7 @@ export const KINDS = {
     "insights": []
   },
   "lane": {
-    "title": "Time lane",
+    "title": "Lane",
     "exercise": "time: one trajectory",
     "fields": [
       {
