@@ -12,13 +12,13 @@ const [dir, casesFile] = process.argv.slice(2);
 const ajv = new Ajv2020({ strict: true, allErrors: false });
 addFormats(ajv);
 const ids = new Map();
-for (const name of readdirSync(dir).filter((n) => n.endsWith('.schema.json')).sort()) {
-  const schema = JSON.parse(readFileSync(join(dir, name), 'utf8'));
-  ajv.addSchema(schema);
-  ids.set(name, schema.$id);
-}
 const validators = new Map();
 try {
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.schema.json')).sort()) {
+    const schema = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+    ajv.addSchema(schema, schema.$id ? undefined : name);
+    ids.set(name, schema.$id || name);
+  }
   for (const [name, id] of ids) validators.set(name, ajv.getSchema(id));
 } catch (err) {
   process.stdout.write(JSON.stringify({ compile: String(err.message || err) }));
