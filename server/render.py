@@ -309,7 +309,8 @@ def scale_columns(el: Element) -> list[tuple[float, float]]:
 
 def scale_rows(el: Element) -> dict[str, float]:
     y = num(el, "y")
-    return {"current": y + 82, "ambition": y + 104}
+    rows = kinds.KINDS["grade_scale"].geometry.params
+    return {"current": y + rows["current_y"], "ambition": y + rows["ambition_y"]}
 
 
 def draw_grade_scale(el: Element) -> str:

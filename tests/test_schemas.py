@@ -181,3 +181,15 @@ def test_schema_and_model_agree_on_elements(el: dict[str, Any]) -> None:
     except ElementError:
         valid = False
     assert (schema_check.python_errors("element.schema.json", el) == []) == valid
+
+
+def test_documented_shapes_use_the_servers_constants() -> None:
+    from typing import get_args
+
+    from schemas import events, rest
+    from server import insights, templates
+
+    assert get_args(rest.Template) == templates.TEMPLATES
+    assert get_args(events.RoleRule.model_fields["rule"].annotation) == insights.RULES
+    days = events.NearMilestones.model_json_schema()["properties"]["days"]
+    assert days["maximum"] == insights.NEAR_DAYS

@@ -206,7 +206,8 @@ export function scaleColumns(el) {
 
 export function scaleRows(el) {
   const y = num(el, 'y');
-  return { current: y + 82, ambition: y + 104 };
+  const rows = KINDS.grade_scale.geometry.params;
+  return { current: y + rows.current_y, ambition: y + rows.ambition_y };
 }
 
 /** Where on a grade scale a point falls: {grade, aspect} or null. */
@@ -216,7 +217,8 @@ export function scaleHit(scale, wx, wy) {
   const cols = scaleColumns(scale);
   const i = cols.findIndex(([left, w]) => wx >= left && wx < left + w);
   if (i < 0) return null;
-  return { grade: GRADES[i], aspect: wy < y + 93 ? 'current' : 'ambition' };
+  const rows = scaleRows(scale);
+  return { grade: GRADES[i], aspect: wy < (rows.current + rows.ambition) / 2 ? 'current' : 'ambition' };
 }
 
 /** Centre of an element for links: [cx, cy, box|null, r]. */
