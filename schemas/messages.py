@@ -166,11 +166,11 @@ class _Out(BaseModel):
 
 Count = Annotated[int, Field(ge=0)]
 ErrorCode = Literal[ERROR_CODES]  # type: ignore[valid-type]
-Participant_ = Annotated[str, Field(min_length=1, max_length=64)]
+ParticipantId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class Participant(_Out):
-    id: Participant_
+    id: ParticipantId
     name: Annotated[str, Field(max_length=80)]
     color: str
     role: Role
@@ -186,7 +186,7 @@ class Welcome(_Out):
     board: str
     clock: Count
     role: Role
-    you: Participant_
+    you: ParticipantId
     full: bool
     elements: list[ElementMap]
     deleted: list[ElementId]
@@ -215,7 +215,7 @@ class AckFail(_Out):
 class Patch(_Out):
     type: Literal["patch"]
     clock: Count
-    by: Participant_
+    by: ParticipantId
     time: Count
     ops: list[OpMap]
 
