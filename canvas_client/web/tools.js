@@ -5,6 +5,7 @@
 import {
   CIRCLES, LANE_PX_PER_DAY, addDays, box, day, daysBetween, isoDay, laneWidth, num, scaleHit,
 } from './geometry.js';
+import { t } from './i18n.js';
 import { s, smoothPath } from './render.js';
 import { boundsOf, drawSelection } from './selection.js';
 import { strokePoints } from './stroke.js';
@@ -90,7 +91,7 @@ export class Tools {
     else if (tool === 'lane') this.gesture = { ...base, type: 'lane' };
     else if (tool === 'link') {
       if (!target || target.kind === 'link') {
-        this.app.hint('Press on an element and drag to another one to draw a line');
+        this.app.hint(t('hint.link_start'));
         this.gesture = { type: 'pan', last: at };
         return;
       }
@@ -185,21 +186,21 @@ export class Tools {
       const [cx, cy] = g.startWorld;
       const r = g.moved ? Math.hypot(world[0] - cx, world[1] - cy) : (g.kind === 'table' ? 300 : 90);
       const fields = { x: Math.round(cx), y: Math.round(cy), r: Math.max(20, Math.round(r)) };
-      if (g.kind === 'table') fields.label = 'Our table';
-      else Object.assign(fields, { label: 'Knowledge domain', owner: app.me.name, color: app.me.color });
+      if (g.kind === 'table') fields.label = t('new.table');
+      else Object.assign(fields, { label: t('new.domain'), owner: app.me.name, color: app.me.color });
       app.create(g.kind, fields, { edit: true });
       return;
     }
     if (g.type === 'rect') {
       const b = g.moved ? this.rectOf(g.startWorld, world) : [world[0], world[1], 600, 400];
-      app.create('frame', { x: Math.round(b[0]), y: Math.round(b[1]), w: Math.max(80, Math.round(b[2])), h: Math.max(60, Math.round(b[3])), label: 'Frame' }, { edit: true });
+      app.create('frame', { x: Math.round(b[0]), y: Math.round(b[1]), w: Math.max(80, Math.round(b[2])), h: Math.max(60, Math.round(b[3])), label: t('new.frame') }, { edit: true });
       return;
     }
     if (g.type === 'lane') return this.finishLane(g, world);
     if (g.type === 'link') {
       const to = this.hitAt(event.clientX, event.clientY);
       if (!to || to.id === g.from.id || to.kind === 'link') {
-        if (g.moved) app.hint('Drop the line on another element to connect them');
+        if (g.moved) app.hint(t('hint.link_drop'));
         return;
       }
       const [fx, fy] = [num(g.from, 'x'), num(g.from, 'y')];
@@ -343,7 +344,7 @@ export class Tools {
     }
     start = start || isoDay(Date.UTC(new Date().getFullYear(), new Date().getMonth(), new Date().getDate()));
     const end = addDays(start, Math.max(40, width / LANE_PX_PER_DAY));
-    app.create('lane', { x: Math.round(left), y: Math.round(y0 - 40), label: 'New trajectory', start, end }, { edit: true });
+    app.create('lane', { x: Math.round(left), y: Math.round(y0 - 40), label: t('new.lane'), start, end }, { edit: true });
   }
 
   place(tool, world, target) {
@@ -355,16 +356,16 @@ export class Tools {
       const topic = o.topic === 'auto' ? app.topicAt(x, y) : o.topic;
       if (topic) fields.topic = topic;
       app.create('note', fields, { edit: true });
-    } else if (tool === 'text') app.create('text', { x, y: y - 12, text: 'Text', size: 20 }, { edit: true });
+    } else if (tool === 'text') app.create('text', { x, y: y - 12, text: t('new.text'), size: 20 }, { edit: true });
     else if (tool === 'territory') {
-      app.create('territory', { x: x - 70, y: y - 24, label: { person: app.me.name, team: 'Team', manager: 'Manager', table: 'Other table' }[o.node] || 'Team',
+      app.create('territory', { x: x - 70, y: y - 24, label: { person: app.me.name, team: t('new.team'), manager: t('new.manager'), table: t('new.other_table') }[o.node] || t('new.team'),
         node: o.node, owner: app.me.name }, { edit: true });
     } else if (tool === 'role_card') {
       const fields = { x: x - 90, y: y - 55, role: o.role, holder: app.me.name };
-      if (o.role === 'custom') fields.title = 'My role';
+      if (o.role === 'custom') fields.title = t('new.my_role');
       app.create('role_card', fields, { edit: o.role === 'custom' ? 'title' : 'holder' });
     } else if (tool === 'ritual') app.create('ritual', { x: x - 120, y: y - 65, moment: '', focus: '', symbol: '' }, { edit: 'moment' });
-    else if (tool === 'grade_scale') app.create('grade_scale', { x: x - 320, y: y - 60, label: 'Integration grade' }, { edit: true });
+    else if (tool === 'grade_scale') app.create('grade_scale', { x: x - 320, y: y - 60, label: t('new.grade_scale') }, { edit: true });
     else if (tool === 'grade_vote') this.placeGradeVote(world, target);
     else if (tool === 'milestone') this.placeMilestone(world, target);
   }
@@ -374,7 +375,7 @@ export class Tools {
     const scale = target && target.kind === 'grade_scale' ? target : null;
     const spot = scale && scaleHit(scale, ...world);
     if (!spot) {
-      app.hint('Click in a column of an integration-grade scale to place your marker');
+      app.hint(t('hint.grade_vote'));
       return;
     }
     const aspect = app.opts.aspect;
@@ -394,13 +395,13 @@ export class Tools {
     const start = lane && day(lane.start);
     const end = lane && day(lane.end);
     if (!lane || start === null || end === null) {
-      app.hint('Click on a lane to add a milestone at that date');
+      app.hint(t('hint.milestone'));
       return;
     }
-    const t = Math.min(1, Math.max(0, (world[0] - num(lane, 'x')) / laneWidth(lane)));
-    const date = isoDay(start + Math.round(t * daysBetween(start, end)) * 86400000);
+    const at = Math.min(1, Math.max(0, (world[0] - num(lane, 'x')) / laneWidth(lane)));
+    const date = isoDay(start + Math.round(at * daysBetween(start, end)) * 86400000);
     app.create('milestone', { x: Math.round(world[0]), y: Math.round(num(lane, 'y') + 46), lane: lane.id, date,
-      label: 'Milestone', milestone: app.opts.milestone }, { edit: true });
+      label: t('new.milestone'), milestone: app.opts.milestone }, { edit: true });
   }
 
   drawSelection(others = []) { drawSelection(this, others); }
