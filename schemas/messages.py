@@ -128,6 +128,8 @@ class Welcome(BaseModel):
     session: Session
     time: int
     protocol: int = PROTOCOL_VERSION
+    #: The board's language ("nl" | "en"): its template texts, export labels, dates.
+    lang: Literal["nl", "en"] = "en"
 
 
 class AckOk(BaseModel):

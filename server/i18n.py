@@ -18,7 +18,9 @@ LANGS: tuple[str, ...] = ("nl", "en")
 DEFAULT_LANG = "en"
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-_RANGE = re.compile(r"^\s*([a-zA-Z]{1,8})(?:-[a-zA-Z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]{1,5}))?\s*$")
+_RANGE = re.compile(
+    r"^\s*([a-zA-Z]{1,8})(?:-[a-zA-Z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]{1,5}))?\s*$"
+)
 
 
 @cache
