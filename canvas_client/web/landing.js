@@ -87,6 +87,7 @@ $('#create-form').addEventListener('submit', async (event) => {
 });
 
 $('#again').addEventListener('click', () => {
+  shown = null;
   $('#result').hidden = true;
   $('#create-form').hidden = false;
   $('#title').value = '';
