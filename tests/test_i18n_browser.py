@@ -8,16 +8,24 @@ Dutch screenshots of the README (docs/images/editor-nl.png, projector-nl.png).
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Page
 
 from canvas_client.client import BoardClient
-from tests.conftest import ServerProcess, note, put
-from tests.test_browser import IMAGES, QR_LOADED, Console, chromium, el, link
+from tests.conftest import ServerProcess
+from tests.test_browser import (
+    IMAGES,
+    QR_LOADED,
+    Console,
+    chromium,
+    fill_atelier,
+    link,
+    open_board,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -45,22 +53,6 @@ def make_board(server: ServerProcess, lang: str, title: str = "Atelier") -> dict
     assert r.status_code == 201, r.text
     out: dict[str, Any] = r.json()
     return out
-
-
-async def open_page(browser: Browser, url: str, name: str | None = None,
-                    console: Console | None = None, viewport: dict[str, int] | None = None
-                    ) -> Page:
-    """A page in a browser context of its own (another person, own localStorage)."""
-    context = await browser.new_context(viewport=viewport or {"width": 1440, "height": 900})
-    page = await context.new_page()
-    if console is not None:
-        console.watch(page)
-    await page.goto(url)
-    if name is not None:
-        await page.fill("#name-prompt-input", name)
-        await page.press("#name-prompt-input", "Enter")
-    await page.wait_for_selector("body[data-connection=live]", timeout=10_000)
-    return page
 
 
 async def wait_text(page: Page, selector: str, text: str) -> None:
@@ -121,7 +113,7 @@ async def test_editor_and_projector_speak_the_boards_language(
         await assert_editor_in(page, lang)
         assert await lane_dates(page) == {"nl": "4 jan 2027 → 30 jun 2027",
                                           "en": "4 Jan 2027 → 30 Jun 2027"}[lang]
-        screen = await open_page(browser, link(board, "viewer"), console=console)
+        screen = await open_board(browser, link(board, "viewer"), console=console)
         await assert_screen_in(screen, lang)
         status = await screen.text_content("#screen-status")
         assert status == {"nl": "1 aan tafel", "en": "1 at the table"}[lang]
@@ -133,8 +125,8 @@ async def test_switching_ones_own_language_changes_only_ones_own_page(
     board = make_board(server, "nl")
     console = Console()
     async with chromium() as browser:
-        anna = await open_page(browser, link(board, "facilitator"), "Anna", console)
-        bram = await open_page(browser, link(board, "facilitator"), "Bram", console)
+        anna = await open_board(browser, link(board, "facilitator"), "Anna", console)
+        bram = await open_board(browser, link(board, "facilitator"), "Bram", console)
         await assert_editor_in(anna, "nl")
         await assert_editor_in(bram, "nl")
 
@@ -146,7 +138,7 @@ async def test_switching_ones_own_language_changes_only_ones_own_page(
         await assert_editor_in(bram, "nl")  # Bram's page keeps its language
         assert await lane_dates(anna) == "4 jan 2027 → 30 jun 2027"  # dates: the board's
 
-        screen = await open_page(browser, link(board, "viewer"), console=console)
+        screen = await open_board(browser, link(board, "viewer"), console=console)
         await assert_screen_in(screen, "nl")
         await screen.select_option("#ui-lang", "en")
         await assert_screen_in(screen, "en")
@@ -199,108 +191,76 @@ async def test_the_landing_page_offers_the_boards_language(server: ServerProcess
 # -- the Dutch screenshots of the README ---------------------------------------------------
 
 
+#: The words of test_browser.fill_atelier's board, as a Dutch table writes them.
+DUTCH = {
+    "Keep the sports fields in the plan": "Sportvelden houden hun plek in het plan",
+    "Sport & recreation": "Sport en recreatie", "Council decision": "Raadsbesluit",
+    "Climate adaptation targets for 2030": "Klimaatdoelen voor 2030: water vasthouden",
+    "One plan for Hofplein that serves sport AND water storage":
+        "Eén plan voor het Hofplein dat sport én waterberging dient",
+    "Water & climate": "Water en klimaat", "Programme budget": "Begroting",
+    "Housing department needs space for 400 homes": "Ruimte nodig voor 400 woningen",
+    "Spatial planning": "Ruimtelijke ordening", "Urban dev. team": "Team Stedenbouw",
+    "Director UD": "Directeur SO", "Say which hat you wear": "Zeg welke pet je op hebt",
+    "Decide outside the table": "Buiten de tafel besluiten",
+    "Mandate: neighbourhood participation": "Mandaat: de buurt praat mee",
+    "Hofplein table": "Tafel Hofplein",
+}
+
+
+class InDutch:
+    """A BoardClient whose pushes say their words in Dutch."""
+
+    def __init__(self, client: BoardClient) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    async def push(self, ops: list[dict[str, Any]]) -> Any:
+        def words(fields: dict[str, Any]) -> dict[str, Any]:
+            return {k: DUTCH.get(v, v) if isinstance(v, str) else v for k, v in fields.items()}
+
+        return await self.client.push([
+            {**op, "el": words(op["el"])} if "el" in op else
+            {**op, "set": words(op.get("set", {}))} for op in ops])
+
+
 async def fill_dutch(server: ServerProcess, board: dict[str, Any],
                      people: list[BoardClient]) -> None:
-    """A Dutch Atelier in use: notes, circles, territory, roles, grade votes, time."""
-    anna, bram, chen, dirk = people
-    ter, role, table = "tpl-frame-territory", "tpl-frame-role", "Tafel Park Zuidoever"
-
-    def color(c: BoardClient) -> str:
-        return str(c.participants[c.you]["color"])
-
-    def votes(who: str, now: str, ambition: str) -> list[dict[str, Any]]:
-        return [
-            el("grade_vote", f"gv-{who}-c", scale="tpl-grades", grade=now, aspect="current"),
-            el("grade_vote", f"gv-{who}-a", scale="tpl-grades", grade=ambition, aspect="ambition"),
-        ]
-
-    def why(eid: str, text: str, x: float) -> dict[str, Any]:
-        return put(note(eid, text, x=x, y=225, w=180, h=110, z=f"b{eid}", topic="why_here"))
-
-    await anna.push([
-        why("why-anna", "Sportvelden houden hun plek in het plan", 70),
-        el("domain", "dom-sport", 380, 1500, r=120, label="Sport en recreatie", owner="Anna",
-           home="Sport", color=color(anna), parent=ter),
-        el("role_card", "rc-anna", 2500, 1140, role="process_facilitator", holder="Anna",
-           table=table, parent=role),
-        *votes("anna", "aligned", "integrated"),
-        el("milestone", "ms-1", lane="tpl-lane-a", date="2027-03-15", label="Raadsbesluit",
-           milestone="decision"),
-    ])
-    await bram.push([
-        why("why-bram", "Klimaatdoelen voor 2030: water vasthouden", 270),
-        put(note("task-1", "Eén plan voor het park dat sport én waterberging dient",
-                 x=930, y=225, w=400, h=110, z="btask", topic="collective_task")),
-        el("domain", "dom-water", 560, 1560, r=130, label="Water en klimaat", owner="Bram",
-           home="Duurzaamheid", color=color(bram), parent=ter),
-        el("role_card", "rc-bram", 2695, 1140, role="content_representative", holder="Bram",
-           table=table, parent=role),
-        *votes("bram", "fragmented", "coordinated"),
-        el("milestone", "ms-2", lane="tpl-lane-b", date="2027-03-19", label="Begroting",
-           milestone="deadline"),
-    ])
-    await chen.push([
-        why("why-chen", "Ruimte voor 400 woningen aan de rand", 470),
-        el("domain", "dom-ruimte", 470, 1720, r=110, label="Ruimtelijke ordening",
-           owner="Chen", color=color(chen), parent=ter),
-        el("territory", "t-team", 960, 1420, label="Team Stedenbouw", node="team",
-           owner="Chen", parent=ter),
-        el("territory", "t-mgr", 1180, 1560, label="Directeur SO", node="manager",
-           owner="Chen", parent=ter),
-        el("territory", "t-chen", 960, 1700, label="Chen", node="person", owner="Chen",
-           parent=ter),
-        el("link", "l-1", **{"from": "t-chen"}, to="t-team", rel="member_of"),
-        el("link", "l-2", **{"from": "t-team"}, to="t-mgr", rel="reports_to"),
-        el("link", "l-3", **{"from": "t-mgr"}, to="dom-ruimte", rel="decides"),
-        el("role_card", "rc-chen", 2500, 1262, role="pen_holder", holder="Chen", table=table,
-           parent=role),
-        *votes("chen", "aligned", "integrated"),
-        put(note("do-1", "Zeg welke pet je op hebt", x=1580, y=1500, w=200, h=100, z="bdo",
-                 topic="do", parent="tpl-area-conduct")),
-        put(note("dont-1", "Buiten de tafel besluiten", x=1800, y=1500, w=200, h=100,
-                 z="bdont", topic="dont", parent="tpl-area-conduct")),
-    ])
-    await dirk.push([
-        why("why-dirk", "Mandaat: de buurt praat mee", 670),
-        el("role_card", "rc-dirk", 2695, 1262, role="chair", holder="Dirk", table=table,
-           parent=role),
-        *votes("dirk", "coordinated", "integrated"),
-    ])
+    """The board of the English screenshots, written by a Dutch table."""
+    await fill_atelier(server, board, cast(list[BoardClient], [InDutch(p) for p in people]))
     fac = board["tokens"]["facilitator"]
     async with BoardClient(server.url, board["board"], fac, name="Femke") as femke:
-        await femke.push([{"op": "patch", "id": "tpl-table", "set": {"label": table}}])
-        await femke.cmd("lock", ids=["task-1"])
+        await femke.push([{"op": "patch", "id": "tpl-table", "set": {"label": "Tafel Hofplein"}}])
         await femke.cmd("timer.start", seconds=7 * 60, label="Territoriumkaart, stap 2")
-    cursors = ([430, 300], [690, 1480], [1130, 1650], [2240, 1560])
-    for person, cursor in zip(people, cursors, strict=True):
-        await person.presence(cursor=cursor, viewport=[0, 0, 2900, 1900])
 
 
 async def test_screenshots_of_a_dutch_board(server: ServerProcess) -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     console = Console()
-    board = make_board(server, "nl", "Atelier Park Zuidoever — sessie 2")
+    board = make_board(server, "nl", "Atelier Hofplein — sessie 2")
     tokens = board["tokens"]
     people = [BoardClient(server.url, board["board"], tokens["participant"], name=name)
-              for name in ("Anna", "Bram", "Chen", "Dirk")]
+              for name in ("Ada", "Bob", "Cem", "Dana")]
     async with contextlib.AsyncExitStack() as stack:
         for person in people:
             await stack.enter_async_context(person)
         await fill_dutch(server, board, people)
         async with chromium() as browser:
-            editor = await open_page(browser, link(board, "facilitator"), "Femke", console,
-                                     FULL_HD)
-            await editor.wait_for_selector('[data-id="gv-dirk-a"]')
+            editor = await open_board(browser, link(board, "facilitator"), "Femke", console,
+                                      FULL_HD)
+            await editor.wait_for_selector('[data-id="gv-dana-a"]')
             await assert_editor_in(editor, "nl")
-            await editor.click('[data-id="rc-chen"] rect >> nth=0')
+            await editor.click('[data-id="rc-cem"] rect >> nth=0')
             await editor.wait_for_selector(".cursor >> nth=3")
             await editor.wait_for_selector("#timer:not([hidden])")
             await editor.wait_for_timeout(300)
             await editor.screenshot(path=str(IMAGES / "editor-nl.png"))
 
-            screen = await open_page(browser, link(board, "viewer"), console=console,
-                                     viewport=FULL_HD)
-            await screen.wait_for_selector('[data-id="gv-dirk-a"]')
+            screen = await open_board(browser, link(board, "viewer"), console=console,
+                                      viewport=FULL_HD)
+            await screen.wait_for_selector('[data-id="gv-dana-a"]')
             await screen.wait_for_function(QR_LOADED.replace("#qr-img", "#join img"),
                                            timeout=5000)
             await assert_screen_in(screen, "nl")
