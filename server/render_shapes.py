@@ -94,11 +94,6 @@ def day(value: Any) -> datetime.date | None:
         return None
 
 
-def human(key: Any) -> str:
-    text = clean(key).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
 # -- text ----------------------------------------------------------------------
 
 
