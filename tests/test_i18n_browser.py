@@ -8,6 +8,7 @@ Dutch screenshots of the README (docs/images/editor-nl.png, projector-nl.png).
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
@@ -43,6 +44,13 @@ EDITOR = {
 }
 NOTE_TOOL = {"nl": "Notitie", "en": "Note"}
 FRAME_TAG = {"nl": "TAAK", "en": "TASK"}
+#: A snapshot's row: its default name and when it was made, in the board's locale.
+SNAPSHOT = {
+    "nl": (r"Momentopname \d\d:\d\d", r"(ma|di|wo|do|vr|za|zo) \d{1,2} "
+           r"(jan|feb|mrt|apr|mei|jun|jul|aug|sep|okt|nov|dec), \d\d:\d\d · \d+ onderdelen"),
+    "en": (r"Snapshot \d\d:\d\d", r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} "
+           r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec), \d\d:\d\d · \d+ elements"),
+}
 SCREEN = {"nl": {"#join strong": "Doe mee op het bord"}, "en": {"#join strong": "Join the board"}}
 SCREEN_TITLE = {"nl": " · groot scherm", "en": " · projector"}
 
@@ -113,6 +121,12 @@ async def test_editor_and_projector_speak_the_boards_language(
         await assert_editor_in(page, lang)
         assert await lane_dates(page) == {"nl": "4 jan 2027 → 30 jun 2027",
                                           "en": "4 Jan 2027 → 30 Jun 2027"}[lang]
+        await page.click("[data-tab=facilitate]")
+        await page.click("#snapshot-save")
+        await page.wait_for_selector("#snapshot-list .snap-title")
+        name, when = SNAPSHOT[lang]
+        assert re.fullmatch(name, await page.text_content("#snapshot-list .snap-title") or "")
+        assert re.fullmatch(when, await page.text_content("#snapshot-list .muted") or "")
         screen = await open_board(browser, link(board, "viewer"), console=console)
         await assert_screen_in(screen, lang)
         status = await screen.text_content("#screen-status")

@@ -4,7 +4,7 @@
 
 import { $, copyText, h, humanError, pageParams, toast } from './dom.js';
 import { GRADES, box, str, union } from './geometry.js';
-import { fmtTime, label as enumLabel, t } from './i18n.js';
+import { fmtNumber, fmtTime, label as enumLabel, t } from './i18n.js';
 
 const { board, token, join, screen } = pageParams();
 
@@ -155,7 +155,7 @@ export class Facilitator {
     const armed = this.armed === snap.snapshot;
     return h('li', { dataset: { snapshot: snap.snapshot } },
       h('div', { class: 'snap-title' }, snap.label || t('fac.snapshot')),
-      h('div', { class: 'muted' }, t('fac.snapshot_meta', { when: when(snap.created_at), n: snap.elements })),
+      h('div', { class: 'muted' }, t('fac.snapshot_meta', { when: when(snap.created_at), n: fmtNumber(snap.elements) })),
       h('div', { class: 'row' },
         h('a', { class: 'button', href: svg, download: `${board}-${snap.snapshot}.svg` }, t('fac.svg')),
         h('button', { type: 'button', class: armed ? 'danger' : '', onclick: () => this.restore(snap) }, t(armed ? 'fac.restore_sure' : 'fac.restore'))));

@@ -75,14 +75,6 @@ export function setBoardLang(code) {
   return board;
 }
 
-export function boardLang() {
-  return board;
-}
-
-export function locale() {
-  return LOCALES[board];
-}
-
 /** An ISO day (YYYY-MM-DD) as the board's locale writes it: nl `12 mrt 2027`. */
 export function fmtDay(iso) {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(iso || ''));
