@@ -276,7 +276,7 @@ def test_fixed_words_and_dates_follow_the_boards_language() -> None:
         t.text for t in nl["gs"].iter(f"{SVG}text"))
     assert "nu" in all_text(nl["gs"]) and "ambitie" in all_text(nl["gs"])
     assert "Penvoerder" in all_text(nl["rc"]) and "aan Zuidplein" in all_text(nl["rc"])
-    assert "Gegund" in all_text(nl["rc"])
+    assert "Toegekend" in all_text(nl["rc"])
     assert "Lid van" in all_text(nl["l1"])
     assert "Waarom zit ik hier?" in all_text(nl["n1"])
     assert "TERRITORIUM" in all_text(nl["f1"])

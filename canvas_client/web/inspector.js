@@ -27,7 +27,7 @@ const FIELDS = {
   territory: [['label', 'name', 'text'], ['node', 'kind', 'enum'], ['owner', 'whose', 'text']],
   link: [['rel', 'rel', 'enum'], ['label', 'label', 'text']],
   grade_scale: [['label', 'label', 'text'], ['question', 'question', 'text']],
-  grade_vote: [['grade', 'grade', 'enum'], ['aspect', 'aspect', 'enum'], ['note', 'why', 'text']],
+  grade_vote: [['grade', 'grade', 'enum'], ['aspect', 'aspect', 'enum'], ['note', 'note', 'text']],
   role_card: [['role', 'role', 'enum'], ['title', 'title', 'text'], ['holder', 'holder', 'text'], ['table', 'at_table', 'text'], ['acquired', 'acquired', 'enum']],
   lane: [['label', 'trajectory', 'text'], ['start', 'start', 'date'], ['end', 'end', 'date']],
   milestone: [['label', 'label', 'text'], ['date', 'date', 'date'], ['milestone', 'kind', 'enum']],
