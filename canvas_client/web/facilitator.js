@@ -227,7 +227,7 @@ export class Facilitator {
       }));
     const spread = g.spread || {};
     return h('div', { class: 'grade-chart' }, h('h5', {}, title),
-      h('div', { class: 'grade-head' }, h('span', {}), ...GRADES.map((k) => h('span', {}, enumLabel('grade', k)))),
+      h('div', { class: 'grade-head' }, h('span', {}), ...GRADES.map((k) => h('span', { title: enumLabel('grade', k) }, enumLabel('grade', k)))),
       row('current'), row('ambition'),
       h('p', { class: 'muted' }, t('ins.spread', { current: spread.current ?? 0, ambition: spread.ambition ?? 0 })));
   }
