@@ -1,4 +1,4 @@
-"""The catalogs (canvas_client/web/locales), server/i18n.py, and a scan of the
+"""The catalogs (canvas_client/web/locales), server/core/i18n.py, and a scan of the
 pages' sources for user-visible text that does not come from a catalog."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from server import i18n
+from server.core import i18n
 from tests.conftest import ROOT
 
 WEB = ROOT / "canvas_client" / "web"
@@ -61,7 +61,7 @@ def test_the_dutch_catalog_uses_the_methods_words() -> None:
     assert nl["enum.topic.collective_task"] == "Gezamenlijke opgave"
 
 
-# -- server/i18n.py -------------------------------------------------------------------
+# -- server/core/i18n.py --------------------------------------------------------------
 
 
 def test_t_fills_placeholders_and_falls_back_to_english_then_the_key() -> None:

@@ -13,7 +13,7 @@ top edge, a ``link`` between the borders of its two ends. Without a valid
 target they fall back to their own ``x``/``y`` (a link is then an empty group).
 
 Fixed words (grade, role and relation names, captions) and dates follow ``lang``,
-the board's language, from the pages' catalogs (``server.i18n``).
+the board's language, from the pages' catalogs (``server.core.i18n``).
 
 The function renders what it is given: filter private elements before calling.
 Text is escaped and cleaned (see ``render_shapes``); malformed fields fall back
@@ -25,13 +25,13 @@ from __future__ import annotations
 import datetime
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from server import i18n
-from server import render_shapes as shapes
-from server.presence import color_for
-from server.render_shapes import (
+from server.core import i18n
+from server.core.presence import color_for
+from server.report import render_shapes as shapes
+from server.report.render_shapes import (
     GRADES,
     LANE_H,
     SIZES,
@@ -412,8 +412,3 @@ _DRAW: dict[str, Callable[[Element, str], str]] = {
     "stroke": _wordless(shapes.draw_stroke),
     "text": _wordless(shapes.draw_text),
 }
-
-
-def kinds_drawn() -> Iterable[str]:
-    """Every kind this module draws (for tests and docs)."""
-    return (*_DRAW, "link", "milestone", "grade_vote", "vote")

@@ -19,7 +19,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from schemas import elements as schema
-from server import i18n
+from server.core import i18n
 
 Element = dict[str, Any]
 Box = tuple[float, float, float, float]  # x, y, w, h

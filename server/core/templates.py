@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from server.i18n import LANGS
+from server.core.i18n import LANGS
 
 TEMPLATES: tuple[str, ...] = ("blank", "atelier")
 
