@@ -70,6 +70,7 @@ class BoardClient:
         self.record = record
         self.you = ""
         self.role = ""
+        self.lang = "en"  # the board's language, from the welcome
         self.session: dict[str, Any] = {}
         self.participants: dict[str, dict[str, Any]] = {}
         self.messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue(max_queue)
@@ -282,6 +283,7 @@ class BoardClient:
         elif kind == "welcome":
             self.replica.welcome(message)
             self.you, self.role = message["you"], message["role"]
+            self.lang = message.get("lang", "en")
             self.session = message.get("session", {})
             self.participants = {p["id"]: p for p in message.get("participants", [])}
             self.welcomes += 1

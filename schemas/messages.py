@@ -193,6 +193,8 @@ class Welcome(_Out):
     participants: list[Participant]
     session: Session
     time: Count
+    #: The board's language ("nl" | "en"): its template texts, export labels, dates.
+    lang: Literal["nl", "en"] = "en"
 
 
 class AckOk(_Out):

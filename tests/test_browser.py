@@ -67,10 +67,11 @@ class Console:
 
 
 async def open_board(
-    browser: Browser, url: str, name: str | None = None, console: Console | None = None
+    browser: Browser, url: str, name: str | None = None, console: Console | None = None,
+    viewport: dict[str, int] | None = None,
 ) -> Page:
     """A page in a context of its own (own storage: another person), live."""
-    context = await browser.new_context(viewport=VIEWPORT)
+    context = await browser.new_context(viewport=viewport or VIEWPORT)
     page = await context.new_page()
     if console is not None:
         console.watch(page)

@@ -163,6 +163,7 @@ class Room:
                 "participants": self.presence.all(),
                 "session": self.public_session(),
                 "time": now_ms(),
+                "lang": self.meta.lang,
             }
             conn.send(Outgoing(welcome))
             self.conns[conn.id] = conn

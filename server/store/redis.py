@@ -1,7 +1,7 @@
 """The scale-out store: boards live in Redis, shared by any number of processes.
 
 Keys of one board all carry the hash tag ``{board}`` (one Redis Cluster slot):
-``tt:{b}:meta`` hash (title, template, generation, created, session JSON,
+``tt:{b}:meta`` hash (title, template, generation, created, session JSON, lang,
 clock, floor), ``tt:{b}:els`` hash id -> msgpack element, ``tt:{b}:tombs``
 hash id -> msgpack [clock, time], ``tt:{b}:log`` stream (entry id
 ``<clock>-0``, field ``r`` = msgpack log record, ``MAXLEN ~ history_clocks``),
@@ -325,7 +325,7 @@ class RedisStore:
     async def create_board(self, meta: BoardMeta, first: Change | None) -> None:
         fields = {"title": meta.title, "template": meta.template,
                   "generation": meta.generation, "created": meta.created,
-                  "session": json.dumps(meta.session), "clock": 0, "floor": 0}
+                  "session": json.dumps(meta.session), "lang": meta.lang, "clock": 0, "floor": 0}
         args = self._commit_args(meta.board, "new", 0, [first] if first else [], fields)
         result = await self._eval_commit(meta.board, args, deadline=False)
         if result[0] != b"ok":
@@ -334,12 +334,14 @@ class RedisStore:
     async def get_meta(self, board: str) -> BoardMeta | None:
         with _guard("get_meta"):
             row = await self.redis.hmget(
-                _Keys(board).meta, ["title", "template", "generation", "created", "session"]
+                _Keys(board).meta,
+                ["title", "template", "generation", "created", "session", "lang"],
             )
         if row[0] is None:
             return None
+        lang = row[5].decode() if row[5] is not None else "en"  # boards made before: English
         return BoardMeta(board, row[0].decode(), row[1].decode(), int(row[2]), int(row[3]),
-                         json.loads(row[4]))
+                         json.loads(row[4]), lang)
 
     async def update_meta(self, board: str, **fields: Any) -> None:
         allowed = {"title", "generation", "session"}

@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS boards (
     board TEXT PRIMARY KEY, title TEXT NOT NULL, template TEXT NOT NULL,
     generation INTEGER NOT NULL, created INTEGER NOT NULL,
     clock INTEGER NOT NULL DEFAULT 0, floor INTEGER NOT NULL DEFAULT 0,
-    session TEXT NOT NULL DEFAULT '{}');
+    session TEXT NOT NULL DEFAULT '{}', lang TEXT NOT NULL DEFAULT 'en');
 CREATE TABLE IF NOT EXISTS elements (
     board TEXT NOT NULL, id TEXT NOT NULL, v INTEGER NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (board, id)) WITHOUT ROWID;
@@ -96,6 +96,9 @@ class SqliteStore:
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA busy_timeout=5000")
         db.executescript(SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(boards)")}
+        if "lang" not in columns:  # a data dir from before boards had a language
+            db.execute("ALTER TABLE boards ADD COLUMN lang TEXT NOT NULL DEFAULT 'en'")
         self._db = db
 
     async def close(self) -> None:
@@ -138,10 +141,10 @@ class SqliteStore:
         def create() -> None:
             with _transaction(self.db):
                 self.db.execute(
-                    "INSERT INTO boards (board, title, template, generation, created, session)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO boards (board, title, template, generation, created, session,"
+                    " lang) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (meta.board, meta.title, meta.template, meta.generation, meta.created,
-                     json.dumps(meta.session)),
+                     json.dumps(meta.session), meta.lang),
                 )
                 if first is not None:
                     self._write(meta.board, first)
@@ -151,12 +154,13 @@ class SqliteStore:
     async def get_meta(self, board: str) -> BoardMeta | None:
         def get() -> BoardMeta | None:
             row = self.db.execute(
-                "SELECT title, template, generation, created, session FROM boards WHERE board=?",
+                "SELECT title, template, generation, created, session, lang FROM boards"
+                " WHERE board=?",
                 (board,),
             ).fetchone()
             if row is None:
                 return None
-            return BoardMeta(board, row[0], row[1], row[2], row[3], json.loads(row[4]))
+            return BoardMeta(board, row[0], row[1], row[2], row[3], json.loads(row[4]), row[5])
 
         result: BoardMeta | None = await self._run(get)
         return result

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.core import errors
+from server.core import errors, i18n
 from server.core.auth import Grant, new_board_id
 from server.core.board import SYSTEM, Actor, BoardState, Change, Rejection, apply, visible_to
 from server.core.clock import now_ms
@@ -105,15 +105,20 @@ async def create_board(request: Request) -> Response:
     if not isinstance(title, str) or len(title) > MAX_TITLE:
         raise ProtocolError(errors.INVALID,
                             f"title must be a string of at most {MAX_TITLE} characters")
+    lang = i18n.lang_or_none(body["lang"]) if "lang" in body else i18n.from_accept_language(
+        request.headers.get("accept-language"))
+    if lang is None:
+        raise ProtocolError(errors.INVALID, f"lang must be one of {', '.join(i18n.LANGS)}")
     from server.core.templates import TEMPLATES, template_elements
 
     if not isinstance(template, str) or template not in TEMPLATES:
         raise ProtocolError(errors.INVALID, f"template must be one of {', '.join(TEMPLATES)}")
     board = new_board_id()
     now = now_ms()
-    meta = BoardMeta(board, title.strip() or "Untitled board", template, 1, now, {})
+    meta = BoardMeta(board, title.strip() or i18n.t(lang, "board.untitled"), template, 1, now, {},
+                     lang)
     first: Change | None = None
-    elements = template_elements(template)
+    elements = template_elements(template, lang)
     if elements:
         result = apply(
             BoardState(board), [{"op": "put", "el": el} for el in elements],
@@ -125,7 +130,7 @@ async def create_board(request: Request) -> Response:
     await services.store.create_board(meta, first)
     tokens = services.tokens.issue_all(board, meta.generation)
     body_out = {
-        "board": board, "title": meta.title, "template": template, "tokens": tokens,
+        "board": board, "title": meta.title, "template": template, "lang": lang, "tokens": tokens,
         "links": links(request, board, tokens),
     }
     return JSONResponse(body_out, status_code=201)
@@ -141,7 +146,7 @@ async def get_board(request: Request) -> Response:
         online = sum(1 for p in room.presence.all() if p.get("online"))
     return JSONResponse(
         {"board": meta.board, "title": meta.title, "template": meta.template,
-         "clock": clock, "elements": count, "online": online}
+         "lang": meta.lang, "clock": clock, "elements": count, "online": online}
     )
 
 
@@ -227,6 +232,7 @@ async def snapshot_svg(request: Request) -> Response:
         [el for el in elements if visible_to(el, viewer)],
         title=f"{meta.title} — {snap['label']}",
         colors={p["id"]: p["color"] for p in people if isinstance(p.get("color"), str)},
+        lang=meta.lang,
     )
     filename = f"{meta.board}-{snap['snapshot']}.svg"
     return Response(
