@@ -91,7 +91,9 @@ async def test_resend_to_another_process_gets_the_original_ack(
     b = ServerProcess(tmp_path / "b", redis=redis_server.url).start()
     try:
         board = a.create_board()
-        await lost_ack_then_newer_edit(a, b, board)
+        async with client(b, board, "viewer"):  # B's room is live: it learns by the bus
+            await lost_ack_then_newer_edit(a, b, board)
+        await lost_ack_then_newer_edit(a, b, a.create_board())  # B loads it from Redis
     finally:
         a.kill()
         b.kill()
