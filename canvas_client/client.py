@@ -79,7 +79,7 @@ class BoardClient:
         # push ids are remembered per participant, and a participant may use
         # several clients (same client_id): a nonce keeps the ids apart
         self._nonce = uuid.uuid4().hex[:10]
-        self._undo: list[list[dict[str, Any]]] = []  # inverse of each own batch
+        self._undo: list[tuple[str, list[dict[str, Any]]]] = []  # (batch, its inverse)
         self._acks: dict[Any, asyncio.Future[dict[str, Any]]] = {}
         self._results: dict[Any, asyncio.Future[dict[str, Any]]] = {}
         self._ws: ClientConnection | None = None
@@ -178,7 +178,7 @@ class BoardClient:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._acks[batch] = future
         if undoable:
-            self._undo.append(inverse_ops(self.replica.elements, ops))
+            self._undo.append((batch, inverse_ops(self.replica.elements, ops)))
             del self._undo[:-100]
         self.replica.local(batch, ops)
         task = asyncio.ensure_future(self._send({"type": "push", "id": batch, "ops": ops}))
@@ -195,7 +195,7 @@ class BoardClient:
         A deleted element comes back by ``restore``: same id, same author."""
         if not self._undo:
             return None
-        inverse = self._undo.pop()
+        _, inverse = self._undo.pop()
         return await asyncio.wait_for(self.push_nowait(inverse, undoable=False), timeout)
 
     async def cmd(self, name: str, timeout: float = 10.0, **args: Any) -> dict[str, Any]:
@@ -290,6 +290,8 @@ class BoardClient:
             self.replica.patch(message)
         elif kind == "ack":
             future = self._acks.pop(message.get("id"), None)
+            if not message.get("ok"):  # nothing to undo: it never applied
+                self._undo = [entry for entry in self._undo if entry[0] != message.get("id")]
             try:
                 self.replica.ack(message)  # may raise Gap: the reader reconnects
             finally:
