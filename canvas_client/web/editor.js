@@ -20,6 +20,16 @@ import { keyBetween } from './zindex.js';
 const { board, token } = pageParams();
 const NAME_KEY = `tussentafel:name:${board}`;
 const STICKY_TOOLS = new Set(['select', 'pen', 'link', 'grade_vote', 'milestone']); // stay on after use
+// Written during a private round, these must be private (the server refuses them otherwise).
+const PRIVATE_KINDS = new Set(['note', 'text', 'grade_vote']);
+
+/** In the private round's scope: the whole board, or the frame (child or inside its box). */
+function inPrivateScope(elements, frameId, el) {
+  if (!frameId || el.parent === frameId) return true;
+  const f = elements.get(frameId);
+  if (!f || f.kind !== 'frame') return false;
+  return el.x >= f.x && el.x <= f.x + f.w && el.y >= f.y && el.y <= f.y + f.h;
+}
 
 function storedName() {
   try {
@@ -293,7 +303,7 @@ class Editor {
     const parent = !PLACED[kind] && kind !== 'link' ? frameAt(this.sync.elements, cx, cy) : null;
     if (parent) el.parent = parent.id;
     const session = this.sync.session;
-    if (kind === 'note' && session.private && (!session.private_frame || el.parent === session.private_frame)) el.private = true;
+    if (PRIVATE_KINDS.has(kind) && session.private && inPrivateScope(this.sync.elements, session.private_frame, el)) el.private = true;
     const batch = this.commit([{ op: 'put', el }]);
     if (!batch) return null;
     if (select) this.select([el.id]);

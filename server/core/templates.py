@@ -20,6 +20,11 @@ from server.core.i18n import LANGS
 
 TEMPLATES: tuple[str, ...] = ("blank", "atelier")
 
+#: The scaffolding a template lays out is locked (the facilitator can unlock
+#: it): frames, the joint table, the grade scale, lanes and instruction texts.
+#: By kind, so that it holds for every language's template file.
+LOCKED_KINDS: frozenset[str] = frozenset({"frame", "table", "grade_scale", "lane", "text"})
+
 
 @cache
 def _load(name: str, lang: str) -> tuple[dict[str, Any], ...]:
@@ -41,4 +46,8 @@ def template_elements(name: str, lang: str = "en") -> list[dict[str, Any]]:
     """
     if name not in TEMPLATES:
         raise KeyError(name)
-    return [copy.deepcopy(el) for el in _load(name, lang if lang in LANGS else "en")]
+    elements = [copy.deepcopy(el) for el in _load(name, lang if lang in LANGS else "en")]
+    for el in elements:
+        if el.get("kind") in LOCKED_KINDS:
+            el["locked"] = True
+    return elements

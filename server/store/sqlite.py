@@ -47,6 +47,12 @@ CREATE TABLE IF NOT EXISTS snapshots (
     data BLOB NOT NULL, PRIMARY KEY (board, snapshot));
 CREATE TABLE IF NOT EXISTS participants (
     board TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (board, id));
+CREATE TABLE IF NOT EXISTS graves (
+    board TEXT NOT NULL, id TEXT NOT NULL, by TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (board, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pushes (
+    board TEXT NOT NULL, key TEXT NOT NULL, clock INTEGER NOT NULL, time INTEGER NOT NULL,
+    PRIMARY KEY (board, key)) WITHOUT ROWID;
 """
 
 _pack = msgpack.Packer(use_bin_type=True).pack
@@ -189,15 +195,33 @@ class SqliteStore:
                 "SELECT id, clock, time FROM tombstones WHERE board=?", (board,)
             ):
                 state.tombstones[eid] = (clock, t)
-            before = state.floor
+            for eid, by, data in self.db.execute(
+                "SELECT id, by, data FROM graves WHERE board=?", (board,)
+            ):
+                state.graves[eid] = (by, _unpack(data))
+            for key, clock, t in self.db.execute(
+                "SELECT key, clock, time FROM pushes WHERE board=?", (board,)
+            ):
+                state.pushes[key] = (clock, t)
+            state.hidden_floor = state.clock
+            before, pushes = state.floor, len(state.pushes)
             if state.compact(
                 now=int(time.time() * 1000),
                 max_age_ms=self.history_ms,
                 max_clocks=self.history_clocks,
-            ) or state.floor != before:
+            ) or state.floor != before or len(state.pushes) != pushes:
                 with _transaction(self.db):
                     self.db.execute(
                         "DELETE FROM tombstones WHERE board=? AND clock<=?", (board, state.floor)
+                    )
+                    self.db.execute(
+                        "DELETE FROM graves WHERE board=? AND id NOT IN"
+                        " (SELECT id FROM tombstones WHERE board=?)", (board, board)
+                    )
+                    self.db.execute(
+                        "DELETE FROM pushes WHERE board=? AND (clock<=? OR time<?)",
+                        (board, state.clock - self.history_clocks,
+                         int(time.time() * 1000) - self.history_ms),
                     )
                     self.db.execute(
                         "DELETE FROM changes WHERE board=? AND clock<=?", (board, state.floor)
@@ -259,10 +283,15 @@ class SqliteStore:
         for eid, el in change.after.items():
             if el is None:
                 db.execute("DELETE FROM elements WHERE board=? AND id=?", (board, eid))
-                if change.before.get(eid) is not None:
+                was = change.before.get(eid)
+                if was is not None:
                     db.execute(
                         "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, ?)",
                         (board, eid, change.clock, change.time),
+                    )
+                    db.execute(
+                        "INSERT OR REPLACE INTO graves VALUES (?, ?, ?, ?)",
+                        (board, eid, change.by, _pack(was)),
                     )
             else:
                 db.execute(
@@ -271,14 +300,24 @@ class SqliteStore:
                 )
                 if eid in change.tombs_before:
                     db.execute("DELETE FROM tombstones WHERE board=? AND id=?", (board, eid))
+                    db.execute("DELETE FROM graves WHERE board=? AND id=?", (board, eid))
         db.execute(
             "INSERT INTO changes VALUES (?, ?, ?)",
             (board, change.clock, _pack(change.log_record())),
         )
+        if change.push is not None:  # in the same transaction: remembered iff applied
+            db.execute(
+                "INSERT OR REPLACE INTO pushes VALUES (?, ?, ?, ?)",
+                (board, change.push, change.clock, change.time),
+            )
         db.execute("UPDATE boards SET clock=? WHERE board=?", (change.clock, board))
         if change.clock % 1000 == 0:
             db.execute(
                 "DELETE FROM changes WHERE board=? AND clock<=?",
+                (board, change.clock - self.history_clocks),
+            )
+            db.execute(
+                "DELETE FROM pushes WHERE board=? AND clock<=?",
                 (board, change.clock - self.history_clocks),
             )
 

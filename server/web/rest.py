@@ -13,7 +13,16 @@ from starlette.routing import Route
 
 from server.core import errors, i18n
 from server.core.auth import Grant, new_board_id
-from server.core.board import SYSTEM, Actor, BoardState, Change, Rejection, apply, visible_to
+from server.core.board import (
+    SYSTEM,
+    Actor,
+    BoardState,
+    Change,
+    Rejection,
+    apply,
+    deleted_entries,
+    visible_to,
+)
 from server.core.clock import now_ms
 from server.core.errors import ProtocolError
 from server.live import snapshots
@@ -256,6 +265,43 @@ async def restore_snapshot(request: Request) -> Response:
     return JSONResponse({"clock": result.clock})
 
 
+# -- the "recently deleted" bin ------------------------------------------------------
+
+BIN_LIMIT = 200
+BIN_MAX = 1000
+
+
+async def list_deleted(request: Request) -> Response:
+    services = _services(request)
+    meta, _ = await authorize(request, "facilitator")
+    raw = request.query_params.get("limit", str(BIN_LIMIT))
+    if not raw.isdigit() or not 1 <= int(raw) <= BIN_MAX:
+        raise ProtocolError(errors.INVALID, f"limit must be a whole number from 1 to {BIN_MAX}")
+    async with services.rooms.use(meta.board) as room:
+        assert room is not None
+        async with room.lock:
+            entries = deleted_entries(room.state, int(raw))
+    return JSONResponse({"deleted": entries})
+
+
+async def restore_deleted(request: Request) -> Response:
+    services = _services(request)
+    meta, _ = await authorize(request, "facilitator")
+    body = await _json_body(request)
+    ids = body.get("ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise ProtocolError(errors.INVALID, "ids must be a non-empty list of element ids")
+    ids = list(dict.fromkeys(ids))
+    async with services.rooms.use(meta.board) as room:
+        assert room is not None
+        result = await room.submit(
+            Actor(SYSTEM, "facilitator"), [{"op": "restore", "id": eid} for eid in ids]
+        )
+    if isinstance(result, Rejection):
+        raise ProtocolError(result.code, result.message)
+    return JSONResponse({"clock": result.clock, "restored": ids})
+
+
 async def get_insights(request: Request) -> Response:
     from server.report.insights import insights
 
@@ -298,6 +344,8 @@ routes = [
     Route("/api/boards/{board}/state", get_state),
     Route("/api/boards/{board}/rotate", rotate, methods=["POST"]),
     Route("/api/boards/{board}/insights", get_insights),
+    Route("/api/boards/{board}/deleted", list_deleted, methods=["GET"]),
+    Route("/api/boards/{board}/deleted/restore", restore_deleted, methods=["POST"]),
     Route("/api/boards/{board}/snapshots", create_snapshot, methods=["POST"]),
     Route("/api/boards/{board}/snapshots", list_snapshots, methods=["GET"]),
     Route("/api/boards/{board}/snapshots/{snapshot}.svg", snapshot_svg),
