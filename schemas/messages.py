@@ -1,6 +1,7 @@
 """Every WebSocket message of docs/protocol.md §3, tagged by ``type``.
 
-Client messages are validated on arrival (unknown keys ignored). Server
+Client messages and their ops are validated on arrival; unknown keys in them
+are ignored (elements are stricter: an unknown field is ``invalid``). Server
 messages are built as plain dicts on the hot path; their models here are the
 documented shape, exported as JSON Schema and checked against real traffic in
 the tests.
@@ -30,7 +31,7 @@ class _In(BaseModel):
 
 
 class _Op(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(strict=True, extra="ignore")
 
 
 # -- ops ---------------------------------------------------------------------
@@ -65,6 +66,8 @@ class Hello(_In):
     client: Annotated[str, Field(min_length=1, max_length=128)]
     name: Annotated[str, Field(max_length=80)] | None = None
     since: int | None = None
+    #: The protocol version the client speaks (absent: 1); another is ``incompatible``.
+    protocol: int | None = None
 
 
 class Push(_In):
@@ -180,6 +183,8 @@ class Error(BaseModel):
     code: str
     message: str
     fatal: bool
+    #: With ``incompatible``: the protocol version this server speaks.
+    protocol: int | None = None
 
 
 class Pong(BaseModel):

@@ -16,16 +16,18 @@ RATE_LIMITED: Final = "rate_limited"
 UNAVAILABLE: Final = "unavailable"
 NOT_FOUND: Final = "not_found"
 FULL: Final = "full"
+INCOMPATIBLE: Final = "incompatible"  # a hello asking for a protocol this server lacks
 
 # WebSocket close codes.
 CLOSE_NORMAL: Final = 1000
 CLOSE_GOING_AWAY: Final = 1001
-CLOSE_POLICY: Final = 1008  # ten bad_message in a row
+CLOSE_POLICY: Final = 1008  # ten bad_message in a row; an invalid hello
 CLOSE_TOO_BIG: Final = 1009  # a frame over the limit
 CLOSE_TRY_AGAIN: Final = 1013  # server or board full: try again later
 CLOSE_UNAUTHORIZED: Final = 4401
 CLOSE_UNKNOWN_BOARD: Final = 4404
 CLOSE_SLOW: Final = 4408  # send queue over its bound: reconnect with ``since``
+CLOSE_INCOMPATIBLE: Final = 4426  # the hello asked for an unsupported protocol version
 
 # HTTP status for each error code.
 HTTP_STATUS: Final[dict[str, int]] = {
@@ -40,4 +42,5 @@ HTTP_STATUS: Final[dict[str, int]] = {
     RATE_LIMITED: 429,
     UNAVAILABLE: 503,
     FULL: 503,
+    INCOMPATIBLE: 426,
 }

@@ -143,7 +143,7 @@ class Commands:
         result = await room.submit(actor, ops)
         if isinstance(result, Rejection):
             raise CommandError(result.code, result.message)
-        return result
+        return result if isinstance(result, Change) else None  # Unchanged: no new clock
 
     async def reveal(self, room: Room, actor: Actor, args: Args) -> Args:
         frame = _frame_arg(args)

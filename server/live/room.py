@@ -19,12 +19,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from schemas.messages import PROTOCOL_VERSION
 from server.core import errors
 from server.core.board import (
     Actor,
     BoardState,
     Change,
     Rejection,
+    Unchanged,
     apply,
     change_from_record,
     restore_ops,
@@ -67,7 +69,7 @@ class _Job:
     push_id: Any = None
     restore: bool = False
     record: dict[str, Any] | None = None  # a change committed by another process
-    future: asyncio.Future[Change | Rejection] | None = None
+    future: asyncio.Future[Change | Unchanged | Rejection] | None = None
     tries: int = 0
     at: float = 0.0  # perf_counter when the push arrived (ack latency)
 
@@ -162,6 +164,7 @@ class Room:
                 "participants": self.presence.all(),
                 "session": self.public_session(),
                 "time": now_ms(),
+                "protocol": PROTOCOL_VERSION,
             }
             conn.send(Outgoing(welcome))
             self.conns[conn.id] = conn
@@ -187,10 +190,11 @@ class Room:
 
     async def submit(
         self, actor: Actor, ops: list[dict[str, Any]], *, restore: bool = False
-    ) -> Change | Rejection:
+    ) -> Change | Unchanged | Rejection:
         """A change made by the server on someone's behalf (lock, reveal); with
         ``restore``, ``ops`` are a snapshot's elements, diffed when the job runs."""
-        future: asyncio.Future[Change | Rejection] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Change | Unchanged | Rejection] = loop.create_future()
         self._jobs.append(_Job(actor, ops, restore=restore, future=future))
         self._wake.set()
         return await future
@@ -218,7 +222,7 @@ class Room:
         if not local:
             return
         now = now_ms()
-        results: list[tuple[_Job, Change | Rejection]] = []
+        results: list[tuple[_Job, Change | Unchanged | Rejection]] = []
         applied: list[Change] = []
         for job in local:
             ops = restore_ops(self.state, job.ops) if job.restore else job.ops
@@ -251,7 +255,8 @@ class Room:
                 self._revert(applied)
                 log.warning("board %s: store refused %d changes: %s", self.board, len(applied), exc)
                 refusal = Rejection(errors.UNAVAILABLE, "the store cannot take changes now")
-                results = [(job, refusal if isinstance(r, Change) else r) for job, r in results]
+                # an Unchanged may name a clock that was just reverted: refused too
+                results = [(job, r if isinstance(r, Rejection) else refusal) for job, r in results]
         for job, result in results:
             if isinstance(result, Change):
                 self._deliver(result, origin=job.conn)
@@ -261,7 +266,7 @@ class Room:
         for change in reversed(applied):
             self.state.revert(change)
 
-    def _answer(self, job: _Job, result: Change | Rejection) -> None:
+    def _answer(self, job: _Job, result: Change | Unchanged | Rejection) -> None:
         if isinstance(result, Rejection):
             self.metrics.rejects.labels(result.code).inc()
         if job.future is not None and not job.future.done():
@@ -273,6 +278,9 @@ class Room:
                 "type": "ack", "id": job.push_id, "ok": True,
                 "clock": result.clock, "time": result.time,
             }
+        elif isinstance(result, Unchanged):  # nothing new: the clock it saw
+            ack = {"type": "ack", "id": job.push_id, "ok": True,
+                   "clock": result.clock, "time": now_ms()}
         else:
             ack = {
                 "type": "ack", "id": job.push_id, "ok": False,

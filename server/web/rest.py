@@ -5,12 +5,14 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from schemas.messages import PROTOCOL_VERSION, SUBPROTOCOLS
 from server.core import errors
 from server.core.auth import Grant, new_board_id
 from server.core.board import SYSTEM, Actor, BoardState, Change, Rejection, apply, visible_to
@@ -22,6 +24,11 @@ if TYPE_CHECKING:
     from server.services import Services
 
 log = logging.getLogger("tussentafel.http")
+
+try:
+    SERVER_VERSION = metadata.version("tussentafel")
+except metadata.PackageNotFoundError:  # run from a source tree that was not installed
+    SERVER_VERSION = "0+unknown"
 
 MAX_BODY = 64 * 1024
 MAX_TITLE = 200
@@ -123,8 +130,8 @@ async def create_board(request: Request) -> Response:
             BoardState(board), [{"op": "put", "el": el} for el in elements],
             Actor(SYSTEM, "facilitator"), now, restore=True,
         )
-        if isinstance(result, Rejection):
-            raise RuntimeError(f"template {template} does not validate: {result.message}")
+        if not isinstance(result, Change):
+            raise RuntimeError(f"template {template} does not apply: {result}")
         first = result
     await services.store.create_board(meta, first)
     tokens = services.tokens.issue_all(board, meta.generation)
@@ -269,6 +276,12 @@ async def get_insights(request: Request) -> Response:
     return JSONResponse(insights(elements, participants))
 
 
+async def version(request: Request) -> Response:
+    """What a client needs to know it can talk to this server (docs/protocol.md §8)."""
+    return JSONResponse({"protocol": PROTOCOL_VERSION, "server": SERVER_VERSION,
+                         "subprotocols": list(SUBPROTOCOLS)})
+
+
 async def healthz(request: Request) -> Response:
     services = _services(request)
     if not services.ready or not await services.store.healthy():
@@ -293,6 +306,7 @@ def _wrap(handler: Any) -> Any:
 
 routes = [
     Route("/healthz", healthz),
+    Route("/api/version", version),
     Route("/api/boards", _wrap(create_board), methods=["POST"]),
     Route("/api/boards/{board}", _wrap(get_board)),
     Route("/api/boards/{board}/state", _wrap(get_state)),
