@@ -29,6 +29,7 @@ from canvas_client.replica import Gap, Replica
 
 log = logging.getLogger("tussentafel.client")
 
+PROTOCOL = 1  # the protocol version this client speaks (docs/protocol.md §8)
 SUBPROTOCOLS = {"msgpack": "tussentafel.v1.msgpack", "json": "tussentafel.v1.json"}
 
 
@@ -110,8 +111,8 @@ class BoardClient:
             max_size=None,
             open_timeout=timeout,
         )
-        hello: dict[str, Any] = {"type": "hello", "token": self.token, "client": self.client_id,
-                                 "name": self.name}
+        hello: dict[str, Any] = {"type": "hello", "protocol": PROTOCOL, "token": self.token,
+                                 "client": self.client_id, "name": self.name}
         if since is not None:
             hello["since"] = since
         await self._send(hello)

@@ -105,13 +105,12 @@ class Replica:
         ops = self.pending.pop(message["id"], None)
         if message.get("ok"):
             clock = message["clock"]
-            if clock <= self.clock:
-                return ops  # already in a catch-up welcome
-            if clock != self.clock + 1:
-                raise Gap(f"expected clock {self.clock + 1}, got ack {clock}")
-            if ops is not None:
-                apply_ops(self.base, ops, clock=clock, time=message["time"], me=self.me)
-            self.clock = clock
+            if clock > self.clock:  # else: already in base (a catch-up, or a no-op batch)
+                if clock != self.clock + 1:
+                    raise Gap(f"expected clock {self.clock + 1}, got ack {clock}")
+                if ops is not None:
+                    apply_ops(self.base, ops, clock=clock, time=message["time"], me=self.me)
+                self.clock = clock
         if ops is not None:
             self._recompute({_op_id(op) for op in ops})
         return ops
