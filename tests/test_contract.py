@@ -147,6 +147,20 @@ async def test_every_size_limit_is_too_large(server, board):
         assert points["ok"] is False and points["code"] == "too_large"
         batch = await a.push([put(note(f"n{i}")) for i in range(501)])
         assert batch["ok"] is False and batch["code"] == "too_large"
+        timer = await a.cmd("timer.start", seconds=60, label="x" * 201)
+        assert timer["ok"] is False and timer["code"] == "forbidden"  # a participant
+    async with client(server, board, "facilitator") as f:
+        timer = await f.cmd("timer.start", seconds=60, label="x" * 201)
+        assert timer["ok"] is False and timer["code"] == "too_large"
+        snapshot = await f.cmd("snapshot", label="x" * 201)
+        assert snapshot["ok"] is False and snapshot["code"] == "too_large"
+
+
+def test_a_title_over_its_length_is_too_large_over_http(server):
+    title = httpx.post(f"{server.url}/api/boards", json={"title": "x" * 201})
+    assert title.status_code == 413 and title.json()["error"] == "too_large"
+    wrong = httpx.post(f"{server.url}/api/boards", json={"title": 5})
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid"
 
 
 async def test_presence_null_clears_a_field_for_the_others(server, board):

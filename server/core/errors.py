@@ -18,6 +18,14 @@ NOT_FOUND: Final = "not_found"
 FULL: Final = "full"
 INCOMPATIBLE: Final = "incompatible"  # a hello asking for a protocol this server lacks
 
+
+
+def text_error(value: object) -> str:
+    """The code for a text that failed a "string of at most N" check: every
+    size limit is ``too_large``; not a string at all is ``invalid``."""
+    return TOO_LARGE if isinstance(value, str) else INVALID
+
+
 # WebSocket close codes.
 CLOSE_NORMAL: Final = 1000
 CLOSE_GOING_AWAY: Final = 1001

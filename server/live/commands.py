@@ -106,7 +106,8 @@ class Commands:
         if not 0 < seconds <= MAX_TIMER_S:
             raise CommandError(errors.INVALID, f"seconds must be between 0 and {MAX_TIMER_S}")
         if not isinstance(label, str) or len(label) > 200:
-            raise CommandError(errors.INVALID, "label must be a string of at most 200 characters")
+            raise CommandError(errors.text_error(label),
+                               "label must be a string of at most 200 characters")
         timer = {"label": label, "ends": now_ms() + int(seconds * 1000)}
         await self._set_session(room, {"name": "timer", "timer": timer}, timer=timer)
         return {"timer": timer}
@@ -180,7 +181,8 @@ class Commands:
     async def snapshot(self, room: Room, actor: Actor, args: Args) -> Args:
         label = snapshots.clean_label(args.get("label"))
         if label is None:
-            raise CommandError(errors.INVALID, "label must be a string of at most 200 characters")
+            raise CommandError(errors.text_error(args.get("label")),
+                               "label must be a string of at most 200 characters")
         meta = await snapshots.save(room, label)
         room.broadcast({"type": "event", "name": "snapshot", "snapshot": meta.to_dict()})
         return {"snapshot": meta.to_dict()}

@@ -115,7 +115,8 @@ async def create_board(request: Request) -> Response:
     body = await _json_body(request)
     title, template = body.get("title", ""), body.get("template", "blank")
     if not isinstance(title, str) or len(title) > MAX_TITLE:
-        raise HttpError(errors.INVALID, f"title must be a string of at most {MAX_TITLE} characters")
+        raise HttpError(errors.text_error(title),
+                        f"title must be a string of at most {MAX_TITLE} characters")
     from server.core.templates import TEMPLATES, template_elements
 
     if not isinstance(template, str) or template not in TEMPLATES:
@@ -193,7 +194,8 @@ async def create_snapshot(request: Request) -> Response:
     body = await _json_body(request)
     label = snapshots.clean_label(body.get("label"))
     if label is None:
-        raise HttpError(errors.INVALID, "label must be a string of at most 200 characters")
+        raise HttpError(errors.text_error(body.get("label")),
+                        "label must be a string of at most 200 characters")
     async with services.rooms.use(meta.board) as room:
         assert room is not None
         snap = await snapshots.save(room, label)
