@@ -256,7 +256,8 @@ async def test_board_page_embeds_in_an_allowed_origin_not_in_a_foreign_one(
     async with chromium() as browser:
         page = await browser.new_page()
         await embed(page, host.url, src)
-        frame = next(f for f in page.frames if "/b/" in f.url)
+        frame = next((f for f in page.frames if "/b/" in f.url), None)
+        assert frame is not None, "the board page did not load in the frame"
         await frame.fill("#name-prompt-input", "Ada")
         await frame.press("#name-prompt-input", "Enter")
         await frame.wait_for_selector("body[data-connection=live]", timeout=10_000)
@@ -319,6 +320,13 @@ async def test_the_example_host_edits_converge_with_a_python_client_and_the_stat
         assert (await py.push([{"op": "patch", "id": "py-d", "set": {"x": 150}}]))["ok"]
         await page.wait_for_selector("[data-host-id=py-d] circle[cx='150']")
         assert await page.evaluate("() => window.host.sync.clock") == py.clock
+
+        # presence: a cursor, then null clears it for the others
+        host_you = await page.evaluate("() => window.host.sync.you")
+        await page.evaluate("() => window.host.sync.presence({ cursor: [5, 6] })")
+        await py.wait_for(lambda c: (c.participants.get(host_you) or {}).get("cursor") == [5, 6])
+        await page.evaluate("() => window.host.sync.presence({ cursor: null })")
+        await py.wait_for(lambda c: c.participants[host_you].get("cursor", "absent") is None)
 
         # the host's beforePush refuses a kind it does not make; nothing changes
         refused = await page.evaluate("""() => { try { window.host.sync.push([{ op: 'put',
