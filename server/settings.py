@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from server.core.origins import normalize
+
 
 def _env_number(name: str, kind: type[int] | type[float]) -> int | float:
     raw = os.environ[name]
@@ -72,6 +74,10 @@ class Settings:
             env["public_url"] = public.rstrip("/")
         if origins := os.environ.get("TUSSENTAFEL_ALLOWED_ORIGINS"):
             env["allowed_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+            for origin in env["allowed_origins"]:
+                if origin != "*" and normalize(origin) is None:
+                    raise SystemExit("TUSSENTAFEL_ALLOWED_ORIGINS holds origins like "
+                                     f"https://host.example[:port], not {origin!r}")
         if ancestors := os.environ.get("TUSSENTAFEL_FRAME_ANCESTORS"):
             if any(c in ancestors for c in ";,\r\n"):
                 raise SystemExit("TUSSENTAFEL_FRAME_ANCESTORS is a space-separated source list")
