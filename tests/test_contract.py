@@ -56,7 +56,7 @@ async def test_welcome_carries_the_protocol_version(server, board):
 
 
 @pytest.mark.parametrize(("field", "value"), [("name", "x" * 81), ("since", 1.5),
-                                               ("client", ""), ("token", 7)])
+                                               ("client", ""), ("token", 7), ("protocol", "1")])
 async def test_an_invalid_hello_is_invalid_and_names_the_field(server, board, field, value):
     ws = await raw(server, board)
     hello = {"type": "hello", "token": board["tokens"]["participant"], "client": "c", field: value}

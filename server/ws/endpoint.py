@@ -181,7 +181,7 @@ def _hello(conn: WsConnection, frame: Frame) -> Hello | None:
               errors.CLOSE_UNAUTHORIZED)
         return None
     wanted = message.get("protocol", PROTOCOL_VERSION)
-    if wanted != PROTOCOL_VERSION or isinstance(wanted, bool):
+    if type(wanted) is int and wanted != PROTOCOL_VERSION:  # not an int: ``invalid`` below
         log.info("refuse conn=%s: hello asks for protocol %.40r", conn.id, wanted)
         conn.send_now({**error_message(
             errors.INCOMPATIBLE, f"this server speaks protocol {PROTOCOL_VERSION} only",
