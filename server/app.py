@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from server import http, insights_feed, pages, ws
+from server import http, insights_feed, lifecycle, lifecycle_http, pages, ws
 from server.auth import Tokens
 from server.commands import Commands
 from server.metrics import Metrics
@@ -56,10 +56,12 @@ class Services:
         self.pacing = Pacing(settings)
         self.rooms = Rooms(self.store, settings, self.metrics, self.pacing)
         self.rooms.on_open.append(insights_feed.attach)
+        self.rooms.on_open.append(lifecycle.watch_deletes(self.rooms))
         self.commands = Commands()
         self._tokens: Tokens | None = None
         self._meta: dict[str, BoardMeta] = {}
         self._pacer: asyncio.Task[None] | None = None
+        self._retention: asyncio.Task[None] | None = None
         self.ready = False
 
     @property
@@ -73,14 +75,16 @@ class Services:
         secret = self.settings.secret or await self.store.secret()
         self._tokens = Tokens(secret)
         self._pacer = asyncio.create_task(self.pacing.run(), name="pacing")
+        self._retention = lifecycle.start_retention(self)
         self.ready = True
 
     async def stop(self) -> None:
         self.ready = False
-        if self._pacer is not None:
-            self._pacer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pacer
+        for task in (self._pacer, self._retention):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.rooms.close_all()
         await self.store.close()
 
@@ -115,6 +119,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             await services.stop()
 
     routes = [
+        *lifecycle_http.routes,
         *http.routes,
         Route("/metrics", metrics_endpoint),
         WebSocketRoute("/api/boards/{board}/ws", ws.endpoint),

@@ -98,13 +98,17 @@ def links(request: Request, board: str, tokens: dict[str, str]) -> dict[str, str
 
 
 async def create_board(request: Request) -> Response:
+    from server.lifecycle_http import create_from, read_create_body
+
     services = _services(request)
+    body = await read_create_body(request)
+    if "import" in body or "from_snapshot" in body:
+        return await create_from(request, body)
     admin = services.settings.admin_token
     if admin is not None:
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {admin}".encode()):
             raise HttpError(errors.UNAUTHORIZED, "creating a board needs the admin token")
-    body = await _json_body(request)
     title, template = body.get("title", ""), body.get("template", "blank")
     if not isinstance(title, str) or len(title) > MAX_TITLE:
         raise HttpError(errors.INVALID, f"title must be a string of at most {MAX_TITLE} characters")

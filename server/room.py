@@ -101,6 +101,7 @@ class Room:
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
         self.on_change: list[Any] = []  # callbacks(room, change) after fan-out (insights)
+        self.on_bus: dict[str, Any] = {}  # bus message type -> callback(room, message)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -326,6 +327,8 @@ class Room:
         elif kind == "rotate":
             self.meta.generation = int(message.get("generation", self.meta.generation))
             self.close_older(self.meta.generation)
+        elif isinstance(kind, str) and kind in self.on_bus:
+            self.on_bus[kind](self, message)
 
     async def _apply_record(self, record: dict[str, Any]) -> None:
         if record.get("type") == "resync":
