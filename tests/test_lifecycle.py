@@ -301,3 +301,50 @@ async def test_retention_deletes_the_idle_board_and_keeps_the_active_one(
         assert f"retention: deleted board {active['board']}" not in log
     finally:
         server.stop()
+
+
+@pytest.mark.browser
+async def test_facilitator_panel_reports_exports_and_deletes(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    from playwright.async_api import async_playwright
+
+    title = "Atelier to throw away"
+    board = server.create_board(title, "atelier")
+    bid, fac = board["board"], board["tokens"]["facilitator"]
+    errors: list[str] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+        try:
+            context = await browser.new_context(accept_downloads=True)
+            page = await context.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            await page.goto(f"{server.url}/b/{bid}?t={fac}")
+            await page.fill("#name-prompt-input", "Femke")
+            await page.press("#name-prompt-input", "Enter")
+            await page.wait_for_selector("body[data-connection=live]")
+            await page.click("#tabs [data-tab=facilitate]")
+            href = await page.get_attribute("#open-report", "href")
+            assert href == f"/b/{bid}/report?t={fac}"
+            async with page.expect_download() as info:
+                await page.click("#export-board")
+            download = await info.value
+            saved = tmp_path / "board.json"
+            await download.save_as(saved)
+            assert '"format": "tussentafel.board"' in saved.read_text()
+            assert errors == []
+
+            await page.click("#delete-board-open")
+            await page.fill("#delete-board-input", title + " (not quite)")
+            assert await page.is_disabled("#delete-board-confirm")
+            await page.press("#delete-board-input", "Enter")
+            assert server.get(f"/api/boards/{bid}", fac).status_code == 200
+            await page.fill("#delete-board-input", title)
+            await page.click("#delete-board-confirm")
+            await page.wait_for_selector("body[data-deleted=true]")
+            await page.wait_for_selector("body[data-connection=closed]")
+        finally:
+            await browser.close()
+    assert server.get(f"/api/boards/{bid}", fac).status_code == 404
