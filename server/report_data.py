@@ -185,7 +185,8 @@ def report(
             elements before calling.
 
     Returns ``{"board", "title", "template", "created", "dates": [ISO day...],
-    "participants": [{"id", "name", "color", "role"}...], "snapshots":
+    "participants": [{"id", "name", "color", "role"}...] (facilitators first,
+    then by name; viewers left out), "snapshots":
     [{"snapshot", "label", "clock", "created_at", "elements": n, "insights",
     "labels": {id: text}, "changes": diff-from-previous | None}...] (oldest
     first), "agreements": [note...], "topics": [{"topic", "rounds": [{"snapshot",
@@ -218,7 +219,9 @@ def report(
     return {
         "board": board["board"], "title": board["title"], "template": board.get("template", ""),
         "created": created, "dates": sorted(days),
-        "participants": [p for p in people if p["role"] != "viewer"],
+        "participants": sorted(  # stores keep no order: facilitators first, then by name
+            (p for p in people if p["role"] != "viewer"),
+            key=lambda p: (p["role"] != "facilitator", p["name"].casefold(), p["id"])),
         "snapshots": sections,
         "agreements": agreements(ordered[-1][1]) if ordered else [],
         "topics": _topics(rounds),

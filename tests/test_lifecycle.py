@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,17 +113,20 @@ async def test_export_delete_import_round_trips_on_sqlite(
         other.stop()
 
 
-@pytest.mark.redis
-async def test_export_delete_import_round_trips_on_redis(
-    redis_server: RedisServer, tmp_path: Path
-) -> None:
-    first = ServerProcess(tmp_path / "a", redis=redis_server.url).start()
-    second = ServerProcess(tmp_path / "b", redis=redis_server.url).start()
+@pytest.fixture
+def redis_pair(redis_server: RedisServer, tmp_path: Path) -> Iterator[list[ServerProcess]]:
+    """Two server processes sharing one Redis."""
+    pair = [ServerProcess(tmp_path / name, redis=redis_server.url) for name in ("a", "b")]
     try:
-        await _round_trip(first, second)
+        yield [server.start() for server in pair]
     finally:
-        first.stop()
-        second.stop()
+        for server in pair:
+            server.stop()
+
+
+@pytest.mark.redis
+async def test_export_delete_import_round_trips_on_redis(redis_pair: list[ServerProcess]) -> None:
+    await _round_trip(*redis_pair)
 
 
 async def _closed(client: BoardClient) -> int | None:
@@ -165,16 +169,8 @@ async def test_delete_closes_sockets_and_every_token_404(server: ServerProcess) 
 
 
 @pytest.mark.redis
-async def test_delete_reaches_every_process_on_redis(
-    redis_server: RedisServer, tmp_path: Path
-) -> None:
-    here = ServerProcess(tmp_path / "a", redis=redis_server.url).start()
-    there = ServerProcess(tmp_path / "b", redis=redis_server.url).start()
-    try:
-        await _delete_everywhere(here, there)
-    finally:
-        here.stop()
-        there.stop()
+async def test_delete_reaches_every_process_on_redis(redis_pair: list[ServerProcess]) -> None:
+    await _delete_everywhere(*redis_pair)
 
 
 def test_from_snapshot_starts_a_new_board(server: ServerProcess) -> None:
