@@ -211,8 +211,10 @@ async def export_board(request: Request) -> Response:
         if found is not None:
             snaps.append(found)
     people = await services.store.list_participants(meta.board)
-    data = archive.make(replace(meta, session=session), clock, elements, snaps, people, now_ms())
-    body = await asyncio.to_thread(lambda: json.dumps(data).encode())
+    board, now = replace(meta, session=session), now_ms()
+    body = await asyncio.to_thread(
+        lambda: json.dumps(archive.make(board, clock, elements, snaps, people, now)).encode()
+    )
     return Response(body, media_type="application/json", headers={
         "content-disposition": f'attachment; filename="tussentafel-{meta.board}.json"',
         "cache-control": "no-store",

@@ -91,6 +91,8 @@ def diff(before: Iterable[Any], after: Iterable[Any]) -> dict[str, list[dict[str
     changed = []
     for eid in sorted(old.keys() & new.keys()):
         a, b = old[eid], new[eid]
+        if a == b:  # most elements of a big board: skip the field by field look
+            continue
         fields = {
             name: [a.get(name), b.get(name)]
             for name in sorted((a.keys() | b.keys()) - _STAMPED)
@@ -155,17 +157,22 @@ def _labels(els: Mapping[str, Element], found: Mapping[str, Any]) -> dict[str, s
 
 def _topics(rounds: list[tuple[Mapping[str, Any], dict[str, Element]]]) -> list[dict[str, Any]]:
     """Per note topic, the notes of every snapshot side by side."""
+    grouped: list[dict[Any, list[Element]]] = []
+    for _, els in rounds:
+        by_topic: dict[Any, list[Element]] = {}
+        for el in els.values():
+            if el.get("kind") == "note":
+                by_topic.setdefault(el.get("topic"), []).append(el)
+        grouped.append(by_topic)
     out = []
     for topic in TOPICS[:-1]:
-        columns = []
-        for meta, els in rounds:
-            notes = sorted((el for el in els.values()
-                            if el.get("kind") == "note" and el.get("topic") == topic),
-                           key=_topic_rank)
-            columns.append({"snapshot": meta["snapshot"], "label": meta["label"],
-                            "notes": [_note(el) for el in notes]})
-        if any(column["notes"] for column in columns):
-            out.append({"topic": topic, "rounds": columns})
+        if not any(topic in by_topic for by_topic in grouped):
+            continue
+        out.append({"topic": topic, "rounds": [
+            {"snapshot": meta["snapshot"], "label": meta["label"],
+             "notes": [_note(el) for el in sorted(by_topic.get(topic, []), key=_topic_rank)]}
+            for (meta, _), by_topic in zip(rounds, grouped, strict=True)
+        ]})
     return out
 
 
