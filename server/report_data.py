@@ -4,11 +4,12 @@
 
     {"added":   [summary, ...],   # in ``after`` only
      "removed": [summary, ...],   # in ``before`` only
-     "changed": [{"id", "kind", "fields": {name: [before, after]}}, ...],
+     "changed": [{"id", "kind", "author", "text", "fields": {name: [before, after]}}, ...],
      "grades":  [{"scale", "voter", "kind": "now"|"ambition", "from", "to"}, ...]}
 
 A summary is ``{"id", "kind", "author", "text"}`` (``text``: the element's own
-words, at most ``SHORT`` characters, ``""`` when it has none). ``changed``
+words, at most ``SHORT`` characters, ``""`` when it has none; in ``changed``
+as they are after). ``changed``
 names every field whose value differs, server stamps (``v``, ``updated``)
 left out; a field that is absent on one side is ``None`` there. ``grades``
 follows each voter's marker per scale and aspect: ``from``/``to`` are grades,
@@ -99,7 +100,7 @@ def diff(before: Iterable[Any], after: Iterable[Any]) -> dict[str, list[dict[str
             if a.get(name) != b.get(name) or (name in a) != (name in b)
         }
         if fields:
-            changed.append({"id": eid, "kind": str(b.get("kind", "")), "fields": fields})
+            changed.append({**summary(b), "fields": fields})
     was, now = _markers(old), _markers(new)
     grades = [
         {"scale": scale, "voter": voter, "kind": _ASPECT.get(aspect, aspect),

@@ -129,7 +129,8 @@ def render(report: Mapping[str, Any], svgs: Mapping[str, str], lang: str = "nl")
                 fields = [f for f in item["fields"] if f not in _MOVES]
                 what = ", ".join(t(f"field.{f}", f) for f in fields) or t("report.moved")
                 changed.append(f'<span class="kind">{kind(item["kind"])}</span>'
-                               f'{escape(name(item["id"]))}: {what}')
+                               f'{escape(item["text"] or name(item["id"]))}: {what}'
+                               f' — {who(item["author"])}')
             parts += [
                 f'<div class="changes"><h3>{t("report.changes")}</h3>',
                 _list(t("report.added"), [line(a) for a in change["added"]

@@ -26,8 +26,8 @@ def test_diff_names_added_removed_and_changed_fields() -> None:
     assert len(out["added"][0]["text"]) == 120 and out["added"][0]["text"].endswith("…")
     assert out["removed"] == [{"id": "b", "kind": "domain", "author": "p1", "text": "Sport"}]
     # stamps alone (c: only v changed) are no change; an added field shows as None before
-    assert out["changed"] == [{"id": "a", "kind": "note", "fields": {
-        "locked": [None, True], "text": ["one", "one, edited"]}}]
+    assert out["changed"] == [{"id": "a", "kind": "note", "author": "p1", "text": "one, edited",
+                               "fields": {"locked": [None, True], "text": ["one", "one, edited"]}}]
     assert out["grades"] == []
 
 

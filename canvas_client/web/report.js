@@ -120,7 +120,9 @@ class Report {
       const what = names.every((f) => MOVES.has(f)) ? t('report.moved')
         : label ? `“${label[0] ?? ''}” → “${label[1] ?? ''}”`
           : names.filter((f) => !MOVES.has(f)).map((f) => tOr(`field.${f}`, f)).join(', ');
-      return h('span', {}, h('span', { class: 'kind' }, this.kind(it.kind)), `${name(it.id)}: ${what}`);
+      const head = label ? '' : `${it.text || name(it.id)}: `; // a new text says itself what changed
+      return h('span', {}, h('span', { class: 'kind' }, this.kind(it.kind)), `${head}${what}`,
+        h('span', { class: 'muted' }, ` — ${this.who(it.author)}`));
     });
     const grade = (g) => (g ? tOr(`grade.${g}`, g) : '—');
     return h('div', { class: 'changes' }, h('h3', {}, t('report.changes')),
