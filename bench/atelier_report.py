@@ -4,8 +4,8 @@
 
 Builds ``SNAPSHOTS`` snapshots of a board of ``ELEMENTS`` notes, domains and
 grade markers (each snapshot moves, edits, adds and removes a tenth of them)
-and prints one JSON line: seconds for ``report_data.report`` and for one
-``report_data.diff``. The server runs both in a worker thread, so this is how
+and prints one JSON line: seconds for ``atelier.report`` and for one
+``diff.diff``. The server runs both in a worker thread, so this is how
 long a report request waits, not how long other boards wait.
 """
 
@@ -17,7 +17,8 @@ import sys
 import time
 from typing import Any
 
-from server.report_data import diff, report
+from server.report.atelier import report
+from server.report.diff import diff
 
 
 def board(n: int, rng: random.Random) -> list[dict[str, Any]]:

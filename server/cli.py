@@ -34,7 +34,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.settings import Settings
-    from server.ws_protocol import WebSocketProtocol
+    from server.ws.frames import WebSocketProtocol
 
     settings = Settings.from_env(
         host=args.host,
@@ -159,7 +159,7 @@ def report_cmd(args: argparse.Namespace) -> int:
     import subprocess
     import urllib.parse
 
-    from server import report_html
+    from server.report import printable
 
     base, board = _base(args.server), urllib.parse.quote(args.board, safe="")
     data = _request("GET", f"{base}/api/boards/{board}/report", args.token)  # fails early
@@ -183,7 +183,7 @@ def report_cmd(args: argparse.Namespace) -> int:
         svg = _request("GET", f"{base}/api/boards/{board}/snapshots/{sid}.svg", args.token)
         svgs[snap["snapshot"]] = svg.decode() if isinstance(svg, bytes) else ""
     html = out.with_suffix(".html")
-    html.write_text(report_html.render(data, svgs, args.lang), encoding="utf-8")
+    html.write_text(printable.render(data, svgs, args.lang), encoding="utf-8")
     print(f"tussentafel: no Chromium at {chromium}, so no PDF: wrote the report as HTML to "
           f"{html} (open it in a browser and print it)")
     return 0

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from server.archive import Archive, ArchiveError, check, make
-from server.store import BoardMeta, SnapshotMeta
+from server.core.archive import Archive, ArchiveError, check, make
 
 
 def el(eid: str, v: int = 1, **fields: Any) -> dict[str, Any]:
@@ -18,12 +17,15 @@ def el(eid: str, v: int = 1, **fields: Any) -> dict[str, Any]:
 
 
 def archive() -> dict[str, Any]:
-    meta = BoardMeta("b1", "Atelier", "atelier", 3, 1000, {"timer": None, "private": False})
-    snaps = [(SnapshotMeta("s2", "two", 4, 300, 2), [el("a"), el("b", v=4)]),
-             (SnapshotMeta("s1", "one", 1, 200, 1), [el("a")])]
+    board = {"board": "b1", "title": "Atelier", "template": "atelier", "generation": 3,
+             "created": 1000, "clock": 7, "session": {"timer": None, "private": False}}
+    snaps = [({"snapshot": "s2", "label": "two", "clock": 4, "created_at": 300, "elements": 2},
+              [el("a"), el("b", v=4)]),
+             ({"snapshot": "s1", "label": "one", "clock": 1, "created_at": 200, "elements": 1},
+              [el("a")])]
     people = [{"id": "p1", "name": "Anna", "color": "#e6194b", "role": "participant",
                "online": True}]
-    return make(meta, 7, [el("a"), el("c", v=7)], snaps, people, now=5000)
+    return make(board, [el("a"), el("c", v=7)], snaps, people, now=5000)
 
 
 def test_an_archive_checks_back_to_its_board() -> None:
@@ -36,8 +38,9 @@ def test_an_archive_checks_back_to_its_board() -> None:
     assert (found.title, found.template, found.created, found.clock) == (
         "Atelier", "atelier", 1000, 7)
     assert found.elements == data["elements"]
-    assert [(s.snapshot, s.label, s.clock, s.created_at, s.elements) for s, _ in
-            found.snapshots] == [("s1", "one", 1, 200, 1), ("s2", "two", 4, 300, 2)]
+    assert [meta for meta, _ in found.snapshots] == [
+        {"snapshot": "s1", "label": "one", "clock": 1, "created_at": 200, "elements": 1},
+        {"snapshot": "s2", "label": "two", "clock": 4, "created_at": 300, "elements": 2}]
     assert found.session == {"timer": None, "private": False}
 
 

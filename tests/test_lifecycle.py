@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from canvas_client.client import BoardClient
-from server.board import SYSTEM
+from server.core.board import SYSTEM
 from tests.conftest import ServerProcess, note, put
 from tests.redis_fixture import RedisServer, redis_server_fixture  # noqa: F401
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from server.board import BoardState
+from server.core.board import BoardState
 from server.store import BoardMeta, SnapshotMeta
 from tests import test_store as contract
 from tests.conftest import note, put

@@ -1,117 +1,25 @@
-"""The Atelier report and snapshot diffs (pure: no I/O, no ``await``).
+"""The Atelier report: everything the printed report shows (pure).
 
-``diff(before, after)`` compares two lists of elements (docs/protocol.md §2)::
-
-    {"added":   [summary, ...],   # in ``after`` only
-     "removed": [summary, ...],   # in ``before`` only
-     "changed": [{"id", "kind", "author", "text", "fields": {name: [before, after]}}, ...],
-     "grades":  [{"scale", "voter", "kind": "now"|"ambition", "from", "to"}, ...]}
-
-A summary is ``{"id", "kind", "author", "text"}`` (``text``: the element's own
-words, at most ``SHORT`` characters, ``""`` when it has none; in ``changed``
-as they are after). ``changed``
-names every field whose value differs, server stamps (``v``, ``updated``)
-left out; a field that is absent on one side is ``None`` there. ``grades``
-follows each voter's marker per scale and aspect: ``from``/``to`` are grades,
-``None`` where the voter had no marker. Lists are sorted, so equal inputs give
-equal answers.
-
-``report(board, participants, snapshots)`` is everything the printed report
-shows (see ``report``'s docstring). Both run off the event loop for big
-boards (``asyncio.to_thread``): they only read their arguments.
+``report(board, participants, snapshots)`` gives, per snapshot in order, its
+insights and what changed since the one before (``server.report.diff``), then
+the agreements (locked notes and texts at the last snapshot) and the notes of
+each topic side by side, so a repeated round can be compared. The server runs
+it in a worker thread (``asyncio.to_thread``): it only reads its arguments.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from server.insights import insights
+from server.report.diff import Element, by_id, diff, short_text, summary
+from server.report.insights import insights
 
-Element = dict[str, Any]
-
-SHORT = 120
-#: Fields a change stamps by itself: not a difference worth naming.
-_STAMPED = frozenset({"v", "updated"})
-#: Where an element keeps its own words, first found wins.
-_WORDS = ("text", "label", "title", "holder", "question", "moment", "focus", "role", "value",
-          "grade")
-_ASPECT = {"current": "now", "ambition": "ambition"}
 #: The order of note topics in the agreements and the topic comparison.
 TOPICS = ("why_here", "collective_task", "value", "do", "dont", "decision_rule",
           "conflict_rule", "other", "")
 AGREEMENT_KINDS = frozenset({"note", "text"})
-
-
-def short_text(el: Mapping[str, Any], limit: int = SHORT) -> str:
-    """An element's own words on one line, cut at ``limit`` characters."""
-    for key in _WORDS:
-        value = el.get(key)
-        if isinstance(value, str) and value.strip():
-            flat = " ".join(value.split())
-            return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-    return ""
-
-
-def summary(el: Mapping[str, Any]) -> dict[str, Any]:
-    author = el.get("author")
-    return {"id": el["id"], "kind": str(el.get("kind", "")),
-            "author": author if isinstance(author, str) else "", "text": short_text(el)}
-
-
-def _by_id(elements: Iterable[Any]) -> dict[str, Element]:
-    return {el["id"]: el for el in elements
-            if isinstance(el, dict) and isinstance(el.get("id"), str)}
-
-
-def _markers(els: Mapping[str, Element]) -> dict[tuple[str, str, str], str]:
-    """(scale, voter, aspect) -> grade; a voter's newest marker wins."""
-    found: dict[tuple[str, str, str], tuple[int, str, str]] = {}
-    for el in els.values():
-        if el.get("kind") != "grade_vote":
-            continue
-        scale, voter, aspect, grade = (el.get("scale"), el.get("author"), el.get("aspect"),
-                                       el.get("grade"))
-        if not (isinstance(scale, str) and isinstance(voter, str) and isinstance(aspect, str)
-                and isinstance(grade, str)):
-            continue
-        stamp = el.get("updated")
-        rank = (stamp if isinstance(stamp, int) else 0, el["id"], grade)
-        key = (scale, voter, aspect)
-        if key not in found or rank > found[key]:
-            found[key] = rank
-    return {key: rank[2] for key, rank in found.items()}
-
-
-def diff(before: Iterable[Any], after: Iterable[Any]) -> dict[str, list[dict[str, Any]]]:
-    """What changed from ``before`` to ``after`` (see the module docstring)."""
-    old, new = _by_id(before), _by_id(after)
-    added = [summary(new[eid]) for eid in sorted(new.keys() - old.keys())]
-    removed = [summary(old[eid]) for eid in sorted(old.keys() - new.keys())]
-    changed = []
-    for eid in sorted(old.keys() & new.keys()):
-        a, b = old[eid], new[eid]
-        if a == b:  # most elements of a big board: skip the field by field look
-            continue
-        fields = {
-            name: [a.get(name), b.get(name)]
-            for name in sorted((a.keys() | b.keys()) - _STAMPED)
-            if a.get(name) != b.get(name) or (name in a) != (name in b)
-        }
-        if fields:
-            changed.append({**summary(b), "fields": fields})
-    was, now = _markers(old), _markers(new)
-    grades = [
-        {"scale": scale, "voter": voter, "kind": _ASPECT.get(aspect, aspect),
-         "from": was.get((scale, voter, aspect)), "to": now.get((scale, voter, aspect))}
-        for scale, voter, aspect in sorted(was.keys() | now.keys())
-        if was.get((scale, voter, aspect)) != now.get((scale, voter, aspect))
-    ]
-    return {"added": added, "removed": removed, "changed": changed, "grades": grades}
-
-
-# -- the report -------------------------------------------------------------------
 
 
 def _day(ms: int) -> str:
@@ -134,7 +42,7 @@ def _note(el: Mapping[str, Any]) -> dict[str, Any]:
 
 def agreements(elements: Iterable[Any]) -> list[dict[str, Any]]:
     """The locked notes and texts (what the group agreed on), by topic then place."""
-    locked = [el for el in _by_id(elements).values()
+    locked = [el for el in by_id(elements).values()
               if el.get("kind") in AGREEMENT_KINDS and el.get("locked") is True]
     return [_note(el) for el in sorted(locked, key=_topic_rank)]
 
@@ -142,7 +50,7 @@ def agreements(elements: Iterable[Any]) -> list[dict[str, Any]]:
 def missing_domains(elements: Iterable[Any]) -> list[str]:
     """Domain circles nobody owns: knowledge the table lacks (the facilitator's
     question marks)."""
-    return sorted(eid for eid, el in _by_id(elements).items()
+    return sorted(eid for eid, el in by_id(elements).items()
                   if el.get("kind") == "domain" and not str(el.get("owner") or "").strip())
 
 
@@ -180,7 +88,7 @@ def _topics(rounds: list[tuple[Mapping[str, Any], dict[str, Element]]]) -> list[
 def report(
     board: Mapping[str, Any],
     participants: list[dict[str, Any]],
-    snapshots: list[tuple[Mapping[str, Any], list[dict[str, Any]]]],
+    snapshots: Sequence[tuple[Mapping[str, Any], list[dict[str, Any]]]],
 ) -> dict[str, Any]:
     """The Atelier report of a board.
 
@@ -207,7 +115,7 @@ def report(
          "role": str(p.get("role") or "participant")}
         for p in participants if isinstance(p, dict) and isinstance(p.get("id"), str)
     ]
-    rounds = [(meta, _by_id(elements)) for meta, elements in ordered]
+    rounds = [(meta, by_id(elements)) for meta, elements in ordered]
     sections = []
     previous: dict[str, Element] | None = None
     for meta, els in rounds:

@@ -1,6 +1,6 @@
 """A board as one JSON archive, and its strict check (pure: no I/O).
 
-``make(meta, clock, elements, snapshots, participants, now)`` builds what
+``make(board, elements, snapshots, participants, now)`` builds what
 ``GET /api/boards/{id}/export`` sends; ``check(data)`` returns an ``Archive``
 or an ``ArchiveError`` saying what is wrong (never raises): an archive from
 anyone is untrusted input, so every element, snapshot and participant is
@@ -12,20 +12,21 @@ validated before anything is written. The shape (docs/protocol.md §2)::
      "snapshots": [{"snapshot", "label", "clock", "created_at", "elements": [el...]}...],
      "participants": [{"id", "name", "color", "role"}, ...]}
 
-Snapshots are listed oldest first.
+Snapshots are listed oldest first. Boards and snapshot metas are plain maps
+here (the store's ``BoardMeta.to_dict()``, ``SnapshotMeta.to_dict()``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from schemas.elements import ID_PATTERN, ElementError, check_element
-from server.board import ROLES
-from server.store import BoardMeta, SnapshotMeta
-from server.templates import TEMPLATES
+from server.core.board import ROLES
+from server.core.templates import TEMPLATES
 
 FORMAT: Final = "tussentafel.board"
 VERSION: Final = 1
@@ -55,28 +56,28 @@ class Archive:
     clock: int
     session: dict[str, Any]
     elements: list[dict[str, Any]]
-    snapshots: list[tuple[SnapshotMeta, list[dict[str, Any]]]] = field(default_factory=list)
+    #: (meta, elements); meta: ``snapshot``, ``label``, ``clock``, ``created_at``, ``elements`` (n)
+    snapshots: list[tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=list)
     participants: list[dict[str, Any]] = field(default_factory=list)
 
 
 def make(
-    meta: BoardMeta,
-    clock: int,
+    board: Mapping[str, Any],
     elements: list[dict[str, Any]],
-    snapshots: list[tuple[SnapshotMeta, list[dict[str, Any]]]],
+    snapshots: Sequence[tuple[Mapping[str, Any], list[dict[str, Any]]]],
     participants: list[dict[str, Any]],
     now: int,
 ) -> dict[str, Any]:
-    """The archive of a board (snapshots in any order: listed oldest first)."""
-    ordered = sorted(snapshots, key=lambda s: (s[0].created_at, s[0].clock))
+    """The archive of a board: ``board`` has ``board`` (its id), ``title``,
+    ``template``, ``created``, ``clock``, ``session``; snapshots in any order."""
+    ordered = sorted(snapshots, key=lambda s: (s[0]["created_at"], s[0]["clock"]))
     return {
         "format": FORMAT, "version": VERSION, "exported": now,
-        "board": {"id": meta.board, "title": meta.title, "template": meta.template,
-                  "created": meta.created, "clock": clock, "session": meta.session},
+        "board": {"id": board["board"], **{k: board[k] for k in (
+            "title", "template", "created", "clock", "session")}},
         "elements": sorted(elements, key=lambda el: str(el.get("id"))),
         "snapshots": [
-            {"snapshot": s.snapshot, "label": s.label, "clock": s.clock,
-             "created_at": s.created_at, "elements": els}
+            {**{k: s[k] for k in ("snapshot", "label", "clock", "created_at")}, "elements": els}
             for s, els in ordered
         ],
         "participants": [
@@ -157,7 +158,7 @@ def _check(data: Any, max_elements: int) -> Archive:
     if not isinstance(session, dict) or len(json.dumps(session)) > MAX_SESSION:
         raise ArchiveError(f"board.session: must be an object of at most {MAX_SESSION} bytes")
     elements = _elements(data["elements"], "elements", clock, max_elements)
-    snapshots: list[tuple[SnapshotMeta, list[dict[str, Any]]]] = []
+    snapshots: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     ids: set[str] = set()
     for i, snap in enumerate(_list(data["snapshots"], "snapshots", MAX_SNAPSHOTS)):
         at = f"snapshots[{i}]"
@@ -168,8 +169,9 @@ def _check(data: Any, max_elements: int) -> Archive:
         ids.add(sid)
         snap_clock = _int(snap["clock"], f"{at}.clock", 0, clock)
         els = _elements(snap["elements"], f"{at}.elements", snap_clock, max_elements)
-        meta = SnapshotMeta(sid, _str(snap["label"], f"{at}.label", MAX_TITLE), snap_clock,
-                            _int(snap["created_at"], f"{at}.created_at"), len(els))
+        meta = {"snapshot": sid, "label": _str(snap["label"], f"{at}.label", MAX_TITLE),
+                "clock": snap_clock, "created_at": _int(snap["created_at"], f"{at}.created_at"),
+                "elements": len(els)}
         snapshots.append((meta, els))
     people: list[dict[str, Any]] = []
     for i, person in enumerate(_list(data["participants"], "participants", MAX_PARTICIPANTS)):

@@ -16,19 +16,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from server import errors
-from server.archive import Archive
-from server.auth import new_board_id
-from server.board import SYSTEM, Actor, BoardState, Change, Rejection, apply, restore_ops
-from server.room import Room, now_ms
-from server.rooms import Rooms
+from server.core import errors
+from server.core.archive import Archive
+from server.core.auth import new_board_id
+from server.core.board import SYSTEM, Actor, BoardState, Change, Rejection, apply, restore_ops
+from server.core.clock import now_ms
+from server.live.room import Room
+from server.live.rooms import Rooms
 from server.settings import Settings
-from server.store import BoardMeta, StoreError
-
-if TYPE_CHECKING:
-    from server.app import Services
+from server.store import BoardMeta, SnapshotMeta, Store, StoreError
 
 log = logging.getLogger("tussentafel.lifecycle")
 
@@ -61,21 +59,19 @@ async def evict(rooms: Rooms, board: str) -> None:
     await room.stop()
 
 
-async def delete(services: Services, board: str) -> bool:
+async def delete(store: Store, rooms: Rooms, board: str) -> bool:
     """Delete the board everywhere; False if there was no such board."""
-    existed = await services.store.delete_board(board)
-    services.forget_meta(board)
-    await evict(services.rooms, board)
+    existed = await store.delete_board(board)
+    await evict(rooms, board)
     return existed
 
 
 # -- new boards from old ones --------------------------------------------------------
 
 
-async def create_from_archive(services: Services, archive: Archive) -> BoardMeta:
+async def create_from_archive(store: Store, archive: Archive) -> BoardMeta:
     """A new board (new id, new tokens) holding the archive's state, clock,
     snapshots and participants. Raises StoreError; then nothing is left."""
-    store = services.store
     board, now = new_board_id(), now_ms()
     meta = BoardMeta(board, archive.title, archive.template, 1, archive.created,
                      archive.session)
@@ -90,7 +86,7 @@ async def create_from_archive(services: Services, archive: Archive) -> BoardMeta
     try:
         await store.create_board(meta, first)
         for snap, elements in archive.snapshots:
-            await store.save_snapshot(board, snap, elements)
+            await store.save_snapshot(board, SnapshotMeta(**snap), elements)
         for person in archive.participants:
             await store.save_participant(board, {**person, "online": False})
         await store.touch(board, now)
@@ -102,17 +98,18 @@ async def create_from_archive(services: Services, archive: Archive) -> BoardMeta
 
 
 async def create_from_elements(
-    services: Services, title: str, template: str, elements: list[dict[str, Any]]
+    store: Store, title: str, template: str, elements: list[dict[str, Any]], max_elements: int
 ) -> BoardMeta:
-    """A new board whose change 1 puts ``elements`` (a snapshot's state)."""
+    """A new board whose change 1 puts ``elements`` (a snapshot's state).
+    Raises ValueError if they do not make a valid board."""
     board, now = new_board_id(), now_ms()
     meta = BoardMeta(board, title, template, 1, now, {})
     empty = BoardState(board)
     result = apply(empty, restore_ops(empty, elements), Actor(SYSTEM, "facilitator"), now,
-                   restore=True, max_elements=services.settings.max_elements)
+                   restore=True, max_elements=max_elements)
     if isinstance(result, Rejection):
         raise ValueError(result.message)
-    await services.store.create_board(meta, result if result.ops else None)
+    await store.create_board(meta, result if result.ops else None)
     return meta
 
 
@@ -128,18 +125,17 @@ def retention_interval(settings: Settings) -> float:
     return max(0.1, min(settings.retention_sweep_s, retention_ms(settings) / 4000))
 
 
-async def sweep(services: Services, now: int) -> list[str]:
+async def sweep(store: Store, rooms: Rooms, settings: Settings, now: int) -> list[str]:
     """Delete the boards idle for longer than the retention; their ids."""
-    store, rooms = services.store, services.rooms
     for board, room in list(rooms.live.items()):
         if room.conns:
             await store.touch(board, now)
-    cutoff = now - retention_ms(services.settings)
+    cutoff = now - retention_ms(settings)
     deleted = []
     for summary in await store.list_boards():
         if summary.active >= cutoff or rooms.online(summary.board):
             continue
-        if await delete(services, summary.board):
+        if await delete(store, rooms, summary.board):
             idle = (now - summary.active) / DAY_MS
             log.info("retention: deleted board %s (%r), idle for %.2f days",
                      summary.board, summary.title, idle)
@@ -147,13 +143,13 @@ async def sweep(services: Services, now: int) -> list[str]:
     return deleted
 
 
-async def run_retention(services: Services) -> None:
-    interval = retention_interval(services.settings)
+async def run_retention(store: Store, rooms: Rooms, settings: Settings) -> None:
+    interval = retention_interval(settings)
     log.info("retention: boards idle for %s days are deleted (a sweep every %.1f s)",
-             services.settings.retention_days, interval)
+             settings.retention_days, interval)
     while True:
         try:
-            await sweep(services, now_ms())
+            await sweep(store, rooms, settings, now_ms())
         except StoreError as exc:
             log.warning("retention: the store failed, trying again later: %s", exc)
         except Exception:  # a bug must not end retention for the process's lifetime
@@ -161,8 +157,8 @@ async def run_retention(services: Services) -> None:
         await asyncio.sleep(interval)
 
 
-def start_retention(services: Services) -> asyncio.Task[None] | None:
+def start_retention(store: Store, rooms: Rooms, settings: Settings) -> asyncio.Task[None] | None:
     """The retention task, or None when ``retention_days`` is 0 (off)."""
-    if services.settings.retention_days <= 0:
+    if settings.retention_days <= 0:
         return None
-    return asyncio.create_task(run_retention(services), name="retention")
+    return asyncio.create_task(run_retention(store, rooms, settings), name="retention")

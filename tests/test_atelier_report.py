@@ -1,10 +1,11 @@
-"""server/report_data.py: diffs and the report, without a server."""
+"""server/report/atelier.py and server/report/diff.py: the report and diffs, without a server."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from server.report_data import agreements, diff, missing_domains, report, short_text
+from server.report.atelier import agreements, missing_domains, report
+from server.report.diff import diff, short_text
 
 
 def el(eid: str, kind: str = "note", **fields: Any) -> dict[str, Any]:

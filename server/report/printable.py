@@ -17,7 +17,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-WEB = Path(__file__).resolve().parent.parent / "canvas_client" / "web"
+WEB = Path(__file__).resolve().parents[2] / "canvas_client" / "web"
 GRADES = ("fragmented", "aligned", "coordinated", "integrated")
 _MOVES = frozenset({"x", "y", "z", "parent"})
 
@@ -71,7 +71,7 @@ def _grades(grades: Mapping[str, Any], name: Any, t: _Words) -> str:
 
 
 def render(report: Mapping[str, Any], svgs: Mapping[str, str], lang: str = "nl") -> str:
-    """The report (``report_data.report``) with ``svgs`` (snapshot id -> SVG text)."""
+    """The report (``server.report.atelier.report``) with ``svgs`` (snapshot id -> SVG text)."""
     t = _Words(lang)
     people = {p["id"]: p for p in report["participants"]}
 
