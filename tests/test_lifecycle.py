@@ -16,7 +16,12 @@ import pytest
 from canvas_client.client import BoardClient
 from server.core.board import SYSTEM
 from tests.conftest import ServerProcess, note, put
-from tests.redis_fixture import RedisServer, redis_server_fixture  # noqa: F401
+from tests.redis_fixture import (  # noqa: F401
+    RedisCluster,
+    RedisServer,
+    redis_cluster_fixture,
+    redis_server_fixture,
+)
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -171,6 +176,21 @@ async def test_delete_closes_sockets_and_every_token_404(server: ServerProcess) 
 @pytest.mark.redis
 async def test_delete_reaches_every_process_on_redis(redis_pair: list[ServerProcess]) -> None:
     await _delete_everywhere(*redis_pair)
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+async def test_delete_and_round_trip_on_a_redis_cluster(
+    redis_cluster: RedisCluster, tmp_path: Path
+) -> None:
+    pair = [ServerProcess(tmp_path / name, redis=redis_cluster.url) for name in ("a", "b")]
+    try:
+        here, there = (server.start() for server in pair)
+        await _delete_everywhere(here, there)
+        await _round_trip(there, here)
+    finally:
+        for server in pair:
+            server.stop()
 
 
 def test_from_snapshot_starts_a_new_board(server: ServerProcess) -> None:

@@ -12,9 +12,14 @@ from redis import Redis
 
 from server.core.board import BoardState
 from server.store import BoardMeta, SnapshotMeta
+from server.store.redis import RedisStore
 from tests import test_store as contract
 from tests.conftest import note, put
-from tests.redis_fixture import redis_server_fixture  # noqa: F401
+from tests.redis_fixture import (  # noqa: F401
+    RedisCluster,
+    redis_cluster_fixture,
+    redis_server_fixture,
+)
 from tests.test_store import NOW, Backend, change, new_board
 
 pytestmark = pytest.mark.timeout(30)
@@ -82,3 +87,23 @@ async def test_list_boards_counts_and_activity(store: Any) -> None:
     boards = {b.board: b for b in await store.list_boards()}
     assert boards["quiet"].active == NOW + 10**9
     assert set(boards) == {"quiet", "busy"}
+
+
+@pytest.mark.slow
+async def test_list_and_delete_on_a_redis_cluster(redis_cluster: RedisCluster) -> None:
+    """Boards on every master are listed (SCAN on each) and deleted whole."""
+    store = RedisStore(redis_cluster.url)
+    await store.start()
+    try:
+        boards = [f"b{i}" for i in range(12)]  # 12 hash tags: all three masters get some
+        assert len({redis_cluster.master_of(f"tt:{{{b}}}:meta") for b in boards}) == 3
+        for board in boards:
+            await filled(store, board)
+        assert sorted(b.board for b in await store.list_boards()) == sorted(boards)
+        for board in boards[:6]:
+            assert await store.delete_board(board) is True
+            assert await store.get_meta(board) is None
+            assert await store.list_snapshots(board) == []
+        assert sorted(b.board for b in await store.list_boards()) == sorted(boards[6:])
+    finally:
+        await store.close()
