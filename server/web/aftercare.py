@@ -127,8 +127,7 @@ async def _from_snapshot(request: Request, body: dict[str, Any]) -> Response:
     if title is not None and (not isinstance(title, str) or len(title) > MAX_TITLE):
         raise ProtocolError(errors.INVALID,
                             f"title must be a string of at most {MAX_TITLE} characters")
-    request.path_params["board"] = source["board"]  # authorize() reads the board from here
-    meta, _ = await authorize(request, "facilitator")
+    meta, _ = await authorize(request, "facilitator", board=source["board"])
     found = await services.store.get_snapshot(meta.board, source["snapshot"])
     if found is None:
         raise ProtocolError(errors.NOT_FOUND, "no such snapshot")

@@ -64,10 +64,13 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return data
 
 
-async def authorize(request: Request, *roles: str) -> tuple[BoardMeta, Grant]:
-    """The board (404 first), then the token (401), then the role (403)."""
+async def authorize(
+    request: Request, *roles: str, board: str | None = None
+) -> tuple[BoardMeta, Grant]:
+    """The board (404 first), then the token (401), then the role (403).
+    ``board``: the board named in the body rather than in the path."""
     services = _services(request)
-    board = request.path_params["board"]
+    board = board if board is not None else request.path_params["board"]
     meta = await services.meta(board)
     if meta is None:
         raise ProtocolError(errors.UNKNOWN_BOARD, "no such board")
