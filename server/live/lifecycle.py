@@ -63,6 +63,8 @@ async def delete(store: Store, rooms: Rooms, board: str) -> bool:
     """Delete the board everywhere; False if there was no such board."""
     existed = await store.delete_board(board)
     await evict(rooms, board)
+    if existed:  # once more: what work in flight here wrote meanwhile (a join's record)
+        await store.delete_board(board)
     return existed
 
 
