@@ -134,6 +134,18 @@ async def test_export_delete_import_round_trips_on_redis(redis_pair: list[Server
     await _round_trip(*redis_pair)
 
 
+@pytest.mark.redis
+async def test_an_archive_moves_between_stores(
+    server: ServerProcess, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    on_redis = ServerProcess(tmp_path / "r", redis=redis_server.url).start()
+    try:
+        await _round_trip(server, on_redis)  # SQLite -> Redis
+        await _round_trip(on_redis, server)  # Redis -> SQLite
+    finally:
+        on_redis.stop()
+
+
 async def _closed(client: BoardClient) -> int | None:
     await client.wait_for(lambda c: c.closed is not None, timeout=10)
     assert client.closed is not None
