@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from server.services import Services
 from server.settings import Settings
-from server.store import Store
+from server.store import Store, StoreError
 from server.web import pages, rest
 from server.ws import endpoint as ws
 
@@ -49,7 +49,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         WebSocketRoute("/api/boards/{board}/ws", ws.endpoint),
         *pages.routes(WEB_DIR),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={StoreError: rest.store_unavailable})
     app.state.services = services
     return app
 

@@ -13,6 +13,8 @@ from server.live.pacing import Pacing
 from server.live.rooms import Rooms
 from server.settings import Settings
 from server.store import BoardMeta, Store
+from server.web.guards import AddressRate
+from server.ws.admission import Admission
 
 
 def make_store(settings: Settings) -> Store:
@@ -44,6 +46,8 @@ class Services:
         self.rooms = Rooms(self.store, settings, self.metrics, self.pacing)
         self.rooms.on_open.append(insights_feed.attach)
         self.commands = Commands()
+        self.admission = Admission(settings)
+        self.board_rate = AddressRate(settings.board_rate_per_min / 60, settings.board_rate_burst)
         self._tokens: Tokens | None = None
         self._meta: dict[str, BoardMeta] = {}
         self._pacer: asyncio.Task[None] | None = None

@@ -16,12 +16,14 @@ RATE_LIMITED: Final = "rate_limited"
 UNAVAILABLE: Final = "unavailable"
 NOT_FOUND: Final = "not_found"
 FULL: Final = "full"
+UNSUPPORTED_MEDIA_TYPE: Final = "unsupported_media_type"
 
 # WebSocket close codes.
 CLOSE_NORMAL: Final = 1000
 CLOSE_GOING_AWAY: Final = 1001
 CLOSE_POLICY: Final = 1008  # ten bad_message in a row
 CLOSE_TOO_BIG: Final = 1009  # a frame over the limit
+CLOSE_INTERNAL: Final = 1011  # a message for this connection could not be sent
 CLOSE_TRY_AGAIN: Final = 1013  # server or board full: try again later
 CLOSE_UNAUTHORIZED: Final = 4401
 CLOSE_UNKNOWN_BOARD: Final = 4404
@@ -37,6 +39,7 @@ HTTP_STATUS: Final[dict[str, int]] = {
     NOT_FOUND: 404,
     CONFLICT: 409,
     TOO_LARGE: 413,
+    UNSUPPORTED_MEDIA_TYPE: 415,
     RATE_LIMITED: 429,
     UNAVAILABLE: 503,
     FULL: 503,

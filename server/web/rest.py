@@ -15,8 +15,10 @@ from server.core import errors
 from server.core.auth import Grant, new_board_id
 from server.core.board import SYSTEM, Actor, BoardState, Change, Rejection, apply, visible_to
 from server.core.clock import now_ms
+from server.core.codec import has_lone_surrogate
 from server.live import snapshots
 from server.store import BoardMeta, StoreError
+from server.web.guards import CHANGING, is_json, retry_after
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -28,13 +30,21 @@ MAX_TITLE = 200
 
 
 class HttpError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         self.code = code
         self.message = message
+        self.headers = headers
 
 
-def error_response(code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=errors.HTTP_STATUS[code])
+def error_response(code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=errors.HTTP_STATUS[code],
+                        headers=headers)
+
+
+async def store_unavailable(request: Request, exc: Exception) -> Response:
+    """Any request the store fails (a full disk, Redis away): JSON 503, never a bare 500."""
+    log.warning("%s %s: store unavailable: %s", request.method, request.url.path, exc)
+    return error_response(errors.UNAVAILABLE, "the store cannot take this now; try again")
 
 
 def _services(request: Request) -> Services:
@@ -46,7 +56,13 @@ def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.query_params.get("t")
+    if request.method not in CHANGING:
+        return request.query_params.get("t")
+    if "t" in request.query_params:  # a link's token must not be enough to change anything
+        raise HttpError(errors.UNAUTHORIZED,
+                        "send the token in the Authorization header (Bearer); "
+                        "?t= is only read by GET requests")
+    return None
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -66,6 +82,8 @@ async def _json_body(request: Request) -> dict[str, Any]:
         raise HttpError(errors.BAD_MESSAGE, "the body must be a JSON object") from None
     if not isinstance(data, dict):
         raise HttpError(errors.BAD_MESSAGE, "the body must be a JSON object")
+    if b"\\u" in body and has_lone_surrogate(data):  # only an escape can smuggle one in
+        raise HttpError(errors.INVALID, "strings must be valid Unicode (no lone surrogates)")
     return data
 
 
@@ -105,6 +123,11 @@ async def create_board(request: Request) -> Response:
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {admin}".encode()):
             raise HttpError(errors.UNAUTHORIZED, "creating a board needs the admin token")
+    address = request.client.host if request.client else ""
+    wait = services.board_rate.take(address)
+    if wait:
+        raise HttpError(errors.RATE_LIMITED, "too many boards created from this address; "
+                        "try again later", {"retry-after": retry_after(wait)})
     body = await _json_body(request)
     title, template = body.get("title", ""), body.get("template", "blank")
     if not isinstance(title, str) or len(title) > MAX_TITLE:
@@ -271,21 +294,27 @@ async def get_insights(request: Request) -> Response:
 
 async def healthz(request: Request) -> Response:
     services = _services(request)
-    if not services.ready or not await services.store.healthy():
-        return JSONResponse({"ok": False}, status_code=503)
+    if not services.ready:
+        return JSONResponse({"ok": False, "reason": "starting or stopping"}, status_code=503)
+    if not await services.store.healthy():
+        reason = services.store.problem or "the store cannot be reached"
+        return JSONResponse({"ok": False, "reason": reason}, status_code=503)
     return JSONResponse({"ok": True})
 
 
 def _wrap(handler: Any) -> Any:
     async def endpoint(request: Request) -> Response:
         try:
+            if request.method in CHANGING and not is_json(request.headers.get("content-type", "")):
+                raise HttpError(errors.UNSUPPORTED_MEDIA_TYPE,
+                                "a request that changes something must be "
+                                "Content-Type: application/json")
             response: Response = await handler(request)
             return response
         except HttpError as exc:
-            return error_response(exc.code, exc.message)
+            return error_response(exc.code, exc.message, exc.headers)
         except StoreError as exc:
-            log.warning("%s %s: store unavailable: %s", request.method, request.url.path, exc)
-            return error_response(errors.UNAVAILABLE, "the store cannot be reached; try again")
+            return await store_unavailable(request, exc)
 
     endpoint.__name__ = handler.__name__
     return endpoint
