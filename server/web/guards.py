@@ -3,8 +3,12 @@ something, and within the per-address budget for creating boards."""
 
 from __future__ import annotations
 
+import json
 import math
 import time
+from typing import Any
+
+from starlette import responses
 
 #: Methods that change something: JSON only (a cross-site form or ``text/plain``
 #: POST needs no preflight, a JSON one does).
@@ -50,3 +54,14 @@ class AddressRate:
 
 def retry_after(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
+
+
+class JSONResponse(responses.JSONResponse):
+    """Starlette's, except that a stored string with a lone surrogate (which
+    no UTF-8 can carry) is sent escaped instead of failing every read of it."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, allow_nan=False, separators=(",", ":")).encode()

@@ -8,7 +8,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from server.core import errors
@@ -18,7 +18,7 @@ from server.core.clock import now_ms
 from server.core.codec import has_lone_surrogate
 from server.live import snapshots
 from server.store import BoardMeta, StoreError
-from server.web.guards import CHANGING, is_json, retry_after
+from server.web.guards import CHANGING, JSONResponse, is_json, retry_after
 
 if TYPE_CHECKING:
     from server.services import Services

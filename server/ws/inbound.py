@@ -57,6 +57,7 @@ class Inbound:
         self.max_selection = settings.presence_max_selection
         self._held: dict[str, Any] | None = None  # presence over the budget, sent when it fits
         self._held_size = 0
+        self._selection_bytes = 0  # what this participant's selection adds to each update
 
     def direct(self, frame: Frame) -> bool:
         """The protocol's fast path: True if handled, False to queue it instead."""
@@ -97,10 +98,16 @@ class Inbound:
 
     def _presence(self, fields: dict[str, Any], size: int) -> None:
         """Presence within the connection's budget goes to the room; over it,
-        the latest of each field waits and goes when the budget allows."""
+        the latest of each field waits and goes when the budget allows. An
+        update costs what it will cost the others: the participant's entry
+        goes out whole, so a cursor move costs the selection it carries along."""
         selection = fields.get("selection")
-        if selection is not None and len(selection) > self.max_selection:
-            fields["selection"] = selection[:self.max_selection]
+        if selection is not None:
+            if len(selection) > self.max_selection:
+                fields["selection"] = selection = selection[:self.max_selection]
+            self._selection_bytes = sum(len(i) + 3 for i in selection)
+        else:
+            size += self._selection_bytes
         if self._held is not None:  # one is waiting already: merge, the latest wins
             self._held.update(fields)
             self._held_size = max(self._held_size, size)
