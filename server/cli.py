@@ -59,7 +59,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.settings import Settings
-    from server.web.protocol import with_request_timeout
+    from server.web.protocol import http_protocol
     from server.ws.frames import WebSocketProtocol
 
     settings = Settings.from_env(
@@ -87,7 +87,7 @@ def serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         loop=loop,
-        http=with_request_timeout(settings.request_timeout_s),
+        http=http_protocol(settings),
         ws=WebSocketProtocol,
         ws_max_size=settings.max_frame,
         ws_per_message_deflate=settings.ws_deflate,

@@ -56,7 +56,8 @@ class Settings:
     request_timeout_s: float = 10.0  # an HTTP request (headers, body) arrives within (0: never)
     hello_timeout_s: float = 5.0  # a WebSocket says hello within this
     max_conns_per_ip: int = 200  # WebSockets per client address, joined or not (0: no cap)
-    conn_cap_exempt: tuple[str, ...] = ()  # addresses the per-address cap leaves alone
+    max_http_conns_per_ip: int = 200  # open HTTP connections per client address (0: no cap)
+    conn_cap_exempt: tuple[str, ...] = ()  # addresses the per-address caps leave alone
     board_rate_per_min: float = 30.0  # boards created per client address (0: no limit)
     board_rate_burst: int = 10
     presence_per_s: float = 30.0  # presence messages a connection may send, sustained

@@ -92,6 +92,41 @@ async def test_requests_whose_headers_never_finish_are_closed(guarded: ServerPro
     assert (await _http("GET", f"{guarded.url}/healthz")).status_code == 200  # the server is fine
 
 
+async def test_a_flood_of_unfinished_requests_leaves_board_creation_working(tmp_path: Path):
+    """300 requests that never finish their headers, from one address, against
+    a process with 150 descriptors: that address keeps 40 connections at most
+    (the rest are closed at once), so another address can create a board."""
+    env = {"TUSSENTAFEL_REQUEST_TIMEOUT_S": "60", "TUSSENTAFEL_MAX_HTTP_CONNS_PER_IP": "40"}
+    proc = ServerProcess(tmp_path / "data", env=env).start()
+    assert proc.proc is not None
+    resource.prlimit(proc.proc.pid, resource.RLIMIT_NOFILE, (150, 150))
+    writers: list[asyncio.StreamWriter] = []
+    try:
+        async def flood_one() -> bool:
+            """Whether the server closed this connection (True) or holds it."""
+            reader, writer = await asyncio.open_connection(
+                "127.0.0.1", proc.port, local_addr=("127.0.0.2", 0))  # another address
+            writers.append(writer)
+            try:
+                writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                await writer.drain()
+                return await asyncio.wait_for(reader.read(), 1.0) == b""
+            except ConnectionError:
+                return True
+            except TimeoutError:
+                return False
+        closed = []
+        for _ in range(3):
+            closed += await asyncio.gather(*(flood_one() for _ in range(100)))
+        assert closed.count(False) <= 40  # held; every other one was closed at once
+        r = await _http("POST", f"{proc.url}/api/boards", json={"title": "during the flood"})
+        assert r.status_code == 201
+    finally:
+        for writer in writers:
+            writer.close()
+        proc.stop()
+
+
 async def test_sockets_before_hello_count_against_the_process_cap(tmp_path: Path):
     proc = ServerProcess(tmp_path / "data", env={"TUSSENTAFEL_MAX_CONNS": "3",
                                                   "TUSSENTAFEL_HELLO_TIMEOUT_S": "30"}).start()
