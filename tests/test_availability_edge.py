@@ -495,3 +495,24 @@ async def test_nested_input_is_refused_before_it_recurses(server: ServerProcess,
         assert not refused["fatal"]
         assert (await client.push([put(note("n1"))]))["ok"]
     assert "RecursionError" not in server.log.read_text()[logged:]
+
+
+# -- the browser app keeps to the JSON-only rule ---------------------------------------
+
+
+async def test_the_facilitator_page_restores_a_snapshot(server: ServerProcess):
+    """A restore is a POST without a body: the page must still say JSON (415 otherwise)."""
+    from tests.test_browser import chromium, link, open_board
+
+    board = server.create_board()
+    b, tok = board["board"], board["tokens"]["facilitator"]
+    snap = server.post(f"/api/boards/{b}/snapshots", tok, {"label": "empty"}).json()
+    async with BoardClient(server.url, b, tok) as client:
+        assert (await client.push([put(note("n1"))]))["ok"]
+    async with chromium() as browser:
+        page = await open_board(browser, link(board, "facilitator"), name="Ada")
+        await page.click("[data-tab=facilitate]")
+        button = f"#facilitate li[data-snapshot='{snap['snapshot']}'] button"
+        await page.click(button)  # arm
+        await page.click(button)  # restore
+        await _until(lambda: server.state(b, tok)["elements"] == [])
