@@ -76,6 +76,8 @@ def serve(args: argparse.Namespace) -> int:
     )
     for name in ("uvicorn.access", "uvicorn.error", "tussentafel"):
         logging.getLogger(name).addFilter(_RedactTokens())
+    for handler in logging.getLogger().handlers:  # what child loggers propagate, too
+        handler.addFilter(_RedactTokens())
     try:
         import uvloop  # noqa: F401
 
