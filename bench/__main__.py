@@ -11,6 +11,7 @@ Scenarios (each prints a human table, then one JSON object as its LAST line):
   idle     memory per idle connection
   scale    1 vs 2 server processes over Redis (--cluster: over a 3-master Redis Cluster)
   profile  py-spy of our server under room N=100 (top hot spots, self and inclusive)
+  dribble  a 1 MiB frame in 64-byte writes: server CPU vs a 256 KiB one (linear reassembly)
   all      every scenario above, one after another
 
 Peers are installed by ``bench/peers/setup.sh`` (never by the main install).

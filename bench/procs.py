@@ -84,7 +84,9 @@ class Target:
         for _ in range(processes):
             port = free_port()
             log = open(self.tmp / f"server-{port}.log", "ab")
-            env = {**os.environ, "PYTHONUNBUFFERED": "1", "NODE_ENV": "production"}
+            # the load comes from one address: no per-address caps (unless set)
+            env = {"TUSSENTAFEL_MAX_CONNS_PER_IP": "0", "TUSSENTAFEL_BOARD_RATE_PER_MIN": "0",
+                   **os.environ, "PYTHONUNBUFFERED": "1", "NODE_ENV": "production"}
             env.pop("TUSSENTAFEL_REDIS_URL", None)
             proc = subprocess.Popen(self.command(port), cwd=ROOT, env=env, stdout=log,
                                     stderr=log, start_new_session=True)

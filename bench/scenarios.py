@@ -826,3 +826,7 @@ SCENARIOS = {"room": room, "stall": stall, "compare": compare, "many": many, "jo
              "catchup": catchup, "idle": idle, "scale": scale, "profile": profile}
 
 __all__ = ["SCENARIOS", "load_run"]
+
+from bench.dribble import dribble  # noqa: E402 - a scenario of its own module
+
+SCENARIOS["dribble"] = dribble

@@ -22,6 +22,7 @@ class Code(StrEnum):
     NOT_FOUND = "not_found"
     FULL = "full"
     INCOMPATIBLE = "incompatible"  # a hello asking for a protocol this server lacks
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"  # a changing request that is not JSON
 
 
 class Close(IntEnum):
@@ -31,6 +32,7 @@ class Close(IntEnum):
     GOING_AWAY = 1001
     POLICY = 1008  # ten bad_message in a row; an invalid hello
     TOO_BIG = 1009  # a frame over the limit
+    INTERNAL = 1011  # a message for this connection could not be sent
     TRY_AGAIN = 1013  # server or board full: try again later
     UNAUTHORIZED = 4401
     UNKNOWN_BOARD = 4404

@@ -15,17 +15,42 @@ from typing import Any
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
+_SECRET_PARAMS = frozenset({"t"})  # query parameters that carry a token
+
+
+def redact_query(text: str) -> str:
+    """``text`` with the value of every token parameter of a URL in it
+    replaced, however the parameter's name is spelt (``?t=``, ``?%74=``,
+    ``&t=``): the decoded name decides, as it does for the server."""
+    from urllib.parse import unquote_plus
+
+    if "?" not in text:
+        return text
+    head, _, rest = text.partition("?")
+    end = len(rest)
+    for stop in (" ", '"', "\n"):  # a logged URL ends at a space or a quote
+        at = rest.find(stop)
+        if at != -1:
+            end = min(end, at)
+    query, tail = rest[:end], rest[end:]
+    pieces = []
+    for piece in query.split("&"):
+        name, eq, _ = piece.partition("=")
+        if eq and unquote_plus(name).strip() in _SECRET_PARAMS:
+            piece = f"{name}=<redacted>"
+        pieces.append(piece)
+    return f"{head}?{'&'.join(pieces)}{redact_query(tail)}"
+
+
 class _RedactTokens(logging.Filter):
     """Tokens never reach the logs, even inside a logged URL."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        import re
-
+        if isinstance(record.msg, str):
+            record.msg = redact_query(record.msg)
         if record.args:
-            record.args = tuple(
-                re.sub(r"([?&]t=)[^&\s\"]+", r"\1<redacted>", a) if isinstance(a, str) else a
-                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
-            )
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(redact_query(a) if isinstance(a, str) else a for a in args)
         return True
 
 
@@ -34,6 +59,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.settings import Settings
+    from server.web.protocol import http_protocol
     from server.ws.frames import WebSocketProtocol
 
     settings = Settings.from_env(
@@ -50,6 +76,8 @@ def serve(args: argparse.Namespace) -> int:
     )
     for name in ("uvicorn.access", "uvicorn.error", "tussentafel"):
         logging.getLogger(name).addFilter(_RedactTokens())
+    for handler in logging.getLogger().handlers:  # what child loggers propagate, too
+        handler.addFilter(_RedactTokens())
     try:
         import uvloop  # noqa: F401
 
@@ -61,7 +89,7 @@ def serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         loop=loop,
-        http="httptools",
+        http=http_protocol(settings),
         ws=WebSocketProtocol,
         ws_max_size=settings.max_frame,
         ws_per_message_deflate=settings.ws_deflate,

@@ -14,6 +14,8 @@ from server.live.pacing import Pacing
 from server.live.rooms import Rooms
 from server.settings import Settings
 from server.store import BoardMeta, Store
+from server.web.guards import AddressRate
+from server.ws.admission import Admission
 
 
 def make_store(settings: Settings) -> Store:
@@ -47,6 +49,8 @@ class Services:
         self.rooms.on_open.append(lifecycle.watch_deletes(self.rooms))
         self.commands = Commands()
         self.origins = OriginPolicy.of(settings.public_url, settings.allowed_origins)
+        self.admission = Admission(settings)
+        self.board_rate = AddressRate(settings.board_rate_per_min / 60, settings.board_rate_burst)
         self._tokens: Tokens | None = None
         self._pacer: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None

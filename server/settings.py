@@ -54,6 +54,18 @@ class Settings:
     presence_hz: float = 20.0
     presence_budget_per_s: float = 10_000.0
     bad_messages_before_close: int = 10
+    # availability at the limits (docs/operations.md): a socket or request that
+    # holds a descriptor without saying anything is closed; per-address caps
+    request_timeout_s: float = 10.0  # an HTTP request (headers, body) arrives within (0: never)
+    hello_timeout_s: float = 5.0  # a WebSocket says hello within this
+    max_conns_per_ip: int = 200  # WebSockets per client address, joined or not (0: no cap)
+    max_http_conns_per_ip: int = 200  # open HTTP connections per client address (0: no cap)
+    conn_cap_exempt: tuple[str, ...] = ()  # addresses the per-address caps leave alone
+    board_rate_per_min: float = 30.0  # boards created per client address (0: no limit)
+    board_rate_burst: int = 10
+    presence_per_s: float = 30.0  # presence messages a connection may send, sustained
+    presence_bytes_per_s: float = 16_384.0  # ... and their bytes; over either: coalesced
+    presence_max_selection: int = 100  # ids of a selection shared with the others
     ws_deflate: bool = False
     ws_ping_interval_s: float = 2.5  # with the timeout: a silent peer is offline within 5 s
     ws_ping_timeout_s: float = 2.5
@@ -86,6 +98,8 @@ class Settings:
             if any(c in ancestors for c in ";,\r\n"):
                 raise SystemExit("TUSSENTAFEL_FRAME_ANCESTORS is a space-separated source list")
             env["frame_ancestors"] = " ".join(ancestors.split())
+        if exempt := os.environ.get("TUSSENTAFEL_CONN_CAP_EXEMPT"):
+            env["conn_cap_exempt"] = tuple(a.strip() for a in exempt.split(",") if a.strip())
         for f in fields(cls):
             name = f"TUSSENTAFEL_{f.name.upper()}"
             if f.type in ("int", "float") and os.environ.get(name):

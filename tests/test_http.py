@@ -21,7 +21,8 @@ def test_healthz(server):
 
 
 def test_create_board_returns_three_tokens_and_links(server):
-    r = httpx.post(f"{server.url}/api/boards", content=b'{"title":"x"}')  # as curl sends it
+    r = httpx.post(f"{server.url}/api/boards", content=b'{"title":"x"}',
+                   headers={"content-type": "application/json"})  # as curl -H ... -d sends it
     assert r.status_code == 201
     body = r.json()
     assert set(body["tokens"]) == {"facilitator", "participant", "viewer"}
@@ -47,7 +48,8 @@ def test_create_board_returns_three_tokens_and_links(server):
     (b'{"title": "' + b"x" * 70_000 + b'"}', 413, "too_large"),
 ])
 def test_bad_bodies_get_clear_json_errors(server, body, status, code):
-    r = httpx.post(f"{server.url}/api/boards", content=body)
+    r = httpx.post(f"{server.url}/api/boards", content=body,
+                   headers={"content-type": "application/json"})
     assert r.status_code == status
     assert r.json()["error"] == code and r.json()["message"]
 

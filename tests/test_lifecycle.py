@@ -280,8 +280,8 @@ def test_admin_list_and_bad_imports(tmp_path: Path) -> None:
             r = _create(server, body, ADMIN)
             assert r.status_code == 400, r.text
             assert r.json()["error"] == "invalid"
-        r = httpx.post(f"{server.url}/api/boards", content=b'{"import": [', headers=admin,
-                       timeout=10)
+        r = httpx.post(f"{server.url}/api/boards", content=b'{"import": [',
+                       headers={**admin, "content-type": "application/json"}, timeout=10)
         assert r.status_code == 400 and r.json()["error"] == "bad_message"
         assert [b["board"] for b in _admin_list(server)] == [bid]  # nothing was created
 

@@ -13,7 +13,8 @@ const { board, token, join, screen } = pageParams();
 async function api(path, { method = 'GET', body } = {}) {
   const r = await fetch(`/api/boards/${encodeURIComponent(board)}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    // anything that changes something is JSON (the server answers 415 otherwise)
+    headers: { authorization: `Bearer ${token}`, ...(method !== 'GET' ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const data = await r.json().catch(() => ({}));

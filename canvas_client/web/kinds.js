@@ -22,7 +22,8 @@ export const ERRORS = {
   "UNAVAILABLE": "unavailable",
   "NOT_FOUND": "not_found",
   "FULL": "full",
-  "INCOMPATIBLE": "incompatible"
+  "INCOMPATIBLE": "incompatible",
+  "UNSUPPORTED_MEDIA_TYPE": "unsupported_media_type"
 };
 
 /** WebSocket close codes. */
@@ -31,6 +32,7 @@ export const CLOSE = {
   "GOING_AWAY": 1001,
   "POLICY": 1008,
   "TOO_BIG": 1009,
+  "INTERNAL": 1011,
   "TRY_AGAIN": 1013,
   "UNAUTHORIZED": 4401,
   "UNKNOWN_BOARD": 4404,

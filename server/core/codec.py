@@ -16,6 +16,11 @@ Encoding = Literal["msgpack", "json"]
 Frame = bytes | str
 
 _packer_pack = msgpack.Packer(use_bin_type=True).pack
+# Only for a message holding a lone surrogate (nothing valid does; see ``Outgoing``).
+_packer_pack_replacing = msgpack.Packer(use_bin_type=True, unicode_errors="replace").pack
+
+#: Maps and lists inside one another, at most (a message needs 5 or 6).
+MAX_DEPTH: Final = 32
 
 
 class DecodeError(ValueError):
@@ -30,18 +35,60 @@ def _no_ext(code: int, data: bytes) -> Any:
     raise DecodeError("msgpack extension types are not used by this protocol")
 
 
-def _check_unicode(message: Any) -> None:
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether a decoded JSON value holds a string no UTF-8 can carry."""
     try:
-        json.dumps(message, ensure_ascii=False).encode("utf-8")
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        raise DecodeError("strings must be valid Unicode (no lone surrogates)") from None
+        return True
+    return False
+
+
+def _check_unicode(message: Any) -> None:
+    if has_lone_surrogate(message):
+        raise DecodeError("strings must be valid Unicode (no lone surrogates)")
+
+
+def _too_deep(message: Any) -> bool:
+    """Whether containers nest deeper than ``MAX_DEPTH``: without recursion,
+    so that a hostile message cannot exhaust the stack of whatever reads it next."""
+    stack: list[tuple[Any, int]] = [(message, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        items = value.values() if type(value) is dict else value
+        for item in items:
+            kind = type(item)
+            if kind is dict or kind is list:
+                stack.append((item, depth + 1))
+    return False
+
+
+def _json(message: dict[str, Any]) -> str:
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:  # a lone surrogate: escaped, the frame stays valid UTF-8
+            text = json.dumps(message, separators=(",", ":"), allow_nan=False)
+    return text
+
+
+def _msgpack(message: dict[str, Any]) -> bytes:
+    try:
+        packed: bytes = _packer_pack(message)
+    except UnicodeEncodeError:  # a lone surrogate: replaced, the frame stays valid UTF-8
+        packed = _packer_pack_replacing(message)
+    return packed
 
 
 def encode(message: dict[str, Any], encoding: Encoding) -> Frame:
+    """One frame; never invalid UTF-8, even for a string the store gave back
+    with a lone surrogate in it (which would otherwise fail the whole queue)."""
     if encoding == "msgpack":
-        packed: bytes = _packer_pack(message)
-        return packed
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return _msgpack(message)
+    return _json(message)
 
 
 def decode(frame: Frame, encoding: Encoding) -> dict[str, Any]:
@@ -68,6 +115,8 @@ def decode(frame: Frame, encoding: Encoding) -> dict[str, Any]:
         raise DecodeError(f"not a {encoding} message: {type(exc).__name__}") from None
     if not isinstance(message, dict):
         raise DecodeError("a message must be a map")
+    if _too_deep(message):
+        raise DecodeError(f"nested too deep (at most {MAX_DEPTH} levels)")
     return message
 
 
@@ -84,12 +133,10 @@ class Outgoing:
     def frame(self, encoding: Encoding) -> Frame:
         if encoding == "msgpack":
             if self._msgpack is None:
-                self._msgpack = _packer_pack(self.message)
+                self._msgpack = _msgpack(self.message)
             return self._msgpack
         if self._json is None:
-            self._json = json.dumps(
-                self.message, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-            )
+            self._json = _json(self.message)
         return self._json
 
 

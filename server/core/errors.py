@@ -21,10 +21,12 @@ class ProtocolError(Exception):
     turn it into an ack, a result or an HTTP response (``HTTP_STATUS``).
     """
 
-    def __init__(self, code: Code, message: str) -> None:
+    def __init__(self, code: Code, message: str,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.headers = headers  # HTTP only, e.g. Retry-After
 
 
 BAD_MESSAGE: Final = Code.BAD_MESSAGE
@@ -39,11 +41,13 @@ UNAVAILABLE: Final = Code.UNAVAILABLE
 NOT_FOUND: Final = Code.NOT_FOUND
 FULL: Final = Code.FULL
 INCOMPATIBLE: Final = Code.INCOMPATIBLE  # a hello asking for a protocol this server lacks
+UNSUPPORTED_MEDIA_TYPE: Final = Code.UNSUPPORTED_MEDIA_TYPE
 
 CLOSE_NORMAL: Final = Close.NORMAL
 CLOSE_GOING_AWAY: Final = Close.GOING_AWAY
 CLOSE_POLICY: Final = Close.POLICY
 CLOSE_TOO_BIG: Final = Close.TOO_BIG
+CLOSE_INTERNAL: Final = Close.INTERNAL
 CLOSE_TRY_AGAIN: Final = Close.TRY_AGAIN
 CLOSE_UNAUTHORIZED: Final = Close.UNAUTHORIZED
 CLOSE_UNKNOWN_BOARD: Final = Close.UNKNOWN_BOARD
@@ -60,6 +64,7 @@ HTTP_STATUS: Final[dict[Code, int]] = {
     Code.NOT_FOUND: 404,
     Code.CONFLICT: 409,
     Code.TOO_LARGE: 413,
+    Code.UNSUPPORTED_MEDIA_TYPE: 415,
     Code.RATE_LIMITED: 429,
     Code.UNAVAILABLE: 503,
     Code.FULL: 503,

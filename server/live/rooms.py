@@ -30,6 +30,7 @@ class Rooms:
         self.settings = settings
         self.live: dict[str, Room] = {}
         self._users: dict[str, int] = {}
+        self._seats: dict[str, int] = {}  # connections joined or joining, per board
         self._opening: dict[str, asyncio.Lock] = {}
         self._closers: dict[str, asyncio.TimerHandle] = {}
         self.on_open: list[Callable[[Room], None]] = []  # hooks, e.g. debounced insights
@@ -86,6 +87,22 @@ class Rooms:
         finally:
             if room is not None:
                 self.release(room)
+
+    def take_seat(self, board: str) -> bool:
+        """Reserve a connection's place at ``board`` (synchronously: no two joins
+        can both take the last one), or False when the board is full."""
+        taken = self._seats.get(board, 0)
+        if taken >= self.settings.max_conns_per_board:
+            return False
+        self._seats[board] = taken + 1
+        return True
+
+    def free_seat(self, board: str) -> None:
+        left = self._seats.get(board, 1) - 1
+        if left > 0:
+            self._seats[board] = left
+        else:
+            self._seats.pop(board, None)
 
     def online(self, board: str) -> int:
         room = self.live.get(board)

@@ -84,6 +84,7 @@ class Store(Protocol):
 
     name: str
     shared: bool  # True when other processes may change the same boards
+    problem: str | None  # why ``healthy()`` said False, when the store knows
 
     async def start(self) -> None: ...
 

@@ -258,6 +258,7 @@ def _guard(what: str) -> Iterator[None]:
 class RedisStore:
     name = "redis"
     shared = True
+    problem: str | None = None  # /healthz: Redis cannot be reached (the default reason)
 
     def __init__(
         self,

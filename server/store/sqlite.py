@@ -72,6 +72,7 @@ def _unpack(raw: bytes) -> Any:
 class SqliteStore:
     name = "sqlite"
     shared = False
+    problem: str | None = None  # why the store cannot take writes, as /healthz says it
 
     def __init__(
         self,
@@ -126,10 +127,34 @@ class SqliteStore:
             self._lock_file.close()
 
     async def healthy(self) -> bool:
-        return self._db is not None
+        """Open, and its folder takes a write (a full or read-only disk does not)."""
+        if self._db is None:
+            self.problem = "the store is closed"
+            return False
+        try:
+            await self._run(self._probe_write)
+        except Unavailable as exc:
+            self.problem = f"the store is not writable: {exc}"
+            return False
+        self.problem = None
+        return True
+
+    def _probe_write(self) -> None:
+        probe = self.path.with_name(f".write-probe-{os.getpid()}")
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, bytes(4096))  # a page: a full disk refuses it
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
 
     async def _run(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        """``fn`` on the store's thread; a failing disk or database is ``Unavailable``."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        except (sqlite3.OperationalError, OSError) as exc:
+            raise Unavailable(str(exc) or type(exc).__name__) from exc
 
     @property
     def db(self) -> sqlite3.Connection:

@@ -24,7 +24,15 @@ from server.core.clock import now_ms
 from server.core.errors import ProtocolError
 from server.live import lifecycle
 from server.report import atelier, diff
-from server.web.rest import MAX_BODY, MAX_TITLE, authorize, links, new_board
+from server.web.rest import (
+    MAX_BODY,
+    MAX_TITLE,
+    authorize,
+    check_unicode,
+    links,
+    new_board,
+    take_board_budget,
+)
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -74,10 +82,12 @@ async def read_create_body(request: Request) -> dict[str, Any]:
         raise ProtocolError(errors.BAD_MESSAGE, "the body must be a JSON object")
     if size > MAX_BODY and "import" not in data:  # only an archive may be big
         raise ProtocolError(errors.TOO_LARGE, f"a request body holds at most {MAX_BODY} bytes")
+    check_unicode(raw, data)
     return data
 
 
 async def create_board(request: Request) -> Response:
+    take_board_budget(request)
     body = await read_create_body(request)
     if "import" in body or "from_snapshot" in body:
         return await create_from(request, body)

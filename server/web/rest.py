@@ -9,7 +9,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from schemas.messages import PROTOCOL_VERSION, SUBPROTOCOLS
@@ -26,9 +26,11 @@ from server.core.board import (
     visible_to,
 )
 from server.core.clock import now_ms
+from server.core.codec import has_lone_surrogate
 from server.core.errors import ProtocolError
 from server.live import snapshots
 from server.store import BoardMeta, StoreError
+from server.web.guards import CHANGING, JSONResponse, retry_after
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -44,8 +46,16 @@ MAX_BODY = 64 * 1024
 MAX_TITLE = 200
 
 
-def error_response(code: errors.Code, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=errors.HTTP_STATUS[code])
+def error_response(code: errors.Code, message: str,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=errors.HTTP_STATUS[code],
+                        headers=headers)
+
+
+async def store_unavailable(request: Request, exc: Exception) -> Response:
+    """Any request the store fails (a full disk, Redis away): JSON 503, never a bare 500."""
+    log.warning("%s %s: store unavailable: %s", request.method, request.url.path, exc)
+    return error_response(errors.UNAVAILABLE, "the store cannot take this now; try again")
 
 
 def _services(request: Request) -> Services:
@@ -57,7 +67,28 @@ def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.query_params.get("t")
+    if request.method not in CHANGING:
+        return request.query_params.get("t")
+    if "t" in request.query_params:  # a link's token must not be enough to change anything
+        raise ProtocolError(errors.UNAUTHORIZED,
+                            "send the token in the Authorization header (Bearer); "
+                            "?t= is only read by GET requests")
+    return None
+
+
+def take_board_budget(request: Request) -> None:
+    """Creating boards is limited per client address (429 with Retry-After)."""
+    address = request.client.host if request.client else ""
+    wait = _services(request).board_rate.take(address)
+    if wait:
+        raise ProtocolError(errors.RATE_LIMITED, "too many boards created from this address; "
+                            "try again later", {"retry-after": retry_after(wait)})
+
+
+def check_unicode(raw: bytes, data: Any) -> None:
+    """Strings must be valid Unicode: only an escape can smuggle a lone surrogate in."""
+    if b"\\u" in raw and has_lone_surrogate(data):
+        raise ProtocolError(errors.INVALID, "strings must be valid Unicode (no lone surrogates)")
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -77,6 +108,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
         raise ProtocolError(errors.BAD_MESSAGE, "the body must be a JSON object") from None
     if not isinstance(data, dict):
         raise ProtocolError(errors.BAD_MESSAGE, "the body must be a JSON object")
+    check_unicode(body, data)
     return data
 
 
@@ -336,23 +368,21 @@ async def version(request: Request) -> Response:
 
 async def healthz(request: Request) -> Response:
     services = _services(request)
-    if not services.ready or not await services.store.healthy():
-        return JSONResponse({"ok": False}, status_code=503)
+    if not services.ready:
+        return JSONResponse({"ok": False, "reason": "starting or stopping"}, status_code=503)
+    if not await services.store.healthy():
+        reason = services.store.problem or "the store cannot be reached"
+        return JSONResponse({"ok": False, "reason": reason}, status_code=503)
     return JSONResponse({"ok": True})
 
 
 async def _protocol_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProtocolError)
-    return error_response(exc.code, exc.message)
-
-
-async def _store_error(request: Request, exc: Exception) -> Response:
-    log.warning("%s %s: store unavailable: %s", request.method, request.url.path, exc)
-    return error_response(errors.UNAVAILABLE, "the store cannot be reached; try again")
+    return error_response(exc.code, exc.message, exc.headers)
 
 
 # Every route's refusals become JSON ``{"error", "message"}`` here, in one place.
-exception_handlers: dict[Any, Any] = {ProtocolError: _protocol_error, StoreError: _store_error}
+exception_handlers: dict[Any, Any] = {ProtocolError: _protocol_error, StoreError: store_unavailable}
 
 
 routes = [

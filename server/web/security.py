@@ -22,9 +22,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.core import errors
 from server.core.origins import OriginPolicy
+from server.web.guards import is_json
 
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 CORS_PREFIXES: Final = ("/api/", "/static/", "/healthz")
+#: A POST is the one change a foreign page can send without a CORS preflight
+#: (a form, or ``text/plain``): the API takes changes as JSON only. (PUT,
+#: PATCH and DELETE always need a preflight, which the origin policy answers.)
+JSON_ONLY: Final = frozenset({"POST"})
 CORS_METHODS: Final = "GET, POST, OPTIONS"
 CORS_HEADERS: Final = "Authorization, Content-Type"
 
@@ -78,7 +83,14 @@ class SecurityMiddleware:
             await self._preflight(cors, origin, send)
             return
         if method not in SAFE_METHODS and not origin_allowed(self.policy, scope):
-            await self._refuse(send)
+            await self._refuse(send, 403, errors.FORBIDDEN,
+                               "requests from this origin are not allowed")
+            return
+        if method in JSON_ONLY and path.startswith("/api/") and not is_json(
+                request_headers.get("content-type", "")):
+            await self._refuse(send, 415, errors.UNSUPPORTED_MEDIA_TYPE,
+                               "a request that changes something must be "
+                               "Content-Type: application/json")
             return
         static = path.startswith("/static/")
 
@@ -98,7 +110,8 @@ class SecurityMiddleware:
 
     async def _preflight(self, allowed: bool, origin: str, send: Send) -> None:
         if not allowed:
-            await self._refuse(send)
+            await self._refuse(send, 403, errors.FORBIDDEN,
+                               "requests from this origin are not allowed")
             return
         headers = [
             (b"access-control-allow-origin", origin.encode("latin-1")),
@@ -111,14 +124,13 @@ class SecurityMiddleware:
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"error": errors.FORBIDDEN,
-                           "message": "requests from this origin are not allowed"}).encode()
+    async def _refuse(self, send: Send, status: int, code: errors.Code, message: str) -> None:
+        body = json.dumps({"error": code, "message": message}).encode()
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
             (b"cache-control", b"no-store"),
             *((k.encode(), v.encode()) for k, v in self.headers.items()),
         ]
-        await send({"type": "http.response.start", "status": 403, "headers": headers})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -69,7 +69,11 @@ class WsConnection:
     def send(self, message: Outgoing) -> None:
         if self.closing is not None:
             return
-        frame = message.frame(self.encoding)
+        try:
+            frame = message.frame(self.encoding)
+        except Exception:  # a bug, not the peer's doing: this connection only
+            self._failed("encode")
+            return
         self.queue.append(frame)
         self.queued_bytes += len(frame)
         self.pacing.enqueued += 1
@@ -95,13 +99,25 @@ class WsConnection:
                 self._flush_due = True
                 self._loop.call_later(wait, self._flush)
                 return
-        frame = self.queue[0] if len(self.queue) == 1 else bundle(list(self.queue), self.encoding)
-        if not self._write(frame):  # the socket is full (or closing): the sender waits
+        try:
+            queue = self.queue
+            frame = queue[0] if len(queue) == 1 else bundle(list(queue), self.encoding)
+            written = self._write(frame)
+        except Exception:  # never leave a queue that every later flush trips over
+            self._failed("write")
+            return
+        if not written:  # the socket is full (or closing): the sender waits
             self._ready.set()
             return
         self.queue.clear()
         self.queued_bytes = 0
         self._last_frame = self._loop.time()
+
+    def _failed(self, what: str) -> None:
+        log.exception("conn %s: could not %s a message; closing it 1011", self.id, what)
+        self.queue.clear()
+        self.queued_bytes = 0
+        self.close(errors.CLOSE_INTERNAL, "internal error", flush=False)
 
     def send_now(self, message: dict[str, Any]) -> None:
         self.send(Outgoing(message))

@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tussentafel.ws")
 
-HELLO_TIMEOUT_S = 10.0
-
 
 def choose_subprotocol(offered: list[str]) -> Encoding | None:
     for name in offered:
@@ -84,6 +82,20 @@ async def endpoint(ws: WebSocket) -> None:
     if encoding is None or _refusal(services, ws.scope) is not None:
         await ws.close(code=errors.CLOSE_POLICY)  # before accept: the handshake is refused (403)
         return
+    address = ws.client.host if ws.client else ""
+    refused = services.admission.admit(address)  # before any await: no race for the last slot
+    if refused is not None:
+        log.debug("refuse a WebSocket from %s: the %s cap is reached", address, refused)
+        services.metrics.rejects.labels(errors.FULL).inc()
+        await ws.close(code=errors.CLOSE_TRY_AGAIN)
+        return
+    try:
+        await _connected(ws, board, encoding, services)
+    finally:
+        services.admission.release(address)
+
+
+async def _connected(ws: WebSocket, board: str, encoding: Encoding, services: Services) -> None:
     subprotocol = SUBPROTOCOL_MSGPACK if encoding == "msgpack" else SUBPROTOCOL_JSON
     await ws.accept(subprotocol=subprotocol)
     conn = WsConnection(ws, encoding, services)
@@ -106,6 +118,7 @@ async def endpoint(ws: WebSocket) -> None:
         services.pacing.connections -= 1
         if room is not None:
             room.leave(conn)
+            services.rooms.free_seat(room.board)
             services.rooms.release(room)
         conn.close(errors.CLOSE_NORMAL, "")
         log.info("leave board=%s conn=%s close=%s", board, conn.id,
@@ -131,7 +144,7 @@ async def _handshake(
     ws: WebSocket, conn: WsConnection, board: str, services: Services
 ) -> Room | None:
     try:
-        frame = await asyncio.wait_for(_receive(ws), HELLO_TIMEOUT_S)
+        frame = await asyncio.wait_for(_receive(ws), services.settings.hello_timeout_s)
     except TimeoutError:
         fatal(conn, errors.UNAUTHORIZED, "say hello first", errors.CLOSE_UNAUTHORIZED)
         return None
@@ -151,17 +164,23 @@ async def _handshake(
     if room is None:
         fatal(conn, errors.UNKNOWN_BOARD, "no such board", errors.CLOSE_UNKNOWN_BOARD)
         return None
-    if len(room.conns) >= services.settings.max_conns_per_board:
+    if not services.rooms.take_seat(board):  # before any await: joins cannot overbook
         services.rooms.release(room)
         fatal(conn, errors.FULL, "this board is full", errors.CLOSE_TRY_AGAIN)
         return None
-    if grant.generation != room.meta.generation:
-        services.rooms.release(room)
-        fatal(conn, errors.UNAUTHORIZED, "this link was revoked", errors.CLOSE_UNAUTHORIZED)
-        return None
-    conn.actor = Actor(services.tokens.participant_id(board, hello.client), grant.role)
-    conn.generation = grant.generation
-    await room.join(conn, (hello.name or "").strip(), hello.since)
+    joined = False
+    try:
+        if grant.generation != room.meta.generation:
+            fatal(conn, errors.UNAUTHORIZED, "this link was revoked", errors.CLOSE_UNAUTHORIZED)
+            return None
+        conn.actor = Actor(services.tokens.participant_id(board, hello.client), grant.role)
+        conn.generation = grant.generation
+        await room.join(conn, (hello.name or "").strip(), hello.since)
+        joined = True
+    finally:
+        if not joined:
+            services.rooms.free_seat(board)
+            services.rooms.release(room)
     log.info("join board=%s conn=%s participant=%s role=%s encoding=%s since=%s",
              board, conn.id, conn.actor.participant, grant.role, conn.encoding, hello.since)
     return room

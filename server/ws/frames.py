@@ -74,7 +74,8 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         super().__init__(*args, **kwargs)
         self._fast = not self.config.ws_per_message_deflate
         self._max_size = self.config.ws_max_size
-        self._partial = b""
+        self._partial = bytearray()  # the start of a frame still arriving
+        self._need = 0  # bytes ``_partial`` must hold before a frame can be read from it
         self._direct: Direct | None = None
 
     def handle_connect(self, event: Any) -> None:
@@ -94,24 +95,32 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
                 and self.conn.state is State.OPEN):
             super().data_received(data)
             return
-        if self._partial:
-            data = self._partial + data
-            self._partial = b""
+        partial = self._partial
+        if partial:
+            # a frame dribbling in is collected, not re-joined per read (which is
+            # quadratic), and read once it is whole
+            partial += data
+            if len(partial) < self._need:
+                return
+            data = bytes(partial)
+            partial.clear()
         queue = self.queue
         size = len(data)
         pos = 0
+        need = 2  # what the frame at ``pos`` needs at least, if it is cut short
         while size - pos >= 2:
+            need = 2
             b0 = data[pos]
             b1 = data[pos + 1]
             length = b1 & 0x7F
             head = 2
             if length == 126:
-                head = 4
+                head = need = 4
                 if size - pos < head:
                     break
                 length = int.from_bytes(data[pos + 2:pos + 4], "big")
             elif length == 127:
-                head = 10
+                head = need = 10
                 if size - pos < head:
                     break
                 length = int.from_bytes(data[pos + 2:pos + 10], "big")
@@ -122,6 +131,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             start = pos + head + 4
             end = start + length
             if end > size:
+                need = end - pos
                 break  # the rest of this frame has not arrived yet
             if opcode == _BINARY or opcode == _TEXT:
                 payload: bytes | str = apply_mask(data[start:end], data[pos + head:start])
@@ -146,7 +156,8 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
                 return
             pos = end
         if pos < size:
-            self._partial = data[pos:]
+            partial += memoryview(data)[pos:]
+            self._need = need
         if not self.read_paused and queue.qsize() >= PAUSE_AT:
             self.read_paused = True
             self.transport.pause_reading()

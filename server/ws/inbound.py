@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from server.core.clock import now_ms
 from server.core.codec import DecodeError, Frame, decode
 from server.live.room import Room
 from server.ws.connection import WsConnection
-from server.ws.ratelimit import TokenBucket
+from server.ws.ratelimit import PresenceMeter, TokenBucket
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -52,6 +53,11 @@ class Inbound:
         self.bad_limit = settings.bad_messages_before_close
         self.bad_in_a_row = 0
         self.busy = False  # _serve is running a queued message: keep the order
+        self.meter = PresenceMeter(settings.presence_per_s, settings.presence_bytes_per_s)
+        self.max_selection = settings.presence_max_selection
+        self._held: dict[str, Any] | None = None  # presence over the budget, sent when it fits
+        self._held_size = 0
+        self._selection_bytes = 0  # what this participant's selection adds to each update
 
     def direct(self, frame: Frame) -> bool:
         """The protocol's fast path: True if handled, False to queue it instead."""
@@ -73,7 +79,7 @@ class Inbound:
             message = decode(frame, conn.encoding)
             kind = message.get("type")
             if kind == "presence":
-                self.room.point(conn, _presence_fields(message))
+                self._presence(_presence_fields(message), len(frame))
             elif kind == "push":
                 self._push(message)
             elif kind == "ping":
@@ -89,6 +95,40 @@ class Inbound:
         except (DecodeError, ValidationError) as exc:
             self.bad(exc)
         return None
+
+    def _presence(self, fields: dict[str, Any], size: int) -> None:
+        """Presence within the connection's budget goes to the room; over it,
+        the latest of each field waits and goes when the budget allows. An
+        update costs what it will cost the others: the participant's entry
+        goes out whole, so a cursor move costs the selection it carries along."""
+        selection = fields.get("selection")
+        if selection is not None:
+            if len(selection) > self.max_selection:
+                fields["selection"] = selection = selection[:self.max_selection]
+            self._selection_bytes = sum(len(i) + 3 for i in selection)
+        else:
+            size += self._selection_bytes
+        if self._held is not None:  # one is waiting already: merge, the latest wins
+            self._held.update(fields)
+            self._held_size = max(self._held_size, size)
+            return
+        wait = self.meter.wait(size)
+        if not wait:
+            self.room.point(self.conn, fields)
+            return
+        self._held, self._held_size = dict(fields), size
+        asyncio.get_running_loop().call_later(wait, self._release_held)
+
+    def _release_held(self) -> None:
+        if self._held is None or self.conn.closing is not None:
+            self._held = None
+            return
+        wait = self.meter.wait(self._held_size)
+        if wait:
+            asyncio.get_running_loop().call_later(wait, self._release_held)
+            return
+        held, self._held = self._held, None
+        self.room.point(self.conn, held)
 
     async def command(self, message: dict[str, Any]) -> None:
         try:
