@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+import msgpack
+
 from schemas.elements import ID_PATTERN, STAMPS, ElementError, check_element
 from server.core import errors
 
@@ -23,6 +25,10 @@ ROLES: Final[tuple[Role, ...]] = ("facilitator", "participant", "viewer")
 
 MAX_OPS: Final = 500
 MAX_ELEMENTS: Final = 20_000
+#: The board budget besides the element count (docs/operations.md): the
+#: MessagePack size of all live elements, and the numbers of all strokes' points.
+MAX_BOARD_BYTES: Final = 8 << 20
+MAX_BOARD_POINTS: Final = 500_000
 SYSTEM: Final = "system"  # the ``by`` of changes made by the server itself (templates)
 
 Element = dict[str, Any]
@@ -35,6 +41,16 @@ _ID = re.compile(ID_PATTERN[1:-1])
 
 def _is_id(value: Any) -> bool:
     return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+_pack = msgpack.Packer(use_bin_type=True).pack
+Cost = tuple[int, int]  # (MessagePack bytes, stroke point numbers) of one element
+
+
+def element_cost(el: Element) -> Cost:
+    """What an element counts against the board budget."""
+    points = el.get("points")
+    return len(_pack(el)), len(points) if isinstance(points, list) else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +90,7 @@ class Change:
     before: dict[str, Element | None] = field(default_factory=dict)
     after: dict[str, Element | None] = field(default_factory=dict)
     tombs_before: dict[str, tuple[int, int]] = field(default_factory=dict)
+    costs: dict[str, Cost] = field(default_factory=dict)  # of ``after`` elements, if known
 
     @property
     def touches_private(self) -> bool:
@@ -101,11 +118,42 @@ class BoardState:
     elements: dict[str, Element] = field(default_factory=dict)
     tombstones: dict[str, tuple[int, int]] = field(default_factory=dict)
     floor: int = 0
+    # the budget in use, measured on first need and then kept up to date
+    _costs: dict[str, Cost] | None = field(default=None, repr=False, compare=False)
+    _bytes: int = field(default=0, repr=False, compare=False)
+    _points: int = field(default=0, repr=False, compare=False)
+
+    def usage(self) -> Cost:
+        """The board's budget in use: (MessagePack bytes, stroke point numbers)."""
+        if self._costs is None:
+            self._costs = {}
+            self._bytes = self._points = 0
+            for eid, el in self.elements.items():
+                self._count(eid, element_cost(el))
+        return self._bytes, self._points
+
+    def cost(self, eid: str) -> Cost:
+        self.usage()
+        assert self._costs is not None
+        return self._costs.get(eid, (0, 0))
+
+    def _count(self, eid: str, cost: Cost | None) -> None:
+        assert self._costs is not None
+        old = self._costs.pop(eid, (0, 0))
+        new = cost or (0, 0)
+        if cost is not None:
+            self._costs[eid] = cost
+        self._bytes += new[0] - old[0]
+        self._points += new[1] - old[1]
 
     def advance(self, change: Change) -> None:
         """Apply an accepted change. Raises RuntimeError if it is not the next clock."""
         if change.clock != self.clock + 1:
             raise RuntimeError(f"change {change.clock} does not follow clock {self.clock}")
+        if self._costs is not None:
+            for eid, el in change.after.items():
+                cost = None if el is None else change.costs.get(eid) or element_cost(el)
+                self._count(eid, cost)
         for eid, el in change.after.items():
             if el is None:
                 self.elements.pop(eid, None)
@@ -120,6 +168,9 @@ class BoardState:
         """Undo the last advanced change (the store could not make it durable)."""
         if change.clock != self.clock:
             raise RuntimeError(f"change {change.clock} is not the last one ({self.clock})")
+        if self._costs is not None:
+            for eid, el in change.before.items():
+                self._count(eid, None if el is None else element_cost(el))
         for eid, el in change.before.items():
             if el is None:
                 self.elements.pop(eid, None)
@@ -171,6 +222,8 @@ def apply(
     restore: bool = False,
     max_ops: int = MAX_OPS,
     max_elements: int = MAX_ELEMENTS,
+    max_bytes: int = MAX_BOARD_BYTES,
+    max_points: int = MAX_BOARD_POINTS,
 ) -> Change | Rejection:
     """Check a batch and compute the change it makes; the state is not touched.
 
@@ -184,6 +237,10 @@ def apply(
         restore: a facilitator's restore: may re-create deleted ids and
             exceed the client batch limit.
         max_ops, max_elements: the batch and board limits (``too_large``).
+        max_bytes, max_points: the board budget (``too_large``): the
+            MessagePack bytes of all elements and the numbers of all strokes'
+            points. Like the element count, only a batch that grows past
+            them is refused (a board over a lowered budget can still shrink).
 
     Returns:
         the ``Change`` (clock = state.clock + 1), or a ``Rejection`` naming the
@@ -203,7 +260,31 @@ def apply(
             return Rejection(refused.code, refused.message, index)
     if len(state.elements) + work.count_delta > max_elements and work.count_delta > 0:
         return Rejection(errors.TOO_LARGE, f"a board holds at most {max_elements} elements")
-    return work.change()
+    change = work.change()
+    return _within_budget(state, change, max_bytes, max_points)
+
+
+def _within_budget(
+    state: BoardState, change: Change, max_bytes: int, max_points: int
+) -> Change | Rejection:
+    used_bytes, used_points = state.usage()
+    grow_bytes = grow_points = 0
+    for eid, el in change.after.items():
+        old = state.cost(eid)
+        new = (0, 0) if el is None else element_cost(el)
+        if el is not None:
+            change.costs[eid] = new
+        grow_bytes += new[0] - old[0]
+        grow_points += new[1] - old[1]
+    if grow_bytes > 0 and used_bytes + grow_bytes > max_bytes:
+        return Rejection(
+            errors.TOO_LARGE, f"a board holds at most {max_bytes} bytes of elements"
+        )
+    if grow_points > 0 and used_points + grow_points > max_points:
+        return Rejection(
+            errors.TOO_LARGE, f"a board's strokes hold at most {max_points} point numbers"
+        )
+    return change
 
 
 class _Batch:

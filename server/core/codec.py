@@ -81,6 +81,18 @@ class Outgoing:
         self._msgpack: bytes | None = None
         self._json: str | None = None
 
+    @classmethod
+    def encoded(cls, message: dict[str, Any], encoding: Encoding, frame: Frame) -> Outgoing:
+        """A message already encoded (e.g. in pieces, off the event loop)."""
+        out = cls(message)
+        if encoding == "msgpack":
+            assert isinstance(frame, bytes)
+            out._msgpack = frame
+        else:
+            assert isinstance(frame, str)
+            out._json = frame
+        return out
+
     def frame(self, encoding: Encoding) -> Frame:
         if encoding == "msgpack":
             if self._msgpack is None:

@@ -31,11 +31,13 @@ from server.core.board import (
     visible_ops,
     visible_to,
 )
+from server.core.bulk import encode_list, splice
 from server.core.clock import now_ms
-from server.core.codec import Encoding, Outgoing
+from server.core.codec import Encoding, Frame, Outgoing
 from server.core.presence import Presence
 from server.live.metrics import Metrics
 from server.live.pacing import Pacing
+from server.live.reads import Reads
 from server.settings import Settings
 from server.store import BoardMeta, ClockConflict, Store
 
@@ -52,8 +54,9 @@ class Connection(Protocol):
     encoding: Encoding
     generation: int
 
-    def send(self, message: Outgoing) -> None:
-        """Enqueue without waiting; a connection too far behind closes itself."""
+    def send(self, message: Outgoing, *, bounded: bool = True) -> None:
+        """Enqueue without waiting; a connection too far behind closes itself
+        (``bounded=False``: the welcome, which does not count against that)."""
         ...
 
     def close(self, code: int, reason: str) -> None: ...
@@ -98,6 +101,7 @@ class Room:
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
         self.on_change: list[Any] = []  # callbacks(room, change) after fan-out (insights)
+        self.reads = Reads()  # big reads, encoded once per clock off the event loop
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -133,38 +137,69 @@ class Room:
 
     async def join(self, conn: Connection, name: str, since: int | None) -> None:
         """Send the welcome and start delivering to ``conn``, between two groups
-        so that it never sees a change the store has not made durable."""
+        so that it never sees a change the store has not made durable.
+
+        The elements are encoded off the event loop (in runs, once per clock
+        and encoding for everyone who may see the whole board) and the welcome
+        is queued outside the connection's bound: a board within its budget
+        can always be joined (docs/protocol.md §6)."""
         async with self.lock:
             actor = conn.actor
-            entry = self.presence.join(actor.participant, name, actor.role)
-            with contextlib.suppress(Exception):
-                await self.store.save_participant(self.board, dict(entry, online=False))
             catch_up = None if since is None else self.state.changes_since(
                 since, max_clocks=self.settings.history_clocks
             )
+            clock = self.state.clock
+            deleted: list[str] = []
             if catch_up is None:
-                elements = [el for el in self.state.elements.values() if visible_to(el, actor)]
-                deleted: list[str] = []
+                segment = await self._elements_segment(actor, conn.encoding)
             else:
                 changed, deleted = catch_up
-                elements = []
+                elements: list[dict[str, Any]] = []
                 for el in changed:
                     (elements.append(el) if visible_to(el, actor) else deleted.append(el["id"]))
+                segment = await asyncio.to_thread(encode_list, elements, conn.encoding)
+            # nothing awaits from here on: the welcome and the registration are
+            # one step, so no patch, presence or event falls between them
+            entry = self.presence.join(actor.participant, name, actor.role)
             welcome = {
                 "type": "welcome",
                 "board": self.board,
-                "clock": self.state.clock,
+                "clock": clock,
                 "role": actor.role,
                 "you": actor.participant,
                 "full": catch_up is None,
-                "elements": elements,
+                "elements": [],
                 "deleted": deleted,
-                "participants": self.presence.all(),
+                "participants": self.presence.listed(self.settings.max_listed_participants),
                 "session": self.public_session(),
                 "time": now_ms(),
             }
-            conn.send(Outgoing(welcome))
+            frame = splice(welcome, conn.encoding, {"elements": segment})
+            conn.send(Outgoing.encoded(welcome, conn.encoding, frame), bounded=False)
             self.conns[conn.id] = conn
+        if actor.role != "viewer" and self.presence.is_kept(actor.participant):
+            self._save_participant(entry)
+
+    async def _elements_segment(self, actor: Actor, encoding: Encoding) -> Frame:
+        """The encoded elements ``actor`` sees of the whole board (under the lock)."""
+        elements = self.state.elements.values()
+        if actor.facilitator or not any(el.get("private") is True for el in elements):
+            whole: Frame = await self.reads.get(
+                ("elements", encoding), self.state.clock,
+                lambda: asyncio.to_thread(encode_list, list(elements), encoding),
+            )
+            return whole
+        visible = [el for el in elements if visible_to(el, actor)]
+        return await asyncio.to_thread(encode_list, visible, encoding)
+
+    def _save_participant(self, entry: dict[str, Any]) -> None:
+        task = asyncio.create_task(self._store_participant(dict(entry, online=False)))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _store_participant(self, entry: dict[str, Any]) -> None:
+        with contextlib.suppress(Exception):
+            await self.store.save_participant(self.board, entry)
 
     def leave(self, conn: Connection) -> None:
         if self.conns.pop(conn.id, None) is not None:
@@ -226,6 +261,8 @@ class Room:
                 self.state, ops, job.actor, now,
                 private_scope=self.private_scope, restore=job.restore,
                 max_ops=self.settings.max_ops, max_elements=self.settings.max_elements,
+                max_bytes=self.settings.max_board_bytes,
+                max_points=self.settings.max_board_points,
             )
             if isinstance(result, Change):
                 self.state.advance(result)
@@ -255,6 +292,8 @@ class Room:
         for job, result in results:
             if isinstance(result, Change):
                 self._deliver(result, origin=job.conn)
+                if self.presence.keep(job.actor.participant):
+                    self._save_participant(self.presence.entries[job.actor.participant])
             self._answer(job, result)
 
     def _revert(self, applied: list[Change]) -> None:

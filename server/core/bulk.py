@@ -1,0 +1,90 @@
+"""Encoding big messages in pieces (pure: no I/O).
+
+A full board's welcome or ``/state`` is megabytes. Encoded in one call, the C
+encoder holds the GIL for the whole message, so even in a worker thread it
+stalls the event loop. ``encode_list`` encodes a list in small runs (a thread
+running it lets the loop in between runs) and ``splice`` puts such a
+pre-encoded list into a message. The result is byte for byte what
+``codec.encode`` makes of the whole message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import msgpack
+
+from server.core.codec import Encoding, Frame, encode
+
+_pack = msgpack.Packer(use_bin_type=True).pack
+
+#: A run of elements encoded in one call: small enough to take well under a
+#: millisecond (a run ends early at this many stroke point numbers).
+RUN: Final = 64
+RUN_POINTS: Final = 4_000
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _runs(items: Sequence[Any]) -> list[Sequence[Any]]:
+    runs: list[Sequence[Any]] = []
+    start, points = 0, 0
+    for i, item in enumerate(items):
+        weight = item.get("points") if isinstance(item, dict) else None
+        points += len(weight) if isinstance(weight, list) else 0
+        if i + 1 - start >= RUN or points >= RUN_POINTS:
+            runs.append(items[start:i + 1])
+            start, points = i + 1, 0
+    if start < len(items):
+        runs.append(items[start:])
+    return runs
+
+
+def _array_head(count: int) -> bytes:
+    if count < 16:
+        return bytes([0x90 | count])
+    if count < 65536:
+        return b"\xdc" + count.to_bytes(2, "big")
+    return b"\xdd" + count.to_bytes(4, "big")
+
+
+def _map_head(count: int) -> bytes:
+    if count < 16:
+        return bytes([0x80 | count])
+    if count < 65536:
+        return b"\xde" + count.to_bytes(2, "big")
+    return b"\xdf" + count.to_bytes(4, "big")
+
+
+def encode_list(items: Sequence[Any], encoding: Encoding) -> Frame:
+    """``encode(items)`` for a list, made in runs of a few elements each."""
+    if encoding == "msgpack":
+        parts = [_array_head(len(items))]
+        for run in _runs(items):
+            parts.append(_pack(list(run))[len(_array_head(len(run))):])
+        return b"".join(parts)
+    texts = [_json(list(run))[1:-1] for run in _runs(items)]
+    return "[" + ",".join(texts) + "]"
+
+
+def splice(message: Mapping[str, Any], encoding: Encoding, encoded: Mapping[str, Frame]) -> Frame:
+    """``encode(message)``, taking the values named in ``encoded`` as already
+    encoded (in the same encoding)."""
+    if not encoded:
+        return encode(dict(message), encoding)
+    if encoding == "msgpack":
+        parts = [_map_head(len(message))]
+        for key, value in message.items():
+            parts.append(_pack(key))
+            done = encoded.get(key)
+            parts.append(done if isinstance(done, bytes) else _pack(value))
+        return b"".join(parts)
+    texts = []
+    for key, value in message.items():
+        done = encoded.get(key)
+        texts.append(_json(key) + ":" + (done if isinstance(done, str) else _json(value)))
+    return "{" + ",".join(texts) + "}"

@@ -1,0 +1,67 @@
+"""Big reads of one board (welcome elements, /state, snapshots, SVG, insights),
+made once per board clock and off the event loop.
+
+``Reads.start(key, clock, make)`` returns the pending or finished result for
+``key`` at ``clock``; only on a miss is ``make()`` called (synchronously, so
+the caller can take its copy of the state under the room's lock) to start the
+work, typically ``asyncio.to_thread(...)``. Everyone asking for the same key
+meanwhile waits for that one piece of work. Results of an older clock are
+dropped when a newer clock is asked for; results that do not depend on the
+clock (``clock=None``: a snapshot) are kept, the ``keep`` newest of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, Final
+
+log = logging.getLogger("tussentafel.reads")
+
+KEEP: Final = 4
+
+
+class Reads:
+    def __init__(self, keep: int = KEEP) -> None:
+        self.keep = keep
+        self.clock = -1
+        self._live: dict[Hashable, asyncio.Future[Any]] = {}
+        self._fixed: OrderedDict[Hashable, asyncio.Future[Any]] = OrderedDict()
+        self.made = 0  # how many results were computed (tests, metrics)
+
+    def start(
+        self, key: Hashable, clock: int | None, make: Callable[[], Awaitable[Any]]
+    ) -> asyncio.Future[Any]:
+        if clock is not None and clock != self.clock:
+            if clock < self.clock:  # an older reader: serve it, keep nothing
+                return asyncio.ensure_future(make())
+            self._live.clear()
+            self.clock = clock
+        table = self._live if clock is not None else self._fixed
+        found = table.get(key)
+        if found is not None:
+            if clock is None:
+                self._fixed.move_to_end(key)
+            return found
+        future = asyncio.ensure_future(make())
+        self.made += 1
+        table[key] = future
+        if clock is None and len(self._fixed) > self.keep:
+            self._fixed.popitem(last=False)
+
+        def forget_failure(done: asyncio.Future[Any]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                if table.get(key) is done:
+                    del table[key]
+
+        future.add_done_callback(forget_failure)
+        return future
+
+    async def get(
+        self, key: Hashable, clock: int | None, make: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """``start``, then wait for it (a caller that goes away does not cancel
+        the work others may be waiting for)."""
+        return await asyncio.shield(self.start(key, clock, make))
