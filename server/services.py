@@ -10,6 +10,7 @@ from server.live import insights_feed
 from server.live.commands import Commands
 from server.live.metrics import Metrics
 from server.live.pacing import Pacing
+from server.live.reads import Reads
 from server.live.rooms import Rooms
 from server.settings import Settings
 from server.store import BoardMeta, Store
@@ -44,6 +45,10 @@ class Services:
         self.rooms = Rooms(self.store, settings, self.metrics, self.pacing)
         self.rooms.on_open.append(insights_feed.attach)
         self.commands = Commands()
+        # snapshot reads (JSON, SVG) of any board, made off the event loop, the newest kept
+        self.snapshot_reads = Reads(
+            keep=8, on_made=lambda key: self.metrics.big_reads.labels(str(key[0])).inc()  # type: ignore[index]
+        )
         self._tokens: Tokens | None = None
         self._meta: dict[str, BoardMeta] = {}
         self._pacer: asyncio.Task[None] | None = None

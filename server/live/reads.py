@@ -24,8 +24,11 @@ KEEP: Final = 4
 
 
 class Reads:
-    def __init__(self, keep: int = KEEP) -> None:
+    def __init__(
+        self, keep: int = KEEP, on_made: Callable[[Hashable], None] | None = None
+    ) -> None:
         self.keep = keep
+        self.on_made = on_made  # told the key of every result computed (metrics)
         self.clock = -1
         self._live: dict[Hashable, asyncio.Future[Any]] = {}
         self._fixed: OrderedDict[Hashable, asyncio.Future[Any]] = OrderedDict()
@@ -36,7 +39,7 @@ class Reads:
     ) -> asyncio.Future[Any]:
         if clock is not None and clock != self.clock:
             if clock < self.clock:  # an older reader: serve it, keep nothing
-                return asyncio.ensure_future(make())
+                return self._make(key, make)
             self._live.clear()
             self.clock = clock
         table = self._live if clock is not None else self._fixed
@@ -45,8 +48,7 @@ class Reads:
             if clock is None:
                 self._fixed.move_to_end(key)
             return found
-        future = asyncio.ensure_future(make())
-        self.made += 1
+        future = self._make(key, make)
         table[key] = future
         if clock is None and len(self._fixed) > self.keep:
             self._fixed.popitem(last=False)
@@ -58,6 +60,12 @@ class Reads:
 
         future.add_done_callback(forget_failure)
         return future
+
+    def _make(self, key: Hashable, make: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
+        self.made += 1
+        if self.on_made is not None:
+            self.on_made(key)
+        return asyncio.ensure_future(make())
 
     async def get(
         self, key: Hashable, clock: int | None, make: Callable[[], Awaitable[Any]]

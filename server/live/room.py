@@ -101,7 +101,11 @@ class Room:
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
         self.on_change: list[Any] = []  # callbacks(room, change) after fan-out (insights)
-        self.reads = Reads()  # big reads, encoded once per clock off the event loop
+        # big reads, encoded once per clock off the event loop
+        self.reads = Reads(on_made=self._count_read)
+
+    def _count_read(self, key: Any) -> None:
+        self.metrics.big_reads.labels(str(key[0]) if isinstance(key, tuple) else str(key)).inc()
 
     # -- lifecycle -------------------------------------------------------------
 
