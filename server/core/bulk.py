@@ -71,6 +71,16 @@ def encode_list(items: Sequence[Any], encoding: Encoding) -> Frame:
     return "[" + ",".join(texts) + "]"
 
 
+def decode_list(raw: bytes) -> list[Any]:
+    """``msgpack.unpackb(raw)`` of a MessagePack array, one item at a time
+    (a thread running it lets the event loop in between items)."""
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False,
+                                max_buffer_size=max(len(raw), 1 << 20))
+    unpacker.feed(raw)
+    count = unpacker.read_array_header()
+    return [unpacker.unpack() for _ in range(count)]
+
+
 def splice(message: Mapping[str, Any], encoding: Encoding, encoded: Mapping[str, Frame]) -> Frame:
     """``encode(message)``, taking the values named in ``encoded`` as already
     encoded (in the same encoding)."""

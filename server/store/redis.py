@@ -36,6 +36,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from server.core.board import BoardState, Change
+from server.core.bulk import decode_list, encode_list
 from server.store import BoardMeta, BusHandler, ClockConflict, SnapshotMeta, StoreError, Unavailable
 from server.store.redis_bus import RedisBus, channel
 
@@ -437,10 +438,11 @@ class RedisStore:
         self, board: str, meta: SnapshotMeta, elements: list[dict[str, Any]]
     ) -> None:
         k = _Keys(board)
+        data = await asyncio.to_thread(encode_list, elements, "msgpack")  # off the loop
         with _guard("save_snapshot"):
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.hset(k.snapmeta, meta.snapshot, json.dumps(meta.to_dict()))
-                pipe.hset(k.snapdata, meta.snapshot, _pack(elements))
+                pipe.hset(k.snapdata, meta.snapshot, data)
                 pipe.lrem(k.snaps, 0, meta.snapshot).lpush(k.snaps, meta.snapshot)
                 await pipe.execute()
 
@@ -465,7 +467,7 @@ class RedisStore:
                 meta, data = await pipe.execute()
         if meta is None or data is None:
             return None
-        return SnapshotMeta(**json.loads(meta)), _unpack(data)
+        return SnapshotMeta(**json.loads(meta)), await asyncio.to_thread(decode_list, data)
 
     async def save_participant(self, board: str, participant: dict[str, Any]) -> None:
         with _guard("save_participant"):

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import msgpack
 
 from server.core.board import BoardState, Change
+from server.core.bulk import decode_list, encode_list
 from server.store import BoardMeta, BusHandler, ClockConflict, SnapshotMeta, Unavailable
 
 T = TypeVar("T")
@@ -301,12 +302,14 @@ class SqliteStore:
     async def save_snapshot(
         self, board: str, meta: SnapshotMeta, elements: list[dict[str, Any]]
     ) -> None:
-        await self._run(
-            self.db.execute,
-            "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (board, meta.snapshot, meta.label, meta.clock, meta.created_at, meta.elements,
-             _pack(elements)),
-        )
+        def insert() -> None:  # packed here, in the store's thread, in runs (core.bulk)
+            self.db.execute(
+                "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (board, meta.snapshot, meta.label, meta.clock, meta.created_at, meta.elements,
+                 encode_list(elements, "msgpack")),
+            )
+
+        await self._run(insert)
 
     async def list_snapshots(self, board: str) -> list[SnapshotMeta]:
         def read() -> list[SnapshotMeta]:
@@ -331,7 +334,7 @@ class SqliteStore:
             ).fetchone()
             if row is None:
                 return None
-            return SnapshotMeta(*row[:5]), _unpack(row[5])
+            return SnapshotMeta(*row[:5]), decode_list(row[5])
 
         result: tuple[SnapshotMeta, list[dict[str, Any]]] | None = await self._run(read)
         return result
