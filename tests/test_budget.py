@@ -162,7 +162,9 @@ async def test_big_reads_are_made_once_per_clock(roomy):
         assert _big_reads(roomy)["svg"] == 1
 
 
-async def _fill_until_refused(client: BoardClient, make: Any, sizes: tuple[int, ...]) -> dict[str, Any]:
+async def _fill_until_refused(
+    client: BoardClient, make: Any, sizes: tuple[int, ...]
+) -> dict[str, Any]:
     """Push batches of ``make(i)`` elements, each size in turn until one is refused;
     returns the refusal of the last (a batch of one)."""
     i, refusal = 0, None
@@ -198,8 +200,9 @@ async def test_a_board_at_its_budget_refuses_more_and_stays_joinable(roomy):
     for role in ("participant", "viewer"):
         async with BoardClient(roomy.url, b, tok[role], encoding="json") as joiner:
             assert joiner.clock == clock and len(joiner.elements) == count
-            refused = await joiner.push([put(note("late", "x" * 300))]) if role == "participant" else None
-            assert refused is None or refused["code"] == "too_large"
+            if role == "participant":
+                refused = await joiner.push([put(note("late", "x" * 300))])
+                assert refused["code"] == "too_large"
 
     small = roomy.create_board()
     async with BoardClient(roomy.url, small["board"], small["tokens"]["participant"]) as c:
@@ -227,11 +230,16 @@ async def test_an_svg_export_of_a_full_board_does_not_stop_other_boards(roomy):
         export = asyncio.ensure_future(http.get(
             f"{roomy.url}/api/boards/{b}/snapshots/{snap['snapshot']}.svg",
             headers={"authorization": f"Bearer {tok['viewer']}"}))
-        pongs = 0
+        started = loop_time = asyncio.get_running_loop().time
+        t0, waits = started(), []
         while not export.done():
+            sent = loop_time()
             await pinger._send({"type": "ping"})
             await pinger.next_message("pong", timeout=30)
-            pongs += 1
+            waits.append(loop_time() - sent)
+        took = loop_time() - t0
         response = await export
         assert response.status_code == 200 and len(response.content) > 1_000_000
-        assert pongs >= 5  # on the event loop it was at most one or two
+        # Not a latency goal (that is ``python -m bench limits``): on the event
+        # loop one ping waited for (nearly) the whole export; now none does.
+        assert max(waits) < took / 4, (max(waits), took, len(waits))
