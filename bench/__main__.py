@@ -11,6 +11,8 @@ Scenarios (each prints a human table, then one JSON object as its LAST line):
   idle     memory per idle connection
   scale    1 vs 2 server processes over Redis (needs redis-server and server/store/redis.py)
   profile  py-spy of our server under room N=100 (top hot spots, self and inclusive)
+  limits   a board at its budget: RSS, join time, and another board's ping while a viewer
+           fetches /state and the SVG export in a loop (issue 12)
   all      every scenario above, one after another
 
 Peers are installed by ``bench/peers/setup.sh`` (never by the main install).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 
 from server.core.auth import Tokens
 from server.live import insights_feed
@@ -61,6 +62,9 @@ class Services:
         return self._tokens
 
     async def start(self) -> None:
+        # Big reads run in worker threads (server/live/reads.py); a worker hands
+        # the GIL back to the event loop after at most this long (default 5 ms).
+        sys.setswitchinterval(self.settings.gil_switch_ms / 1000)
         await self.store.start()
         secret = self.settings.secret or await self.store.secret()
         self._tokens = Tokens(secret)
