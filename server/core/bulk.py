@@ -71,6 +71,35 @@ def encode_list(items: Sequence[Any], encoding: Encoding) -> Frame:
     return "[" + ",".join(texts) + "]"
 
 
+class ElementFrames:
+    """The encoded elements of one board in one encoding, kept while each is
+    unchanged (elements are never mutated in place: an element dict that is
+    the same object has the same encoding). Encoding a board again after a
+    change then costs one element, not the board. Threads may share it: a
+    call reads the table and replaces it whole, so a race costs cache misses.
+    """
+
+    def __init__(self, encoding: Encoding) -> None:
+        self.encoding: Encoding = encoding
+        self._frames: dict[Any, tuple[dict[str, Any], Frame]] = {}
+
+    def encode(self, elements: Sequence[dict[str, Any]]) -> Frame:
+        """``encode(elements)`` of a list of elements; the table keeps these."""
+        old, new = self._frames, {}
+        one = _pack if self.encoding == "msgpack" else _json
+        parts: list[Any] = []
+        for el in elements:
+            key = el.get("id")
+            hit = old.get(key)
+            frame = hit[1] if hit is not None and hit[0] is el else one(el)
+            new[key] = (el, frame)
+            parts.append(frame)
+        self._frames = new
+        if self.encoding == "msgpack":
+            return _array_head(len(parts)) + b"".join(parts)
+        return "[" + ",".join(parts) + "]"
+
+
 def decode_list(raw: bytes) -> list[Any]:
     """``msgpack.unpackb(raw)`` of a MessagePack array, one item at a time
     (a thread running it lets the event loop in between items)."""

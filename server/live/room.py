@@ -31,7 +31,7 @@ from server.core.board import (
     visible_ops,
     visible_to,
 )
-from server.core.bulk import encode_list, splice
+from server.core.bulk import ElementFrames, encode_list, splice
 from server.core.clock import now_ms
 from server.core.codec import Encoding, Frame, Outgoing
 from server.core.presence import Presence
@@ -103,6 +103,7 @@ class Room:
         self.on_change: list[Any] = []  # callbacks(room, change) after fan-out (insights)
         # big reads, encoded once per clock off the event loop
         self.reads = Reads(on_made=self._count_read)
+        self.frames = {"msgpack": ElementFrames("msgpack"), "json": ElementFrames("json")}
 
     def _count_read(self, key: Any) -> None:
         self.metrics.big_reads.labels(str(key[0]) if isinstance(key, tuple) else str(key)).inc()
@@ -187,14 +188,15 @@ class Room:
     async def _elements_segment(self, actor: Actor, encoding: Encoding) -> Frame:
         """The encoded elements ``actor`` sees of the whole board (under the lock)."""
         elements = self.state.elements.values()
+        frames = self.frames[encoding]
         if actor.facilitator or not any(el.get("private") is True for el in elements):
             whole: Frame = await self.reads.get(
                 ("elements", encoding), self.state.clock,
-                lambda: asyncio.to_thread(encode_list, list(elements), encoding),
+                lambda: asyncio.to_thread(frames.encode, list(elements)),
             )
             return whole
         visible = [el for el in elements if visible_to(el, actor)]
-        return await asyncio.to_thread(encode_list, visible, encoding)
+        return await asyncio.to_thread(frames.encode, visible)
 
     def _save_participant(self, entry: dict[str, Any]) -> None:
         task = asyncio.create_task(self._store_participant(dict(entry, online=False)))

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from server.core.board import Actor, Element, visible_to
-from server.core.bulk import encode_list
+from server.core.bulk import ElementFrames, encode_list
 from server.live.room import Room
 
 if TYPE_CHECKING:
@@ -39,8 +39,8 @@ def _sees(viewer: Actor, elements: Iterable[Element]) -> str:
     return "public"
 
 
-def _state_body(clock: int, elements: list[Element]) -> bytes:
-    encoded = encode_list(elements, "json")
+def _state_body(frames: ElementFrames, clock: int, elements: list[Element]) -> bytes:
+    encoded = frames.encode(elements)
     assert isinstance(encoded, str)
     return f'{{"clock":{clock},"elements":{encoded}}}'.encode()
 
@@ -53,7 +53,8 @@ async def state_body(room: Room, viewer: Actor) -> bytes:
         pending = room.reads.start(  # the copy is taken here, under the lock, on a miss
             ("state", _sees(viewer, elements)), clock,
             lambda: asyncio.to_thread(
-                _state_body, clock, [el for el in elements if visible_to(el, viewer)]
+                _state_body, room.frames["json"], clock,
+                [el for el in elements if visible_to(el, viewer)],
             ),
         )
     body: bytes = await asyncio.shield(pending)
