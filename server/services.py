@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import sys
 
 from server.core.auth import Tokens
@@ -48,7 +49,7 @@ class Services:
         self.commands = Commands()
         # snapshot reads (JSON, SVG) of any board, made off the event loop, the newest kept
         self.snapshot_reads = Reads(
-            keep=8, on_made=lambda key: self.metrics.big_reads.labels(str(key[0])).inc()  # type: ignore[index]
+            keep=4, on_made=lambda key: self.metrics.big_reads.labels(str(key[0])).inc()  # type: ignore[index]
         )
         self._tokens: Tokens | None = None
         self._meta: dict[str, BoardMeta] = {}
@@ -69,6 +70,10 @@ class Services:
         secret = self.settings.secret or await self.store.secret()
         self._tokens = Tokens(secret)
         self._pacer = asyncio.create_task(self.pacing.run(), name="pacing")
+        # What exists now (modules, classes, the app) lives as long as the
+        # process: keep it out of the full collections, which otherwise walk
+        # it every time and pause whichever thread runs them.
+        gc.freeze()
         self.ready = True
 
     async def stop(self) -> None:

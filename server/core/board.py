@@ -50,7 +50,18 @@ Cost = tuple[int, int]  # (MessagePack bytes, stroke point numbers) of one eleme
 def element_cost(el: Element) -> Cost:
     """What an element counts against the board budget."""
     points = el.get("points")
-    return len(_pack(el)), len(points) if isinstance(points, list) else 0
+    return len(_pack(el)), len(points) if isinstance(points, list | tuple) else 0
+
+
+def settle(el: Element) -> Element:
+    """Keep a stroke's points as a tuple (in place, on an element not yet
+    shared). A tuple of numbers drops out of the garbage collector's sight
+    (a list of 10 000 floats is 10 000 references every full collection
+    walks); both encodings write it exactly as the list."""
+    points = el.get("points")
+    if type(points) is list and points:
+        el["points"] = tuple(points)
+    return el
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +133,11 @@ class BoardState:
     _costs: dict[str, Cost] | None = field(default=None, repr=False, compare=False)
     _bytes: int = field(default=0, repr=False, compare=False)
     _points: int = field(default=0, repr=False, compare=False)
+
+    def settle(self) -> None:
+        """``settle`` every element (a state just loaded from a store)."""
+        for el in self.elements.values():
+            settle(el)
 
     def usage(self) -> Cost:
         """The board's budget in use: (MessagePack bytes, stroke point numbers)."""
@@ -417,6 +433,7 @@ class _Batch:
             el["created"] = sent.get("created", self.now) if self.restore else self.now
         el["v"] = self.clock
         el["updated"] = self.now
+        settle(el)
         self._check(el, existing)
         self.set(eid, el)
         self.wire.append({"op": "put", "el": el})
@@ -444,6 +461,7 @@ class _Batch:
             el.pop(name, None)
         el["v"] = self.clock
         el["updated"] = self.now
+        settle(el)
         self._check(el, existing)
         self.set(eid, el)
         wire: dict[str, Any] = {"op": "patch", "id": eid, "set": sets}
@@ -477,7 +495,10 @@ def restore_ops(state: BoardState, snapshot: Iterable[Element]) -> list[dict[str
 
 
 def _unstamped(el: Element) -> Element:
-    return {k: v for k, v in el.items() if k not in _STAMPS}
+    out = {k: v for k, v in el.items() if k not in _STAMPS}
+    if isinstance(out.get("points"), tuple):
+        out["points"] = list(out["points"])
+    return out
 
 
 def lock_ops(state: BoardState, ids: Iterable[str], *, locked: bool) -> list[dict[str, Any]]:
@@ -560,7 +581,7 @@ def change_from_record(state: BoardState, record: Mapping[str, Any]) -> Change:
                 change.tombs_before[eid] = state.tombstones[eid]
         current = change.after[eid] if eid in change.after else change.before[eid]
         if op["op"] == "put":
-            change.after[eid] = op["el"]
+            change.after[eid] = settle(op["el"])
         elif op["op"] == "patch":
             if current is None:
                 raise ValueError(f"change {clock} patches {eid}, which is absent")
@@ -568,7 +589,7 @@ def change_from_record(state: BoardState, record: Mapping[str, Any]) -> Change:
             for name in op.get("unset", ()):
                 el.pop(name, None)
             el["v"], el["updated"] = clock, time
-            change.after[eid] = el
+            change.after[eid] = settle(el)
         else:
             change.after[eid] = None
     return change

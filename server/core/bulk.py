@@ -35,7 +35,7 @@ def _runs(items: Sequence[Any]) -> list[Sequence[Any]]:
     start, points = 0, 0
     for i, item in enumerate(items):
         weight = item.get("points") if isinstance(item, dict) else None
-        points += len(weight) if isinstance(weight, list) else 0
+        points += len(weight) if isinstance(weight, list | tuple) else 0
         if i + 1 - start >= RUN or points >= RUN_POINTS:
             runs.append(items[start:i + 1])
             start, points = i + 1, 0

@@ -7,6 +7,7 @@ import logging
 from typing import Final
 
 from server.core.board import Change
+from server.live.reads import off_loop
 from server.live.room import Room
 from server.report.insights import insights, summary
 
@@ -38,7 +39,7 @@ def attach(room: Room, delay: float = 1.0) -> None:
         try:
             public = [el for el in room.state.elements.values() if el.get("private") is not True]
             people = [dict(p) for p in room.presence.all()]
-            result = await asyncio.to_thread(lambda: summary(insights(public, people)))
+            result = await off_loop(lambda: summary(insights(public, people)))
         except Exception:
             log.exception("board %s: insights failed", room.board)
             return

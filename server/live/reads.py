@@ -4,7 +4,7 @@ made once per board clock and off the event loop.
 ``Reads.start(key, clock, make)`` returns the pending or finished result for
 ``key`` at ``clock``; only on a miss is ``make()`` called (synchronously, so
 the caller can take its copy of the state under the room's lock) to start the
-work, typically ``asyncio.to_thread(...)``. Everyone asking for the same key
+work, typically ``off_loop(...)``. Everyone asking for the same key
 meanwhile waits for that one piece of work. Results of an older clock are
 dropped when a newer clock is asked for; results that do not depend on the
 clock (``clock=None``: a snapshot) are kept, the ``keep`` newest of them.
@@ -13,14 +13,32 @@ clock (``clock=None``: a snapshot) are kept, the ``keep`` newest of them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, Final
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final, TypeVar
 
 log = logging.getLogger("tussentafel.reads")
 
 KEEP: Final = 4
+T = TypeVar("T")
+
+#: One thread each for the reads people wait on at the board (welcome, /state,
+#: insights) and for exports (snapshots as JSON and SVG). Each big read queues
+#: behind the one before it in its lane, so at most two threads contend with
+#: the event loop for the GIL, however many readers there are.
+_LANES: Final = {
+    "board": ThreadPoolExecutor(max_workers=1, thread_name_prefix="tussentafel-reads"),
+    "export": ThreadPoolExecutor(max_workers=1, thread_name_prefix="tussentafel-exports"),
+}
+
+
+async def off_loop(fn: Callable[..., T], *args: Any, lane: str = "board") -> T:
+    """``fn(*args)`` in the lane's worker thread."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_LANES[lane], functools.partial(fn, *args))
 
 
 class Reads:

@@ -37,7 +37,7 @@ from server.core.codec import Encoding, Frame, Outgoing
 from server.core.presence import Presence
 from server.live.metrics import Metrics
 from server.live.pacing import Pacing
-from server.live.reads import Reads
+from server.live.reads import Reads, off_loop
 from server.settings import Settings
 from server.store import BoardMeta, ClockConflict, Store
 
@@ -91,6 +91,7 @@ class Room:
         self.pacing = pacing or Pacing(settings)
         self.meta = meta
         self.state = state
+        state.settle()
         self.store = store
         self.settings = settings
         self.conns: dict[str, Connection] = {}
@@ -162,7 +163,7 @@ class Room:
                 elements: list[dict[str, Any]] = []
                 for el in changed:
                     (elements.append(el) if visible_to(el, actor) else deleted.append(el["id"]))
-                segment = await asyncio.to_thread(encode_list, elements, conn.encoding)
+                segment = await off_loop(encode_list, elements, conn.encoding)
             # nothing awaits from here on: the welcome and the registration are
             # one step, so no patch, presence or event falls between them
             entry = self.presence.join(actor.participant, name, actor.role)
@@ -192,11 +193,11 @@ class Room:
         if actor.facilitator or not any(el.get("private") is True for el in elements):
             whole: Frame = await self.reads.get(
                 ("elements", encoding), self.state.clock,
-                lambda: asyncio.to_thread(frames.encode, list(elements)),
+                lambda: off_loop(frames.encode, list(elements)),
             )
             return whole
         visible = [el for el in elements if visible_to(el, actor)]
-        return await asyncio.to_thread(frames.encode, visible)
+        return await off_loop(frames.encode, visible)
 
     def _save_participant(self, entry: dict[str, Any]) -> None:
         task = asyncio.create_task(self._store_participant(dict(entry, online=False)))
@@ -388,6 +389,7 @@ class Room:
         records = await self.store.changes_since(self.board, self.state.clock)
         if records is None:
             self.state = await self.store.load(self.board)
+            self.state.settle()
             for conn in list(self.conns.values()):
                 conn.close(errors.CLOSE_TRY_AGAIN, "board reloaded: reconnect")
             return

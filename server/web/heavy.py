@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from server.core.board import Actor, Element, visible_to
 from server.core.bulk import ElementFrames, encode_list
+from server.live.reads import off_loop
 from server.live.room import Room
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ async def state_body(room: Room, viewer: Actor) -> bytes:
         elements = room.state.elements.values()
         pending = room.reads.start(  # the copy is taken here, under the lock, on a miss
             ("state", _sees(viewer, elements)), clock,
-            lambda: asyncio.to_thread(
+            lambda: off_loop(
                 _state_body, room.frames["json"], clock,
                 [el for el in elements if visible_to(el, viewer)],
             ),
@@ -73,7 +74,7 @@ async def insights_body(room: Room, viewer: Actor) -> bytes:
 
         def make() -> Awaitable[bytes]:
             visible = [el for el in elements if visible_to(el, viewer)]
-            return asyncio.to_thread(lambda: _json(insights(visible, people)))
+            return off_loop(lambda: _json(insights(visible, people)))
 
         pending = room.reads.start(("insights", _sees(viewer, elements), names), clock, make)
     body: bytes = await asyncio.shield(pending)
@@ -94,7 +95,7 @@ async def snapshot_body(services: Services, board: str, sid: str, viewer: Actor)
             assert isinstance(encoded, str)
             return f'{{"snapshot":{_json(snap.to_dict()).decode()},"elements":{encoded}}}'.encode()
 
-        return await asyncio.to_thread(encode)
+        return await off_loop(encode, lane="export")
 
     key = ("snapshot", board, sid, "all" if viewer.facilitator else "public")
     body: bytes = await services.snapshot_reads.get(key, None, make)
@@ -118,7 +119,7 @@ async def snapshot_svg(services: Services, board: str, sid: str, viewer: Actor,
             visible = [el for el in elements if visible_to(el, viewer)]
             return render_svg(visible, title=f"{title} — {snap.label}", colors=colors).encode()
 
-        return snap.snapshot, await asyncio.to_thread(render)
+        return snap.snapshot, await off_loop(render, lane="export")
 
     key = ("svg", board, sid, "all" if viewer.facilitator else "public", title)
     result: tuple[str, bytes] = await services.snapshot_reads.get(key, None, make)
