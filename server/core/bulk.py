@@ -44,20 +44,21 @@ def _runs(items: Sequence[Any]) -> list[Sequence[Any]]:
     return runs
 
 
-def _array_head(count: int) -> bytes:
+def _head(count: int, fix: int, wide: bytes) -> bytes:
+    """A MessagePack array (fix 0x90, wide 0xdc) or map (0x80, 0xde) header."""
     if count < 16:
-        return bytes([0x90 | count])
+        return bytes([fix | count])
     if count < 65536:
-        return b"\xdc" + count.to_bytes(2, "big")
-    return b"\xdd" + count.to_bytes(4, "big")
+        return wide + count.to_bytes(2, "big")
+    return bytes([wide[0] + 1]) + count.to_bytes(4, "big")
+
+
+def _array_head(count: int) -> bytes:
+    return _head(count, 0x90, b"\xdc")
 
 
 def _map_head(count: int) -> bytes:
-    if count < 16:
-        return bytes([0x80 | count])
-    if count < 65536:
-        return b"\xde" + count.to_bytes(2, "big")
-    return b"\xdf" + count.to_bytes(4, "big")
+    return _head(count, 0x80, b"\xde")
 
 
 def encode_list(items: Sequence[Any], encoding: Encoding) -> Frame:

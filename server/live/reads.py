@@ -6,7 +6,7 @@ made once per board clock and off the event loop.
 the caller can take its copy of the state under the room's lock) to start the
 work, typically ``off_loop(...)``. Everyone asking for the same key
 meanwhile waits for that one piece of work. Results of an older clock are
-dropped when a newer clock is asked for; results that do not depend on the
+dropped when another clock is asked for; results that do not depend on the
 clock (``clock=None``: a snapshot) are kept, the ``keep`` newest of them.
 """
 
@@ -55,9 +55,7 @@ class Reads:
     def start(
         self, key: Hashable, clock: int | None, make: Callable[[], Awaitable[Any]]
     ) -> asyncio.Future[Any]:
-        if clock is not None and clock != self.clock:
-            if clock < self.clock:  # an older reader: serve it, keep nothing
-                return self._make(key, make)
+        if clock is not None and clock != self.clock:  # the board moved on (or was reloaded)
             self._live.clear()
             self.clock = clock
         table = self._live if clock is not None else self._fixed
