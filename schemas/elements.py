@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime
 import math
+from array import array
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
@@ -245,7 +247,7 @@ def check_element(element: Any) -> None:
     if model is None:
         raise ElementError(f"unknown element kind {str(kind)[:40]!r}")
     points = element.get("points") if model is Stroke else None
-    if isinstance(points, list | tuple) and points:  # a tuple: the server's own copy
+    if isinstance(points, list | tuple | array) and points:  # the server's compact copy
         _check_stroke(element, points)
         return
     try:
@@ -258,7 +260,7 @@ _STROKE_FIELDS = list(Stroke.model_fields)
 _BEFORE_POINTS = frozenset(_STROKE_FIELDS[:_STROKE_FIELDS.index("points")])
 
 
-def _check_stroke(element: dict[str, Any], points: list[Any] | tuple[Any, ...]) -> None:
+def _check_stroke(element: dict[str, Any], points: Sequence[Any]) -> None:
     """``Stroke.model_validate`` with the same answer, but the points checked
     in a plain loop: pydantic calls Python validators per number, ~50 ms for
     one stroke of 10 000 numbers, which would stall the server's event loop."""
@@ -277,7 +279,7 @@ def _check_stroke(element: dict[str, Any], points: list[Any] | tuple[Any, ...]) 
         raise ElementError(rest)
 
 
-def _points_error(points: list[Any] | tuple[Any, ...]) -> str | None:
+def _points_error(points: Sequence[Any]) -> str | None:
     """What pydantic says first of ``Points`` (strict), or None if they are valid."""
     for i, value in enumerate(points):
         kind = type(value)
@@ -305,7 +307,7 @@ class _PointsOnly(BaseModel):
     points: Points
 
 
-def _slow_points_error(points: list[Any] | tuple[Any, ...]) -> str | None:
+def _slow_points_error(points: Sequence[Any]) -> str | None:
     try:
         _PointsOnly.model_validate({"points": list(points)})
     except ValidationError as exc:

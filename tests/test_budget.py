@@ -243,3 +243,26 @@ async def test_an_svg_export_of_a_full_board_does_not_stop_other_boards(roomy):
         # Not a latency goal (that is ``python -m bench limits``): on the event
         # loop one ping waited for (nearly) the whole export; now none does.
         assert max(waits) < took / 4, (max(waits), took, len(waits))
+
+
+async def test_stroke_points_come_back_exactly_as_sent(roomy):
+    """The server keeps points compactly; every reader still gets what was sent."""
+    board = roomy.create_board()
+    b, tok = board["board"], board["tokens"]
+    floats = _max_stroke("f", 1.0)
+    ints = {**_max_stroke("i", 2.0), "points": [1, 2, 3, 4]}
+    async with BoardClient(roomy.url, b, tok["facilitator"]) as fac, \
+            BoardClient(roomy.url, b, tok["viewer"], encoding="json") as screen:
+        assert (await fac.push([put(floats), put(ints)]))["ok"]
+        await screen.wait_clock(fac.clock)
+        moved = await fac.push([{"op": "patch", "id": "f", "set": {"x": 9.0}}])
+        assert moved["ok"]
+        await screen.wait_clock(fac.clock)
+        for client in (fac, screen):
+            assert client.elements["f"]["points"] == floats["points"]
+            assert [type(v) for v in client.elements["i"]["points"]] == [int] * 4
+    async with BoardClient(roomy.url, b, tok["viewer"]) as late:  # from the welcome
+        assert late.elements["f"]["points"] == floats["points"]
+        assert late.elements["i"]["points"] == [1, 2, 3, 4]
+    state = {el["id"]: el for el in roomy.state(b, tok["viewer"])["elements"]}
+    assert state["f"]["points"] == floats["points"] and state["i"]["points"] == [1, 2, 3, 4]

@@ -11,6 +11,7 @@ element may be shared by the state, a change and an encoded message.
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -19,6 +20,7 @@ import msgpack
 
 from schemas.elements import ID_PATTERN, STAMPS, ElementError, check_element
 from server.core import errors
+from server.core.codec import plain
 
 Role = Literal["facilitator", "participant", "viewer"]
 ROLES: Final[tuple[Role, ...]] = ("facilitator", "participant", "viewer")
@@ -43,24 +45,27 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
-_pack = msgpack.Packer(use_bin_type=True).pack
+_pack = msgpack.Packer(use_bin_type=True, default=plain).pack
 Cost = tuple[int, int]  # (MessagePack bytes, stroke point numbers) of one element
 
 
 def element_cost(el: Element) -> Cost:
     """What an element counts against the board budget."""
     points = el.get("points")
-    return len(_pack(el)), len(points) if isinstance(points, list | tuple) else 0
+    return len(_pack(el)), len(points) if isinstance(points, list | tuple | array) else 0
 
 
 def settle(el: Element) -> Element:
-    """Keep a stroke's points as a tuple (in place, on an element not yet
-    shared). A tuple of numbers drops out of the garbage collector's sight
-    (a list of 10 000 floats is 10 000 references every full collection
-    walks); both encodings write it exactly as the list."""
+    """Keep a stroke's points compact (in place, on an element not yet
+    shared): as ``array('d')`` when they are all floats (8 bytes a number
+    instead of 32; a maximum stroke 80 KiB instead of 311 KiB), else as a
+    tuple. Either drops out of the garbage collector's sight (a list of
+    10 000 floats is 10 000 references every full collection walks). Both
+    encodings write them exactly as the list they were (``codec.plain``)."""
     points = el.get("points")
     if type(points) is list and points:
-        el["points"] = tuple(points)
+        floats = all(type(v) is float for v in points)
+        el["points"] = array("d", points) if floats else tuple(points)
     return el
 
 
@@ -496,7 +501,7 @@ def restore_ops(state: BoardState, snapshot: Iterable[Element]) -> list[dict[str
 
 def _unstamped(el: Element) -> Element:
     out = {k: v for k, v in el.items() if k not in _STAMPS}
-    if isinstance(out.get("points"), tuple):
+    if isinstance(out.get("points"), tuple | array):
         out["points"] = list(out["points"])
     return out
 

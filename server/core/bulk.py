@@ -11,14 +11,15 @@ pre-encoded list into a message. The result is byte for byte what
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import msgpack
 
-from server.core.codec import Encoding, Frame, encode
+from server.core.codec import Encoding, Frame, encode, plain
 
-_pack = msgpack.Packer(use_bin_type=True).pack
+_pack = msgpack.Packer(use_bin_type=True, default=plain).pack
 
 #: A run of elements encoded in one call: small enough to take well under a
 #: millisecond (a run ends early at this many stroke point numbers).
@@ -27,7 +28,8 @@ RUN_POINTS: Final = 4_000
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                      default=plain)
 
 
 def _runs(items: Sequence[Any]) -> list[Sequence[Any]]:
@@ -35,7 +37,7 @@ def _runs(items: Sequence[Any]) -> list[Sequence[Any]]:
     start, points = 0, 0
     for i, item in enumerate(items):
         weight = item.get("points") if isinstance(item, dict) else None
-        points += len(weight) if isinstance(weight, list | tuple) else 0
+        points += len(weight) if isinstance(weight, list | tuple | array) else 0
         if i + 1 - start >= RUN or points >= RUN_POINTS:
             runs.append(items[start:i + 1])
             start, points = i + 1, 0

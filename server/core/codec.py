@@ -8,6 +8,7 @@ connections it goes to. ``bundle()`` packs already-encoded messages into one
 from __future__ import annotations
 
 import json
+from array import array
 from typing import Any, Final, Literal
 
 import msgpack
@@ -15,7 +16,17 @@ import msgpack
 Encoding = Literal["msgpack", "json"]
 Frame = bytes | str
 
-_packer_pack = msgpack.Packer(use_bin_type=True).pack
+
+
+def plain(value: Any) -> Any:
+    """What the encoders write for the server's compact values: a stroke's
+    points kept as ``array('d')`` (``board.settle``) go as the list they were."""
+    if isinstance(value, array):
+        return value.tolist()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+_packer_pack = msgpack.Packer(use_bin_type=True, default=plain).pack
 
 
 class DecodeError(ValueError):
@@ -41,7 +52,8 @@ def encode(message: dict[str, Any], encoding: Encoding) -> Frame:
     if encoding == "msgpack":
         packed: bytes = _packer_pack(message)
         return packed
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                      default=plain)
 
 
 def decode(frame: Frame, encoding: Encoding) -> dict[str, Any]:
@@ -100,7 +112,8 @@ class Outgoing:
             return self._msgpack
         if self._json is None:
             self._json = json.dumps(
-                self.message, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+                self.message, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                default=plain,
             )
         return self._json
 

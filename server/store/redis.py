@@ -37,12 +37,13 @@ from redis.exceptions import RedisError
 
 from server.core.board import BoardState, Change
 from server.core.bulk import decode_list, encode_list
+from server.core.codec import plain
 from server.store import BoardMeta, BusHandler, ClockConflict, SnapshotMeta, StoreError, Unavailable
 from server.store.redis_bus import RedisBus, channel
 
 log = logging.getLogger("tussentafel.store.redis")
 
-_pack = msgpack.Packer(use_bin_type=True).pack
+_pack = msgpack.Packer(use_bin_type=True, default=plain).pack
 _CHANGE_PREFIX = b"\x85" + _pack("type") + _pack("change")  # {"type": "change", **record}
 
 

@@ -22,6 +22,7 @@ import msgpack
 
 from server.core.board import BoardState, Change
 from server.core.bulk import decode_list, encode_list
+from server.core.codec import plain
 from server.store import BoardMeta, BusHandler, ClockConflict, SnapshotMeta, Unavailable
 
 T = TypeVar("T")
@@ -50,7 +51,7 @@ CREATE TABLE IF NOT EXISTS participants (
     board TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (board, id));
 """
 
-_pack = msgpack.Packer(use_bin_type=True).pack
+_pack = msgpack.Packer(use_bin_type=True, default=plain).pack
 
 
 def _unpack(raw: bytes) -> Any:
