@@ -44,6 +44,7 @@ from server.store import BoardMeta, ClockConflict, Store
 log = logging.getLogger("tussentafel.room")
 
 MAX_RETRIES = 8
+SAVE_PARTICIPANT_AFTER_S = 0.5
 
 
 class Connection(Protocol):
@@ -200,9 +201,16 @@ class Room:
         return await off_loop(frames.encode, visible)
 
     def _save_participant(self, entry: dict[str, Any]) -> None:
-        task = asyncio.create_task(self._store_participant(dict(entry, online=False)))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        """Store a participant's record a little later: the first push of
+        someone new must not wait behind an extra write in the store."""
+        record = dict(entry, online=False)
+
+        def start() -> None:
+            task = asyncio.create_task(self._store_participant(record))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+        asyncio.get_running_loop().call_later(SAVE_PARTICIPANT_AFTER_S, start)
 
     async def _store_participant(self, entry: dict[str, Any]) -> None:
         with contextlib.suppress(Exception):
