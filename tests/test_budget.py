@@ -243,6 +243,13 @@ async def test_an_svg_export_of_a_full_board_does_not_stop_other_boards(roomy):
         # Not a latency goal (that is ``python -m bench limits``): on the event
         # loop one ping waited for (nearly) the whole export; now none does.
         assert max(waits) < took / 4, (max(waits), took, len(waits))
+    before = roomy.state(b, tok["viewer"])
+    restored = roomy.post(f"/api/boards/{b}/snapshots/{snap['snapshot']}/restore",
+                          tok["facilitator"])  # diffed and checked off the loop
+    assert restored.status_code == 200, restored.text
+    after = roomy.state(b, tok["viewer"])
+    assert after["clock"] == before["clock"] + 1
+    assert [el["points"] for el in after["elements"]] == [el["points"] for el in before["elements"]]
 
 
 async def test_stroke_points_come_back_exactly_as_sent(roomy):

@@ -76,6 +76,12 @@ class _Job:
     at: float = 0.0  # perf_counter when the push arrived (ack latency)
 
 
+def _prepare(state: BoardState) -> None:
+    """A state just loaded: points made compact, the budget in use measured."""
+    state.settle()
+    state.usage()
+
+
 class Room:
     def __init__(
         self,
@@ -92,7 +98,6 @@ class Room:
         self.pacing = pacing or Pacing(settings)
         self.meta = meta
         self.state = state
-        state.settle()
         self.store = store
         self.settings = settings
         self.conns: dict[str, Connection] = {}
@@ -113,6 +118,7 @@ class Room:
     # -- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
+        await off_loop(_prepare, self.state)
         await self.store.subscribe(self.board, self._on_bus)
         self._tasks = [
             asyncio.create_task(self._commit_loop(), name=f"commit:{self.board}"),
@@ -271,14 +277,10 @@ class Room:
         results: list[tuple[_Job, Change | Rejection]] = []
         applied: list[Change] = []
         for job in local:
-            ops = restore_ops(self.state, job.ops) if job.restore else job.ops
-            result = apply(
-                self.state, ops, job.actor, now,
-                private_scope=self.private_scope, restore=job.restore,
-                max_ops=self.settings.max_ops, max_elements=self.settings.max_elements,
-                max_bytes=self.settings.max_board_bytes,
-                max_points=self.settings.max_board_points,
-            )
+            if job.restore:  # a whole snapshot: diffed and checked in a worker thread
+                result = await off_loop(self._apply, job, now)
+            else:
+                result = self._apply(job, now)
             if isinstance(result, Change):
                 self.state.advance(result)
                 applied.append(result)
@@ -310,6 +312,18 @@ class Room:
                 if self.presence.keep(job.actor.participant):
                     self._save_participant(self.presence.entries[job.actor.participant])
             self._answer(job, result)
+
+    def _apply(self, job: _Job, now: int) -> Change | Rejection:
+        """``board.apply`` of one job (pure: the state is only read; the room's
+        lock is held, so nothing changes it meanwhile)."""
+        ops = restore_ops(self.state, job.ops) if job.restore else job.ops
+        return apply(
+            self.state, ops, job.actor, now,
+            private_scope=self.private_scope, restore=job.restore,
+            max_ops=self.settings.max_ops, max_elements=self.settings.max_elements,
+            max_bytes=self.settings.max_board_bytes,
+            max_points=self.settings.max_board_points,
+        )
 
     def _revert(self, applied: list[Change]) -> None:
         for change in reversed(applied):
@@ -397,7 +411,7 @@ class Room:
         records = await self.store.changes_since(self.board, self.state.clock)
         if records is None:
             self.state = await self.store.load(self.board)
-            self.state.settle()
+            await off_loop(_prepare, self.state)
             for conn in list(self.conns.values()):
                 conn.close(errors.CLOSE_TRY_AGAIN, "board reloaded: reconnect")
             return
