@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import multiprocessing
+import sys
 import time
 import urllib.request
 from typing import Any
