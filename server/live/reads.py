@@ -23,6 +23,7 @@ from typing import Any, Final, TypeVar
 log = logging.getLogger("tussentafel.reads")
 
 KEEP: Final = 4
+LIVE_KEYS: Final = 16  # results kept for one clock, at most
 T = TypeVar("T")
 
 #: One thread each for the reads people wait on at the board (welcome, /state,
@@ -68,6 +69,8 @@ class Reads:
         table[key] = future
         if clock is None and len(self._fixed) > self.keep:
             self._fixed.popitem(last=False)
+        elif len(self._live) > LIVE_KEYS:  # e.g. insights for each set of people online
+            del self._live[next(iter(self._live))]
 
         def forget_failure(done: asyncio.Future[Any]) -> None:
             if done.cancelled() or done.exception() is not None:

@@ -67,7 +67,7 @@ async def insights_body(room: Room, viewer: Actor) -> bytes:
     from server.report.insights import insights
 
     people = [dict(p) for p in room.presence.all()]
-    names = tuple(sorted(f"{p.get('role')}:{p.get('name')}" for p in people))
+    names = tuple(sorted(str(p.get("name")) for p in people if p.get("role") != "viewer"))
     async with room.lock:
         clock = room.state.clock
         elements = room.state.elements.values()
