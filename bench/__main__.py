@@ -12,6 +12,8 @@ Scenarios (each prints a human table, then one JSON object as its LAST line):
   scale    1 vs 2 server processes over Redis (--cluster: over a 3-master Redis Cluster)
   profile  py-spy of our server under room N=100 (top hot spots, self and inclusive)
   dribble  a 1 MiB frame in 64-byte writes: server CPU vs a 256 KiB one (linear reassembly)
+  limits   a board at its budget: RSS, join time, and another board's ping while a viewer
+           fetches /state and the SVG export in a loop (issue 12)
   all      every scenario above, one after another
 
 Peers are installed by ``bench/peers/setup.sh`` (never by the main install).

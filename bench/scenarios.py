@@ -822,8 +822,11 @@ def stall(args: Any) -> tuple[str, dict[str, Any]]:
                       "ratio": ratio, "all_delivered": delivered}}}
 
 
+from bench.limits import limits  # noqa: E402  (a scenario of its own module)
+
 SCENARIOS = {"room": room, "stall": stall, "compare": compare, "many": many, "join": join,
-             "catchup": catchup, "idle": idle, "scale": scale, "profile": profile}
+             "catchup": catchup, "idle": idle, "scale": scale, "profile": profile,
+             "limits": limits}
 
 __all__ = ["SCENARIOS", "load_run"]
 

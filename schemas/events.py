@@ -76,12 +76,36 @@ class NearMilestones(Shape):
 
 
 class Insights(Shape):
-    """``GET /api/boards/{id}/insights`` and the ``insights`` event (§5)."""
+    """``GET /api/boards/{id}/insights`` (§5). The work is bounded: when a list
+    may be incomplete, ``truncated`` is true (absent otherwise)."""
 
     territory: Territory
     grades: dict[str, Grades]
     roles: list[RoleRule]
     time: list[NearMilestones]
+    truncated: Literal[True] | None = None
+
+
+class InsightCounts(Shape):
+    """The full length of each list the ``insights`` event cuts."""
+
+    overlaps: Count
+    outside: Count
+    without_domain: Count
+    roles: Count
+    time: Count
+
+
+class InsightsSummary(Shape):
+    """The ``insights`` event's payload: each list cut to its first 50, with
+    the full lengths in ``counts``; the whole answer stays on REST."""
+
+    territory: Territory
+    grades: dict[str, Grades]
+    roles: list[RoleRule]
+    time: list[NearMilestones]
+    counts: InsightCounts
+    truncated: bool
 
 
 class Session(Shape):
@@ -142,7 +166,7 @@ class SnapshotEvent(_Event):
 
 class InsightsEvent(_Event):
     name: Literal["insights"]
-    insights: Insights
+    insights: InsightsSummary
 
 
 EVENTS: tuple[type[_Event], ...] = (

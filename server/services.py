@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import sys
 
 from server.core.auth import Tokens
 from server.core.origins import OriginPolicy
@@ -11,6 +13,7 @@ from server.live import insights_feed, lifecycle
 from server.live.commands import Commands
 from server.live.metrics import Metrics
 from server.live.pacing import Pacing
+from server.live.reads import Reads
 from server.live.rooms import Rooms
 from server.settings import Settings
 from server.store import BoardMeta, Store
@@ -51,6 +54,10 @@ class Services:
         self.origins = OriginPolicy.of(settings.public_url, settings.allowed_origins)
         self.admission = Admission(settings)
         self.board_rate = AddressRate(settings.board_rate_per_min / 60, settings.board_rate_burst)
+        # snapshot reads (JSON, SVG) of any board, made off the event loop, the newest kept
+        self.snapshot_reads = Reads(
+            keep=4, on_made=lambda key: self.metrics.big_reads.labels(str(key[0])).inc()  # type: ignore[index]
+        )
         self._tokens: Tokens | None = None
         self._pacer: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
@@ -63,11 +70,18 @@ class Services:
         return self._tokens
 
     async def start(self) -> None:
+        # Big reads run in worker threads (server/live/reads.py); a worker hands
+        # the GIL back to the event loop after at most this long (default 5 ms).
+        sys.setswitchinterval(self.settings.gil_switch_ms / 1000)
         await self.store.start()
         secret = self.settings.secret or await self.store.secret()
         self._tokens = Tokens(secret)
         self._pacer = asyncio.create_task(self.pacing.run(), name="pacing")
         self._retention = lifecycle.start_retention(self.store, self.rooms, self.settings)
+        # What exists now (modules, classes, the app) lives as long as the
+        # process: keep it out of the full collections, which otherwise walk
+        # it every time and pause whichever thread runs them.
+        gc.freeze()
         self.ready = True
 
     async def stop(self) -> None:

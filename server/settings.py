@@ -37,6 +37,12 @@ class Settings:
     max_frame: int = 1 << 20
     max_ops: int = 500
     max_elements: int = 20_000
+    # the board budget (server/core/board.py): chosen so that a full board is
+    # joinable, its memory is bounded and its reads stay quick (docs/operations.md)
+    max_board_bytes: int = 8 << 20  # MessagePack bytes of all live elements
+    max_board_points: int = 500_000  # numbers in all strokes' points (50 longest strokes)
+    max_listed_participants: int = 500  # participants a welcome lists (online, then pushers)
+    gil_switch_ms: float = 1.0  # how soon a worker thread (big reads) yields the GIL to the loop
     rate_ops_per_s: float = 200.0
     rate_burst: int = 1000
     max_queue_bytes: int = 4 << 20

@@ -11,12 +11,16 @@ element may be shared by the state, a change and an encoded message.
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+import msgpack
+
 from schemas.elements import ID_PATTERN, STAMPS, ElementError, check_element
 from server.core import errors
+from server.core.codec import plain
 from server.core.errors import ProtocolError
 
 TokenRole = Literal["facilitator", "participant", "viewer"]
@@ -24,6 +28,10 @@ ROLES: Final[tuple[TokenRole, ...]] = ("facilitator", "participant", "viewer")
 
 MAX_OPS: Final = 500
 MAX_ELEMENTS: Final = 20_000
+#: The board budget besides the element count (docs/operations.md): the
+#: MessagePack size of all live elements, and the numbers of all strokes' points.
+MAX_BOARD_BYTES: Final = 8 << 20
+MAX_BOARD_POINTS: Final = 500_000
 SYSTEM: Final = "system"  # the ``by`` of changes made by the server itself (templates)
 
 Element = dict[str, Any]
@@ -45,6 +53,30 @@ def push_key(participant: str, push_id: Any) -> str:
     the integer 1 and the string "1" are different ids."""
     tag = "s" if isinstance(push_id, str) else "i"
     return f"{participant}\x1f{tag}{push_id}"
+
+
+_pack = msgpack.Packer(use_bin_type=True, default=plain).pack
+Cost = tuple[int, int]  # (MessagePack bytes, stroke point numbers) of one element
+
+
+def element_cost(el: Element) -> Cost:
+    """What an element counts against the board budget."""
+    points = el.get("points")
+    return len(_pack(el)), len(points) if isinstance(points, list | tuple | array) else 0
+
+
+def settle(el: Element) -> Element:
+    """Keep a stroke's points compact (in place, on an element not yet
+    shared): as ``array('d')`` when they are all floats (8 bytes a number
+    instead of 32; a maximum stroke 80 KiB instead of 311 KiB), else as a
+    tuple. Either drops out of the garbage collector's sight (a list of
+    10 000 floats is 10 000 references every full collection walks). Both
+    encodings write them exactly as the list they were (``codec.plain``)."""
+    points = el.get("points")
+    if type(points) is list and points:
+        floats = all(type(v) is float for v in points)
+        el["points"] = array("d", points) if floats else tuple(points)
+    return el
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +127,7 @@ class Change:
     tombs_before: dict[str, tuple[int, int]] = field(default_factory=dict)
     graves_before: dict[str, Grave] = field(default_factory=dict)
     push: str | None = None  # ``push_key`` of the push that made it (remembered)
+    costs: dict[str, Cost] = field(default_factory=dict)  # of ``after`` elements, if known
 
     @property
     def touches_private(self) -> bool:
@@ -144,11 +177,47 @@ class BoardState:
     pushes: dict[str, tuple[int, int]] = field(default_factory=dict)
     hidden: dict[str, int] = field(default_factory=dict)
     hidden_floor: int = 0
+    # the budget in use, measured on first need and then kept up to date
+    _costs: dict[str, Cost] | None = field(default=None, repr=False, compare=False)
+    _bytes: int = field(default=0, repr=False, compare=False)
+    _points: int = field(default=0, repr=False, compare=False)
+
+    def settle(self) -> None:
+        """``settle`` every element (a state just loaded from a store)."""
+        for el in self.elements.values():
+            settle(el)
+
+    def usage(self) -> Cost:
+        """The board's budget in use: (MessagePack bytes, stroke point numbers)."""
+        if self._costs is None:
+            self._costs = {}
+            self._bytes = self._points = 0
+            for eid, el in self.elements.items():
+                self._count(eid, element_cost(el))
+        return self._bytes, self._points
+
+    def cost(self, eid: str) -> Cost:
+        self.usage()
+        assert self._costs is not None
+        return self._costs.get(eid, (0, 0))
+
+    def _count(self, eid: str, cost: Cost | None) -> None:
+        assert self._costs is not None
+        old = self._costs.pop(eid, (0, 0))
+        new = cost or (0, 0)
+        if cost is not None:
+            self._costs[eid] = cost
+        self._bytes += new[0] - old[0]
+        self._points += new[1] - old[1]
 
     def advance(self, change: Change) -> None:
         """Apply an accepted change. Raises RuntimeError if it is not the next clock."""
         if change.clock != self.clock + 1:
             raise RuntimeError(f"change {change.clock} does not follow clock {self.clock}")
+        if self._costs is not None:
+            for eid, el in change.after.items():
+                cost = None if el is None else change.costs.get(eid) or element_cost(el)
+                self._count(eid, cost)
         for eid, el in change.after.items():
             was = change.before.get(eid)
             if el is None:
@@ -170,6 +239,9 @@ class BoardState:
         """Undo the last advanced change (the store could not make it durable)."""
         if change.clock != self.clock:
             raise RuntimeError(f"change {change.clock} is not the last one ({self.clock})")
+        if self._costs is not None:
+            for eid, el in change.before.items():
+                self._count(eid, None if el is None else element_cost(el))
         for eid, el in change.before.items():
             if el is None:
                 self.elements.pop(eid, None)
@@ -267,6 +339,8 @@ def apply(
     restore: bool = False,
     max_ops: int = MAX_OPS,
     max_elements: int = MAX_ELEMENTS,
+    max_bytes: int = MAX_BOARD_BYTES,
+    max_points: int = MAX_BOARD_POINTS,
 ) -> Change | Unchanged | Rejection:
     """Check a batch and compute the change it makes; the state is not touched.
 
@@ -280,6 +354,10 @@ def apply(
         restore: a facilitator's restore: may re-create deleted ids and
             exceed the client batch limit.
         max_ops, max_elements: the batch and board limits (``too_large``).
+        max_bytes, max_points: the board budget (``too_large``): the
+            MessagePack bytes of all elements and the numbers of all strokes'
+            points. Like the element count, only a batch that grows past
+            them is refused (a board over a lowered budget can still shrink).
 
     Returns:
         the ``Change`` (clock = state.clock + 1); ``Unchanged`` when the batch
@@ -302,7 +380,31 @@ def apply(
         return Rejection(errors.TOO_LARGE, f"a board holds at most {max_elements} elements")
     if not restore and work.unchanged:
         return Unchanged(state.clock)
-    return work.change()
+    change = work.change()
+    return _within_budget(state, change, max_bytes, max_points)
+
+
+def _within_budget(
+    state: BoardState, change: Change, max_bytes: int, max_points: int
+) -> Change | Rejection:
+    used_bytes, used_points = state.usage()
+    grow_bytes = grow_points = 0
+    for eid, el in change.after.items():
+        old = state.cost(eid)
+        new = (0, 0) if el is None else element_cost(el)
+        if el is not None:
+            change.costs[eid] = new
+        grow_bytes += new[0] - old[0]
+        grow_points += new[1] - old[1]
+    if grow_bytes > 0 and used_bytes + grow_bytes > max_bytes:
+        return Rejection(
+            errors.TOO_LARGE, f"a board holds at most {max_bytes} bytes of elements"
+        )
+    if grow_points > 0 and used_points + grow_points > max_points:
+        return Rejection(
+            errors.TOO_LARGE, f"a board's strokes hold at most {max_points} point numbers"
+        )
+    return change
 
 
 class _Batch:
@@ -461,6 +563,7 @@ class _Batch:
             el["created"] = sent.get("created", self.now) if self.restore else self.now
         el["v"] = self.clock
         el["updated"] = self.now
+        settle(el)
         self._check(el, existing)
         self.set(eid, el)
         self.wire.append({"op": "put", "el": el})
@@ -487,6 +590,7 @@ class _Batch:
             el.pop(name, None)
         el["v"] = self.clock
         el["updated"] = self.now
+        settle(el)
         self._check(el, existing)
         self.set(eid, el)
         wire: dict[str, Any] = {"op": "patch", "id": eid, "set": dict(sets)}
@@ -613,7 +717,10 @@ def restore_ops(state: BoardState, snapshot: Iterable[Element]) -> list[dict[str
 
 
 def _unstamped(el: Element) -> Element:
-    return {k: v for k, v in el.items() if k not in _STAMPS}
+    out = {k: v for k, v in el.items() if k not in _STAMPS}
+    if isinstance(out.get("points"), tuple | array):
+        out["points"] = list(out["points"])
+    return out
 
 
 def _same(a: Element | None, b: Element | None) -> bool:
@@ -708,7 +815,7 @@ def change_from_record(state: BoardState, record: Mapping[str, Any]) -> Change:
                 change.graves_before[eid] = state.graves[eid]
         current = change.after[eid] if eid in change.after else change.before[eid]
         if op["op"] == "put":
-            change.after[eid] = op["el"]
+            change.after[eid] = settle(op["el"])
         elif op["op"] == "patch":
             if current is None:
                 raise ValueError(f"change {clock} patches {eid}, which is absent")
@@ -716,7 +823,7 @@ def change_from_record(state: BoardState, record: Mapping[str, Any]) -> Change:
             for name in op.get("unset", ()):
                 el.pop(name, None)
             el["v"], el["updated"] = clock, time
-            change.after[eid] = el
+            change.after[eid] = settle(el)
         else:
             change.after[eid] = None
     return change

@@ -8,6 +8,7 @@ connections it goes to. ``bundle()`` packs already-encoded messages into one
 from __future__ import annotations
 
 import json
+from array import array
 from typing import Any, Final, Literal
 
 import msgpack
@@ -15,9 +16,20 @@ import msgpack
 Encoding = Literal["msgpack", "json"]
 Frame = bytes | str
 
-_packer_pack = msgpack.Packer(use_bin_type=True).pack
+
+
+def plain(value: Any) -> Any:
+    """What the encoders write for the server's compact values: a stroke's
+    points kept as ``array('d')`` (``board.settle``) go as the list they were."""
+    if isinstance(value, array):
+        return value.tolist()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+_packer_pack = msgpack.Packer(use_bin_type=True, default=plain).pack
 # Only for a message holding a lone surrogate (nothing valid does; see ``Outgoing``).
-_packer_pack_replacing = msgpack.Packer(use_bin_type=True, unicode_errors="replace").pack
+_packer_pack_replacing = msgpack.Packer(use_bin_type=True, unicode_errors="replace",
+                                        default=plain).pack
 
 #: Maps and lists inside one another, at most (a message needs 5 or 6).
 MAX_DEPTH: Final = 32
@@ -66,12 +78,13 @@ def _too_deep(message: Any) -> bool:
 
 
 def _json(message: dict[str, Any]) -> str:
-    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                      default=plain)
     if not text.isascii():
         try:
             text.encode()
         except UnicodeEncodeError:  # a lone surrogate: escaped, the frame stays valid UTF-8
-            text = json.dumps(message, separators=(",", ":"), allow_nan=False)
+            text = json.dumps(message, separators=(",", ":"), allow_nan=False, default=plain)
     return text
 
 
@@ -129,6 +142,18 @@ class Outgoing:
         self.message = message
         self._msgpack: bytes | None = None
         self._json: str | None = None
+
+    @classmethod
+    def encoded(cls, message: dict[str, Any], encoding: Encoding, frame: Frame) -> Outgoing:
+        """A message already encoded (e.g. in pieces, off the event loop)."""
+        out = cls(message)
+        if encoding == "msgpack":
+            assert isinstance(frame, bytes)
+            out._msgpack = frame
+        else:
+            assert isinstance(frame, str)
+            out._json = frame
+        return out
 
     def frame(self, encoding: Encoding) -> Frame:
         if encoding == "msgpack":

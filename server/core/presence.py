@@ -38,7 +38,14 @@ class Presence:
         self.heard: dict[str, float] = {}  # remote participant -> when last reported
         self.departed: set[str] = set()  # went offline here; the others must hear it
         self.dirty: set[str] = set()
+        #: participants with a stored record (they changed the board): listed
+        #: while offline too. Everyone else (viewers, people who only looked)
+        #: is forgotten once offline, so the list stays bounded.
+        self.kept: set[str] = set()
         for entry in known or ():
+            if entry.get("role") == "viewer":
+                continue  # stored by older versions; viewers are not kept
+            self.kept.add(entry["id"])
             self.entries[entry["id"]] = {
                 "id": entry["id"],
                 "name": entry.get("name", ""),
@@ -57,6 +64,29 @@ class Presence:
         self.departed.discard(participant)
         self.dirty.add(participant)
         return entry
+
+    def keep(self, participant: str) -> bool:
+        """Mark a participant as one to list while offline (they pushed a
+        change); True if they were not kept yet and should be stored."""
+        entry = self.entries.get(participant)
+        if entry is None or participant in self.kept or entry.get("role") == "viewer":
+            return False
+        self.kept.add(participant)
+        return True
+
+    def is_kept(self, participant: str) -> bool:
+        return participant in self.kept
+
+    def listed(self, limit: int) -> list[dict[str, Any]]:
+        """What a welcome lists: those online, then those kept, at most ``limit``."""
+        online = [e for e in self.entries.values() if e.get("online")]
+        offline = (e for pid, e in self.entries.items() if pid in self.kept and not e.get("online"))
+        listed = online[:limit]
+        for entry in offline:
+            if len(listed) >= limit:
+                break
+            listed.append(entry)
+        return listed
 
     def free_color(self, participant: str) -> str:
         """The palette colour fewest people at this board have (ties: the
@@ -127,16 +157,24 @@ class Presence:
         """What this process tells the others (shared stores): its own
         participants that changed, or all of them on a heartbeat, and those who
         just left. Entries merged from elsewhere are never sent back."""
+        sent = {e["id"]: e for e in changed}
         ids = {e["id"] for e in changed if e["id"] in self.local or e["id"] in self.departed}
         if heartbeat:
             ids.update(self.local)
         self.departed.clear()
-        return [dict(self.entries[pid]) for pid in ids if pid in self.entries]
+        return [dict(self.entries.get(pid) or sent[pid]) for pid in ids
+                if pid in self.entries or pid in sent]
 
     def all(self) -> list[dict[str, Any]]:
         return list(self.entries.values())
 
     def take_dirty(self) -> list[dict[str, Any]]:
+        """The entries that changed since the last call; those offline and
+        not kept are forgotten once taken (their last word is that they left)."""
         changed = [self.entries[pid] for pid in self.dirty if pid in self.entries]
         self.dirty.clear()
+        for entry in changed:
+            pid = entry["id"]
+            if not entry.get("online") and pid not in self.kept and pid not in self.local:
+                del self.entries[pid]
         return [dict(entry) for entry in changed]

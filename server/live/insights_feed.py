@@ -8,8 +8,9 @@ from typing import Final
 
 from schemas.kinds import INSIGHT_KINDS
 from server.core.board import Change
+from server.live.reads import off_loop
 from server.live.room import Room
-from server.report.insights import insights
+from server.report.insights import insights, summary
 
 log = logging.getLogger("tussentafel.insights")
 
@@ -27,18 +28,30 @@ def _relevant(change: Change) -> bool:
 def attach(room: Room, delay: float = 1.0) -> None:
     """After a relevant change, send everyone one ``insights`` event ``delay``
     seconds later; changes in between ride along (at most one event per delay,
-    even while the board never stops changing)."""
+    even while the board never stops changing). The analysis runs in a worker
+    thread (its work is bounded, ``report.insights``), one at a time, and the
+    event carries its ``summary``; the whole answer is ``GET .../insights``."""
     pending: list[asyncio.TimerHandle] = []
+    running: list[asyncio.Task[None]] = []
 
-    def fire() -> None:
-        pending.clear()
+    async def run() -> None:
         try:
             public = [el for el in room.state.elements.values() if el.get("private") is not True]
-            result = insights(public, room.presence.all())
+            people = [dict(p) for p in room.presence.all()]
+            result = await off_loop(lambda: summary(insights(public, people)))
         except Exception:
             log.exception("board %s: insights failed", room.board)
             return
+        finally:
+            running.clear()
         room.broadcast({"type": "event", "name": "insights", "insights": result}, publish=False)
+
+    def fire() -> None:
+        pending.clear()
+        if running:  # still busy with the previous one: try again after another delay
+            pending.append(asyncio.get_running_loop().call_later(delay, fire))
+            return
+        running.append(asyncio.get_running_loop().create_task(run()))
 
     def on_change(room: Room, change: Change) -> None:
         if pending or not _relevant(change):

@@ -38,3 +38,9 @@ class Metrics:
             buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )
+        self.big_reads = Counter(
+            "tussentafel_big_reads",
+            "Big reads made (welcome elements, state, snapshot, svg, insights), off the event "
+            "loop; the same read of the same board clock is served from the cache",
+            ["what"], registry=self.registry,
+        )

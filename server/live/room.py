@@ -34,11 +34,13 @@ from server.core.board import (
     visible_ops,
     visible_to,
 )
+from server.core.bulk import ElementFrames, encode_list, splice
 from server.core.clock import now_ms
-from server.core.codec import Encoding, Outgoing
+from server.core.codec import Encoding, Frame, Outgoing
 from server.core.presence import Presence
 from server.live.metrics import Metrics
 from server.live.pacing import Pacing
+from server.live.reads import Reads, off_loop
 from server.settings import Settings
 from server.store import BoardMeta, ClockConflict, Store
 
@@ -46,6 +48,7 @@ log = logging.getLogger("tussentafel.room")
 
 MAX_RETRIES = 8
 PRIVATE_COUNT_S = 0.5  # the private_count event goes out at most twice a second
+SAVE_PARTICIPANT_AFTER_S = 0.5
 
 
 class Connection(Protocol):
@@ -56,8 +59,9 @@ class Connection(Protocol):
     encoding: Encoding
     generation: int
 
-    def send(self, message: Outgoing) -> None:
-        """Enqueue without waiting; a connection too far behind closes itself."""
+    def send(self, message: Outgoing, *, bounded: bool = True) -> None:
+        """Enqueue without waiting; a connection too far behind closes itself
+        (``bounded=False``: the welcome, which does not count against that)."""
         ...
 
     def close(self, code: int, reason: str) -> None: ...
@@ -83,6 +87,12 @@ class _Job:
     future: asyncio.Future[Change | Unchanged | Rejection] | None = None
     tries: int = 0
     at: float = 0.0  # perf_counter when the push arrived (ack latency)
+
+
+def _prepare(state: BoardState) -> None:
+    """A state just loaded: points made compact, the budget in use measured."""
+    state.settle()
+    state.usage()
 
 
 class Room:
@@ -114,10 +124,17 @@ class Room:
         self._count_sent = private_count(state, self.private_scope)
         self._count_task: asyncio.Task[None] | None = None
         self.on_bus: dict[str, Any] = {}  # bus message type -> callback(room, message)
+        # big reads, encoded once per clock off the event loop
+        self.reads = Reads(on_made=self._count_read)
+        self.frames = {"msgpack": ElementFrames("msgpack"), "json": ElementFrames("json")}
+
+    def _count_read(self, key: Any) -> None:
+        self.metrics.big_reads.labels(str(key[0]) if isinstance(key, tuple) else str(key)).inc()
 
     # -- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
+        await off_loop(_prepare, self.state)
         await self.store.subscribe(self.board, self._on_bus)
         self._tasks = [
             asyncio.create_task(self._commit_loop(), name=f"commit:{self.board}"),
@@ -151,37 +168,76 @@ class Room:
 
     async def join(self, conn: Connection, name: str, since: int | None) -> None:
         """Send the welcome and start delivering to ``conn``, between two groups
-        so that it never sees a change the store has not made durable."""
+        so that it never sees a change the store has not made durable.
+
+        The elements are encoded off the event loop (in runs, once per clock
+        and encoding for everyone who may see the whole board) and the welcome
+        is queued outside the connection's bound: a board within its budget
+        can always be joined (docs/protocol.md §6)."""
         async with self.lock:
             actor = conn.actor
-            entry = self.presence.join(actor.participant, name, actor.role)
-            with contextlib.suppress(Exception):
-                await self.store.save_participant(self.board, dict(entry, online=False))
             catch_up = None if since is None else self.state.catch_up(
                 since, actor, max_clocks=self.settings.history_clocks
             )
+            clock = self.state.clock
+            deleted: list[str] = []
             if catch_up is None:
-                elements = [el for el in self.state.elements.values() if visible_to(el, actor)]
-                deleted: list[str] = []
+                segment = await self._elements_segment(actor, conn.encoding)
             else:
                 elements, deleted = catch_up
+                segment = await off_loop(encode_list, elements, conn.encoding)
+            # nothing awaits from here on: the welcome and the registration are
+            # one step, so no patch, presence or event falls between them
+            entry = self.presence.join(actor.participant, name, actor.role)
             welcome = {
                 "type": "welcome",
                 "protocol": PROTOCOL_VERSION,
                 "board": self.board,
-                "clock": self.state.clock,
+                "clock": clock,
                 "role": actor.role,
                 "you": actor.participant,
                 "full": catch_up is None,
-                "elements": elements,
+                "elements": [],
                 "deleted": deleted,
-                "participants": self.presence.all(),
+                "participants": self.presence.listed(self.settings.max_listed_participants),
                 "session": self.public_session(),
                 "time": now_ms(),
                 "lang": self.meta.lang,
             }
-            conn.send(Outgoing(welcome))
+            frame = splice(welcome, conn.encoding, {"elements": segment})
+            conn.send(Outgoing.encoded(welcome, conn.encoding, frame), bounded=False)
             self.conns[conn.id] = conn
+        if actor.role != "viewer" and self.presence.is_kept(actor.participant):
+            self._save_participant(entry)
+
+    async def _elements_segment(self, actor: Actor, encoding: Encoding) -> Frame:
+        """The encoded elements ``actor`` sees of the whole board (under the lock)."""
+        elements = self.state.elements.values()
+        frames = self.frames[encoding]
+        if actor.facilitator or not any(el.get("private") is True for el in elements):
+            whole: Frame = await self.reads.get(
+                ("elements", encoding), self.state.clock,
+                lambda: off_loop(frames.encode, list(elements)),
+            )
+            return whole
+        visible = [el for el in elements if visible_to(el, actor)]
+        return await off_loop(frames.encode, visible)
+
+    def _save_participant(self, entry: dict[str, Any]) -> None:
+        """Store a participant's record a little later: the first push of
+        someone new must not wait behind an extra write in the store."""
+        record = dict(entry, online=False)
+
+        def start() -> None:
+            task = asyncio.create_task(self._store_participant(record))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+        asyncio.get_running_loop().call_later(SAVE_PARTICIPANT_AFTER_S, start)
+
+    async def _store_participant(self, entry: dict[str, Any]) -> None:
+        with contextlib.suppress(Exception):
+            await self.store.save_participant(self.board, entry)
 
     def leave(self, conn: Connection) -> None:
         if self.conns.pop(conn.id, None) is not None:
@@ -247,12 +303,10 @@ class Room:
             if seen is not None:  # a re-send: the original ack, nothing applied
                 results.append((job, _Seen(*seen, change=tentative.get(seen[0]))))
                 continue
-            ops = restore_ops(self.state, job.ops) if job.restore else job.ops
-            result = apply(
-                self.state, ops, job.actor, now,
-                private_scope=self.private_scope, restore=job.restore,
-                max_ops=self.settings.max_ops, max_elements=self.settings.max_elements,
-            )
+            if job.restore:  # a whole snapshot: diffed and checked in a worker thread
+                result = await off_loop(self._apply, job, now)
+            else:
+                result = self._apply(job, now)
             if isinstance(result, Change):
                 result.push = key
                 self.state.advance(result)
@@ -289,11 +343,25 @@ class Room:
         for job, outcome in results:
             if isinstance(outcome, Change):
                 self._deliver(outcome, origin=job.conn)
+                if self.presence.keep(job.actor.participant):
+                    self._save_participant(self.presence.entries[job.actor.participant])
             self._answer(job, outcome)
         if self.state.clock // 1000 > durable // 1000:  # now and then: forget old push ids
             settings = self.settings
             self.state.forget_pushes(now=now, max_age_ms=settings.history_ms,
                                      max_clocks=settings.history_clocks)
+
+    def _apply(self, job: _Job, now: int) -> Change | Unchanged | Rejection:
+        """``board.apply`` of one job (pure: the state is only read; the room's
+        lock is held, so nothing changes it meanwhile)."""
+        ops = restore_ops(self.state, job.ops) if job.restore else job.ops
+        return apply(
+            self.state, ops, job.actor, now,
+            private_scope=self.private_scope, restore=job.restore,
+            max_ops=self.settings.max_ops, max_elements=self.settings.max_elements,
+            max_bytes=self.settings.max_board_bytes,
+            max_points=self.settings.max_board_points,
+        )
 
     def _revert(self, applied: list[Change]) -> None:
         for change in reversed(applied):
@@ -409,6 +477,7 @@ class Room:
         records = await self.store.changes_since(self.board, self.state.clock)
         if records is None:
             self.state = await self.store.load(self.board)
+            await off_loop(_prepare, self.state)
             for conn in list(self.conns.values()):
                 conn.close(errors.CLOSE_TRY_AGAIN, "board reloaded: reconnect")
             return

@@ -46,6 +46,14 @@ trimmed and case-insensitively and are reported as first written (by
 Time: milestones on different lanes whose dates are at most 7 days apart,
 each pair once as ``[smaller id, larger id]``, sorted by ids. Invalid dates are
 ignored. All lists are sorted so the same board always gives the same answer.
+
+Bounded work: pair lists hold at most ``max_pairs`` pairs each, and the pair
+and containment tests of one analysis stop after ``max_checks`` in all; then
+``"truncated": true`` says that a list may be incomplete (the key is absent
+otherwise). 1 500 identical circles (1.1 M overlapping pairs) cost at most
+``max_pairs`` pairs and ``max_checks`` tests, whatever the board.
+``summary()`` cuts the lists to their first few and adds their full counts
+(the ``insights`` event; the whole answer stays on ``GET .../insights``).
 """
 
 from __future__ import annotations
@@ -67,21 +75,75 @@ CONTENT_ROLES = frozenset(schema.CONTENT_ROLES)
 RULES = ("process_and_content", "no_pen_holder", "no_process_role", "double_position")
 PEOPLE_ROLES = frozenset({"participant", "facilitator"})
 NEAR_DAYS = 7
+MAX_PAIRS = 10_000
+MAX_CHECKS = 1_000_000
+SUMMARY = 50
+
+
+class _Work:
+    """The budget of one analysis: pairs per list and tests in all."""
+
+    def __init__(self, max_pairs: int, max_checks: int) -> None:
+        self.max_pairs = max_pairs
+        self.checks = max_checks
+        self.truncated = False
+
+    def check(self, count: int = 1) -> bool:
+        """Spend ``count`` tests; False (and truncated) when none are left."""
+        if self.checks < count:
+            self.truncated = True
+            return False
+        self.checks -= count
+        return True
+
+    def room_for(self, pairs: list[Any]) -> bool:
+        if len(pairs) >= self.max_pairs:
+            self.truncated = True
+            return False
+        return True
 
 
 def insights(
-    elements: list[dict[str, Any]], participants: list[dict[str, Any]]
+    elements: list[dict[str, Any]],
+    participants: list[dict[str, Any]],
+    *,
+    max_pairs: int = MAX_PAIRS,
+    max_checks: int = MAX_CHECKS,
 ) -> dict[str, Any]:
     """The TTTR analysis of ``elements`` (see the module docstring for the shape)."""
+    work = _Work(max_pairs, max_checks)
     els = [el for el in elements if isinstance(el, dict) and isinstance(el.get("id"), str)]
     by_kind: dict[str, list[Element]] = defaultdict(list)
     for el in _written_order(els):
         by_kind[str(el.get("kind"))].append(el)
-    return {
-        "territory": _territory(by_kind["domain"], by_kind["table"], participants),
+    result = {
+        "territory": _territory(by_kind["domain"], by_kind["table"], participants, work),
         "grades": _grades(by_kind["grade_scale"], by_kind["grade_vote"]),
         "roles": _roles(by_kind["role_card"]),
-        "time": _time(by_kind["milestone"]),
+        "time": _time(by_kind["milestone"], work),
+    }
+    if work.truncated:
+        result["truncated"] = True
+    return result
+
+
+def summary(result: dict[str, Any], first: int = SUMMARY) -> dict[str, Any]:
+    """``result`` with each list cut to its ``first`` items, their full
+    lengths in ``counts``, and ``truncated`` also true when a list was cut."""
+    territory = result["territory"]
+    lists = {
+        "overlaps": territory["overlaps"], "outside": territory["outside"],
+        "without_domain": territory["without_domain"], "roles": result["roles"],
+        "time": result["time"],
+    }
+    cut = any(len(items) > first for items in lists.values())
+    return {
+        "territory": {name: territory[name][:first] for name in territory},
+        "grades": result["grades"],
+        "roles": result["roles"][:first],
+        "time": result["time"][:first],
+        "counts": {name: len(items) for name, items in lists.items()},
+        "truncated": bool(result.get("truncated")) or cut,
     }
 
 
@@ -119,30 +181,50 @@ def _text(value: Any) -> str:
 
 
 def _territory(
-    domains: list[Element], tables: list[Element], participants: Iterable[Any]
+    domains: list[Element], tables: list[Element], participants: Iterable[Any], work: _Work
 ) -> dict[str, list[Any]]:
     circles = [(el["id"], c) for el in domains if (c := _circle(el)) is not None]
     table_circles = [c for el in tables if (c := _circle(el)) is not None]
     return {
-        "overlaps": _overlaps(circles),
-        "outside": sorted(
-            eid for eid, (x, y, r) in circles
-            if not any(math.hypot(x - tx, y - ty) + r <= tr for tx, ty, tr in table_circles)
-        ),
+        "overlaps": _overlaps(circles, work),
+        "outside": _outside(circles, table_circles, work),
         "without_domain": _without_domain(domains, participants),
     }
 
 
-def _overlaps(circles: list[tuple[str, tuple[float, float, float]]]) -> list[list[str]]:
+def _outside(
+    circles: list[tuple[str, tuple[float, float, float]]],
+    tables: list[tuple[float, float, float]],
+    work: _Work,
+) -> list[str]:
+    outside: list[str] = []
+    for eid, (x, y, r) in circles:
+        if not work.check(len(tables)):
+            break
+        if not any(math.hypot(x - tx, y - ty) + r <= tr for tx, ty, tr in tables):
+            outside.append(eid)
+    return sorted(outside)
+
+
+def _overlaps(
+    circles: list[tuple[str, tuple[float, float, float]]], work: _Work
+) -> list[list[str]]:
     """Intersecting pairs, by a sweep over x (boards may hold many circles)."""
     ordered = sorted(circles, key=lambda item: item[1][0] - item[1][2])
     pairs: list[list[str]] = []
+    left, hypot = work.checks, math.hypot
     for i, (a, (ax, ay, ar)) in enumerate(ordered):
+        reach = ax + ar
         for b, (bx, by, br) in ordered[i + 1:]:
-            if bx - br >= ax + ar:
+            if bx - br >= reach:
                 break
-            if math.hypot(ax - bx, ay - by) < ar + br:
+            left -= 1
+            if left < 0 or len(pairs) >= work.max_pairs:
+                work.checks, work.truncated = 0, True
+                return sorted(pairs)
+            if hypot(ax - bx, ay - by) < ar + br:
                 pairs.append(sorted((a, b)))
+    work.checks = left
     return sorted(pairs)
 
 
@@ -207,10 +289,13 @@ def _roles(cards: list[Element]) -> list[dict[str, Any]]:
         ids = sorted({card["id"] for card in hits})
         found.append({"rule": rule, "holder": holder, "table": table, "cards": ids})
 
+    seated: dict[str, dict[str, list[Element]]] = defaultdict(dict)  # table -> holder -> cards
+    for holder, theirs in holders.items():
+        for card in theirs:
+            seated[_key(card.get("table"))].setdefault(holder, []).append(card)
     for table, at_table in tables.items():
         roles = [card.get("role") for card in at_table]
-        for holder, theirs in holders.items():
-            mine = [card for card in theirs if _key(card.get("table")) == table]
+        for holder, mine in seated[table].items():
             process = [card for card in mine if card.get("role") in PROCESS_ROLES]
             content = [card for card in mine if card.get("role") in CONTENT_ROLES]
             if process and content:
@@ -230,7 +315,7 @@ def _roles(cards: list[Element]) -> list[dict[str, Any]]:
 # -- time ----------------------------------------------------------------------
 
 
-def _time(milestones: list[Element]) -> list[dict[str, Any]]:
+def _time(milestones: list[Element], work: _Work) -> list[dict[str, Any]]:
     dated: list[tuple[datetime.date, str, str]] = []
     for el in milestones:
         when, lane = _date(el.get("date")), el.get("lane")
@@ -243,6 +328,8 @@ def _time(milestones: list[Element]) -> list[dict[str, Any]]:
             days = (other_when - when).days
             if days > NEAR_DAYS:
                 break
+            if not work.check() or not work.room_for(near):
+                return sorted(near, key=lambda item: item["milestones"])
             if other_lane != lane:
                 near.append({"milestones": sorted((eid, other)), "days": days})
     return sorted(near, key=lambda item: item["milestones"])

@@ -15,6 +15,7 @@ import datetime
 import math
 import re
 import zlib
+from array import array
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -208,7 +209,7 @@ def box(el: Element) -> Box | None:
 
 def points(el: Element) -> list[tuple[float, float]]:
     raw = el.get("points")
-    if not isinstance(raw, list):
+    if not isinstance(raw, list | tuple | array):
         return []
     nums = [v for v in raw if isinstance(v, int | float) and math.isfinite(v)]
     return list(zip(nums[0::2], nums[1::2], strict=False))

@@ -43,6 +43,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from server.core.board import BoardState, Change
+from server.core.bulk import decode_list, encode_list
+from server.core.codec import plain
 from server.store import (
     BoardMeta,
     BoardSummary,
@@ -56,7 +58,7 @@ from server.store.redis_bus import RedisBus, Shards, channel
 
 log = logging.getLogger("tussentafel.store.redis")
 
-_pack = msgpack.Packer(use_bin_type=True).pack
+_pack = msgpack.Packer(use_bin_type=True, default=plain).pack
 # {"type": "change", **record}: the script writes the map header (one more key)
 _CHANGE_PREFIX = _pack("type") + _pack("change")
 
@@ -550,10 +552,11 @@ class RedisStore:
         self, board: str, meta: SnapshotMeta, elements: list[dict[str, Any]]
     ) -> None:
         k = _Keys(board)
+        data = await asyncio.to_thread(encode_list, elements, "msgpack")  # off the loop
         with _guard("save_snapshot"):
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.hset(k.snapmeta, meta.snapshot, json.dumps(meta.to_dict()))
-                pipe.hset(k.snapdata, meta.snapshot, _pack(elements))
+                pipe.hset(k.snapdata, meta.snapshot, data)
                 pipe.lrem(k.snaps, 0, meta.snapshot).lpush(k.snaps, meta.snapshot)
                 await pipe.execute()
 
@@ -578,7 +581,7 @@ class RedisStore:
                 meta, data = await pipe.execute()
         if meta is None or data is None:
             return None
-        return SnapshotMeta(**json.loads(meta)), _unpack(data)
+        return SnapshotMeta(**json.loads(meta)), await asyncio.to_thread(decode_list, data)
 
     async def save_participant(self, board: str, participant: dict[str, Any]) -> None:
         with _guard("save_participant"):

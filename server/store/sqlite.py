@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 import msgpack
 
 from server.core.board import BoardState, Change
+from server.core.bulk import decode_list, encode_list
+from server.core.codec import plain
 from server.store import (
     BoardMeta,
     BoardSummary,
@@ -62,7 +64,7 @@ CREATE TABLE IF NOT EXISTS pushes (
     PRIMARY KEY (board, key)) WITHOUT ROWID;
 """
 
-_pack = msgpack.Packer(use_bin_type=True).pack
+_pack = msgpack.Packer(use_bin_type=True, default=plain).pack
 
 
 def _unpack(raw: bytes) -> Any:
@@ -380,12 +382,14 @@ class SqliteStore:
     async def save_snapshot(
         self, board: str, meta: SnapshotMeta, elements: list[dict[str, Any]]
     ) -> None:
-        await self._run(
-            self.db.execute,
-            "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (board, meta.snapshot, meta.label, meta.clock, meta.created_at, meta.elements,
-             _pack(elements)),
-        )
+        def insert() -> None:  # packed here, in the store's thread, in runs (core.bulk)
+            self.db.execute(
+                "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (board, meta.snapshot, meta.label, meta.clock, meta.created_at, meta.elements,
+                 encode_list(elements, "msgpack")),
+            )
+
+        await self._run(insert)
 
     async def list_snapshots(self, board: str) -> list[SnapshotMeta]:
         def read() -> list[SnapshotMeta]:
@@ -410,7 +414,7 @@ class SqliteStore:
             ).fetchone()
             if row is None:
                 return None
-            return SnapshotMeta(*row[:5]), _unpack(row[5])
+            return SnapshotMeta(*row[:5]), decode_list(row[5])
 
         result: tuple[SnapshotMeta, list[dict[str, Any]]] | None = await self._run(read)
         return result

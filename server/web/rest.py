@@ -23,13 +23,13 @@ from server.core.board import (
     Rejection,
     apply,
     deleted_entries,
-    visible_to,
 )
 from server.core.clock import now_ms
 from server.core.codec import has_lone_surrogate
 from server.core.errors import ProtocolError
 from server.live import snapshots
 from server.store import BoardMeta, StoreError
+from server.web import heavy
 from server.web.guards import CHANGING, JSONResponse, retry_after
 
 if TYPE_CHECKING:
@@ -205,13 +205,10 @@ async def get_board(request: Request) -> Response:
 async def get_state(request: Request) -> Response:
     services = _services(request)
     meta, grant = await authorize(request)
-    viewer = _viewer(grant)
     async with services.rooms.use(meta.board) as room:
         assert room is not None
-        async with room.lock:
-            clock = room.state.clock
-            elements = [el for el in room.state.elements.values() if visible_to(el, viewer)]
-    return JSONResponse({"clock": clock, "elements": elements})
+        body = await heavy.state_body(room, _viewer(grant))
+    return Response(body, media_type="application/json")
 
 
 async def rotate(request: Request) -> Response:
@@ -254,40 +251,29 @@ async def list_snapshots(request: Request) -> Response:
     return JSONResponse({"snapshots": [m.to_dict() for m in metas]})
 
 
-SnapshotRead = tuple[BoardMeta, Grant, dict[str, Any], list[dict[str, Any]]]
-
-
-async def _snapshot(request: Request) -> SnapshotRead:
+async def get_snapshot(request: Request) -> Response:
     services = _services(request)
     meta, grant = await authorize(request)
-    found = await services.store.get_snapshot(meta.board, request.path_params["snapshot"])
-    if found is None:
-        raise ProtocolError(errors.NOT_FOUND, "no such snapshot")
-    snap, elements = found
-    return meta, grant, snap.to_dict(), elements
-
-
-async def get_snapshot(request: Request) -> Response:
-    _, grant, snap, elements = await _snapshot(request)
-    viewer = _viewer(grant)
-    return JSONResponse(
-        {"snapshot": snap, "elements": [el for el in elements if visible_to(el, viewer)]}
-    )
+    try:
+        body = await heavy.snapshot_body(
+            services, meta.board, request.path_params["snapshot"], _viewer(grant)
+        )
+    except heavy.NoSnapshot:
+        raise ProtocolError(errors.NOT_FOUND, "no such snapshot") from None
+    return Response(body, media_type="application/json")
 
 
 async def snapshot_svg(request: Request) -> Response:
-    from server.report.render import render_svg
-
-    meta, grant, snap, elements = await _snapshot(request)
-    viewer = _viewer(grant)
-    people = await _services(request).store.list_participants(meta.board)
-    svg = render_svg(
-        [el for el in elements if visible_to(el, viewer)],
-        title=f"{meta.title} — {snap['label']}",
-        colors={p["id"]: p["color"] for p in people if isinstance(p.get("color"), str)},
-        lang=meta.lang,
-    )
-    filename = f"{meta.board}-{snap['snapshot']}.svg"
+    services = _services(request)
+    meta, grant = await authorize(request)
+    try:
+        sid, svg = await heavy.snapshot_svg(
+            services, meta.board, request.path_params["snapshot"], _viewer(grant), meta.title,
+            meta.lang,
+        )
+    except heavy.NoSnapshot:
+        raise ProtocolError(errors.NOT_FOUND, "no such snapshot") from None
+    filename = f"{meta.board}-{sid}.svg"
     return Response(
         svg, media_type="image/svg+xml",
         headers={"content-disposition": f'inline; filename="{filename}"'},
@@ -347,17 +333,12 @@ async def restore_deleted(request: Request) -> Response:
 
 
 async def get_insights(request: Request) -> Response:
-    from server.report.insights import insights
-
     services = _services(request)
     meta, grant = await authorize(request)
-    viewer = _viewer(grant)
     async with services.rooms.use(meta.board) as room:
         assert room is not None
-        async with room.lock:
-            elements = [el for el in room.state.elements.values() if visible_to(el, viewer)]
-        participants = room.presence.all()
-    return JSONResponse(insights(elements, participants))
+        body = await heavy.insights_body(room, _viewer(grant))
+    return Response(body, media_type="application/json")
 
 
 async def version(request: Request) -> Response:

@@ -55,6 +55,7 @@ class WsConnection:
         self.generation = 0
         self.queue: deque[Frame] = deque()
         self.queued_bytes = 0
+        self.exempt = 0  # queued frames outside the bound (a welcome)
         self.closing: tuple[int, str] | None = None
         self._flush_before_close = True
         self._ready = asyncio.Event()
@@ -66,7 +67,9 @@ class WsConnection:
         self._sender_busy = False  # the sender task holds frames: direct writes wait
         self._last_frame = 0.0
 
-    def send(self, message: Outgoing) -> None:
+    def send(self, message: Outgoing, *, bounded: bool = True) -> None:
+        """Queue a message. ``bounded=False`` (the welcome) does not count
+        against the queue's bound: its size is bounded by the board budget."""
         if self.closing is not None:
             return
         try:
@@ -75,9 +78,13 @@ class WsConnection:
             self._failed("encode")
             return
         self.queue.append(frame)
-        self.queued_bytes += len(frame)
+        if bounded:
+            self.queued_bytes += len(frame)
+        else:
+            self.exempt += 1
         self.pacing.enqueued += 1
-        if len(self.queue) > self.max_messages or self.queued_bytes > self.max_bytes:
+        if (len(self.queue) - self.exempt > self.max_messages
+                or self.queued_bytes > self.max_bytes):
             self.services.metrics.queue_drops.inc()
             self.close(errors.CLOSE_SLOW, "too far behind: reconnect with since", flush=False)
             return
@@ -110,7 +117,7 @@ class WsConnection:
             self._ready.set()
             return
         self.queue.clear()
-        self.queued_bytes = 0
+        self.queued_bytes = self.exempt = 0
         self._last_frame = self._loop.time()
 
     def _failed(self, what: str) -> None:
@@ -147,7 +154,7 @@ class WsConnection:
                     self._sender_busy = True
                     frames = list(self.queue)
                     self.queue.clear()
-                    self.queued_bytes = 0
+                    self.queued_bytes = self.exempt = 0
                     frame = frames[0] if len(frames) == 1 else bundle(frames, self.encoding)
                     if isinstance(frame, bytes):
                         await ws.send_bytes(frame)
