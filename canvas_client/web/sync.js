@@ -8,11 +8,14 @@
 //
 // The replica (replica.js) mirrors canvas_client/replica.py: optimistic local
 // batches, stamped like the server's on ack, dropped (rolled back) on refusal.
+// Unacked batches are kept in localStorage (outbox.js): a reload re-applies and
+// re-sends them with their ids, which the server never applies twice.
 
 import { FATAL_CLOSES as FATAL, SUBPROTOCOLS } from './kinds.js';
-import { Gap, Replica, STAMPS, applyOps, opId } from './replica.js';
+import { Outbox } from './outbox.js';
+import { Gap, Replica, STAMPS, Unknown, applyOps, opId } from './replica.js';
 
-export { Gap, Replica, STAMPS, applyOps, opId };
+export { Gap, Replica, STAMPS, Unknown, applyOps, opId };
 export const SUBPROTOCOL = SUBPROTOCOLS.json;
 /** Close codes after which reconnecting cannot help (docs/protocol.md §5). */
 export const FATAL_CLOSES = new Set(FATAL);
@@ -71,8 +74,10 @@ export class BoardSync {
    * @param {string} [o.clientId] stable per tab (default: kept in sessionStorage)
    * @param {Function} [o.WebSocket] a WebSocket implementation
    * @param {number} [o.presenceHz] at most this many presence messages a second
+   * @param {Storage|null} [o.outbox] where unacked batches survive a reload
+   *   (default localStorage; null keeps them in memory only)
    */
-  constructor({ board, token, name = '', origin, clientId, WebSocket: WS, presenceHz = 20 }) {
+  constructor({ board, token, name = '', origin, clientId, WebSocket: WS, presenceHz = 20, outbox }) {
     this.board = board;
     this.token = token;
     this.name = name;
@@ -84,7 +89,7 @@ export class BoardSync {
     this.replica = new Replica();
     this.status = 'idle';
     this.role = '';
-    this.session = { timer: null, follow: null, private: false, private_frame: null };
+    this.session = { timer: null, follow: null, private: false, private_frame: null, private_count: 0 };
     this.participants = new Map();
     this.welcomes = 0;
     this.serverOffset = 0; // server ms - local ms
@@ -106,6 +111,10 @@ export class BoardSync {
     this._ping = null;
     this._heardAt = 0;
     this._stopped = false;
+    this.outbox = outbox === undefined ? new Outbox(board, this.clientId) : new Outbox(board, this.clientId, outbox);
+    this.outboxFull = false;
+    // a reload during a drop: the edits come back at once and go out after the welcome
+    for (const [batch, ops] of this.outbox.load()) this.replica.local(batch, ops);
   }
 
   // -- state ------------------------------------------------------------------
@@ -120,7 +129,7 @@ export class BoardSync {
   // -- events -----------------------------------------------------------------
 
   /** Listen to 'status' | 'welcome' | 'change' | 'presence' | 'session' |
-   * 'event' | 'ack' | 'rejected' | 'error' | 'closed'. Returns an unsubscribe. */
+   * 'event' | 'ack' | 'rejected' | 'error' | 'closed' | 'outbox'. Returns an unsubscribe. */
   on(type, fn) {
     if (!this._listeners.has(type)) this._listeners.set(type, new Set());
     this._listeners.get(type).add(fn);
@@ -177,6 +186,7 @@ export class BoardSync {
         for (const one of messages) this._handle(one);
       } catch (err) {
         if (!(err instanceof Gap)) throw err;
+        this._saveOutbox(); // an Unknown restore was settled before the catch-up
         this._drop(4000, 'gap: catching up'); // reconnect with since, at once
         this._backoff = 0;
       }
@@ -296,7 +306,7 @@ export class BoardSync {
     this.replica.welcome(message);
     this.role = message.role;
     this.serverOffset = (message.time || Date.now()) - Date.now();
-    this.session = { timer: null, follow: null, private: false, private_frame: null,
+    this.session = { timer: null, follow: null, private: false, private_frame: null, private_count: 0,
       ...(message.session || {}) };
     this.participants = new Map((message.participants || []).map((p) => [p.id, p]));
     this.welcomes += 1;
@@ -319,6 +329,7 @@ export class BoardSync {
 
   _ack(message) {
     const { ops, ids } = this.replica.ack(message);
+    this._saveOutbox();
     const resolve = this._acks.get(message.id);
     this._acks.delete(message.id);
     if (message.ok) {
@@ -346,13 +357,16 @@ export class BoardSync {
       case 'private':
         s.private = !!message.private;
         s.private_frame = message.frame || null;
+        s.private_count = message.count || 0;
         break;
       case 'reveal':
         if (s.private && (message.frame == null || message.frame === s.private_frame)) {
           s.private = false;
           s.private_frame = null;
+          s.private_count = 0;
         }
         break;
+      case 'private_count': s.private_count = message.count || 0; break;
       default:
     }
     this._emit('event', message);
@@ -377,9 +391,19 @@ export class BoardSync {
     const batch = `b${this._seq}-${this._nonce}`;
     const ack = new Promise((resolve) => this._acks.set(batch, resolve));
     const ids = this.replica.local(batch, ops);
+    this._saveOutbox();
     if (this.live) this._send({ type: 'push', id: batch, ops });
     this._emit('change', { ids, reason: 'local' });
     return { batch, ack };
+  }
+
+  /** Keep the unacked batches for a reload; 'outbox' says when some no longer fit. */
+  _saveOutbox() {
+    const { stored, total, full } = this.outbox.save(this.replica.pending);
+    if (full !== this.outboxFull) {
+      this.outboxFull = full;
+      this._emit('outbox', { stored, total, full });
+    }
   }
 
   /** A facilitator command; resolves to its result, rejects with CommandError. */
@@ -398,10 +422,12 @@ export class BoardSync {
   }
 
   /** Where this client points: {cursor?: [x, y], viewport?: [x, y, w, h],
-   * selection?: [id]}. Coalesced: at most presenceHz messages a second. */
+   * selection?: [id]}; `cursor: null` and `selection: []` clear them for the
+   * others, undefined leaves a field as it was. Coalesced: at most presenceHz
+   * messages a second. */
   presence(fields) {
     for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined && value !== null) this._presence[key] = value;
+      if (value !== undefined) this._presence[key] = value;
     }
     this._presenceDirty = true;
     this._flushPresence();
