@@ -85,7 +85,8 @@ async def test_an_edit_made_offline_survives_a_reload_and_arrives_once(
             "() => Object.keys(localStorage).find(k => k.startsWith('tussentafel:outbox:'))")
         assert key and key.endswith(await ada.evaluate("window.tussentafel.sync.clientId"))
         stored = json.loads(await ada.evaluate("k => localStorage.getItem(k)", key))
-        assert len(stored) == 1 and stored[0]["ops"][0]["set"]["text"] == "written during the outage"
+        (batch,) = stored
+        assert batch["ops"][0]["set"]["text"] == "written during the outage"
 
         url = ada.url
         with pytest.raises(PlaywrightError):  # reloading while the server is away
@@ -95,7 +96,8 @@ async def test_an_edit_made_offline_survives_a_reload_and_arrives_once(
         await ada.wait_for_selector("body[data-connection=live]", timeout=20_000)
         await until(lambda: elements(server, board)[eid]["text"] == "written during the outage")
         await ada.wait_for_function(
-            "k => localStorage.getItem(k) === null && window.tussentafel.sync.replica.pending.size === 0",
+            "k => localStorage.getItem(k) === null"
+            " && window.tussentafel.sync.replica.pending.size === 0",
             arg=key)
         assert server.state(board["board"], board["tokens"]["facilitator"])["clock"] == clock + 1
 
@@ -104,11 +106,13 @@ async def test_an_edit_made_offline_survives_a_reload_and_arrives_once(
         again = await ada.evaluate(
             """(batch) => new Promise((resolve) => {
                  const sync = window.tussentafel.sync;
-                 const off = sync.on('ack', (ack) => { if (ack.id === batch.id) { off(); resolve(ack); } });
+                 const off = sync.on('ack', (ack) => {
+                   if (ack.id === batch.id) { off(); resolve(ack); }
+                 });
                  sync.replica.local(batch.id, batch.ops);
                  sync._send({ type: 'push', id: batch.id, ops: batch.ops });
                })""",
-            stored[0])
+            batch)
         assert again["ok"] and again["clock"] == clock + 1
         assert server.state(board["board"], board["tokens"]["facilitator"])["clock"] == clock + 1
 
@@ -167,7 +171,8 @@ async def test_scaffolding_stays_others_work_asks_and_the_bin_restores_it(
                 await page.click("[data-tool=select]")
                 await page.click("[data-id='bobs-note']")
                 await page.wait_for_function(
-                    "() => (document.querySelector('#inspector .by') || {}).textContent?.includes('Bob')")
+                    "() => (document.querySelector('#inspector .by') || {})"
+                    ".textContent?.includes('Bob')")
             await bob.wait_for(lambda c: "bobs-note" in c.elements)
             assert bob.elements["bobs-note"]["author"] == author
 
@@ -233,4 +238,5 @@ async def test_a_cursor_that_leaves_the_board_disappears_for_the_others(
         await bob.wait_for_selector(f".cursor[data-participant='{you}']")
         await ada.mouse.move(box["x"] + 300, 5, steps=3)  # up into the top bar
         await bob.wait_for_selector(f".cursor[data-participant='{you}']", state="detached")
-        assert await bob.evaluate(f"window.tussentafel.sync.participants.get('{you}').cursor") is None
+        cursor = await bob.evaluate(f"window.tussentafel.sync.participants.get('{you}').cursor")
+        assert cursor is None
