@@ -49,6 +49,10 @@ export function reparent(app, g, ops) {
 export function deleteSelection(app) {
   if (!app.selection.size) return;
   const { ok, locked } = deletable(app, app.selection); // never half-deleted: locked ones stay whole
+  if (!ok.length) {
+    if (locked.length) toast(t('err.locked'), 'error');
+    return;
+  }
   if (locked.length) toast(t(locked.length === 1 ? 'delete.locked_one' : 'delete.locked_many', { n: locked.length }), 'info');
   const ids = new Set(ok);
   for (const el of app.sync.elements.values()) { // lines and milestones go with what they hang on
