@@ -158,12 +158,22 @@ async def test_scaffolding_stays_others_work_asks_and_the_bin_restores_it(
             row = fac.locator("[data-deleted='bobs-note']")
             await row.wait_for()
             assert "Ada" in await row.inner_text()
+            # with the bin open, a new delete shows up on its own, newest first
+            await bob.push([put(note("bobs-draft", "Draft", x=800, y=1500, z="c2"))])
+            await bob.push([{"op": "del", "id": "bobs-draft"}])
+            await fac.wait_for_selector("#bin-list li:first-child[data-deleted='bobs-draft']")
+            assert "Bob" in await fac.inner_text("[data-deleted='bobs-draft']")
+            await fac.check("[data-deleted='bobs-draft'] input[type=checkbox]")
             await fac.locator("#bin").screenshot(path=str(IMAGES / "bin.png"))
             await row.locator(".bin-restore-one").click()
             await until(lambda: "bobs-note" in elements(server, board))
             back = elements(server, board)["bobs-note"]
             assert back["author"] == author and back["text"] == before["bobs-note"]["text"]
+            await fac.wait_for_selector("[data-deleted='bobs-note']", state="detached")
+            # and several at once
+            await fac.click("#bin-restore")
             await fac.wait_for_selector("#bin-empty")
+            assert elements(server, board)["bobs-draft"]["author"] == author
 
             # every page shows it again, by Bob
             for page in (ada, fac):
