@@ -17,7 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 from server.services import Services
 from server.settings import Settings
 from server.store import Store
-from server.web import pages, rest
+from server.web import aftercare, pages, rest
 from server.web.security import SecurityMiddleware
 from server.ws import endpoint as ws
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             await services.stop()
 
     routes = [
+        *aftercare.routes,
         *rest.routes,
         Route("/metrics", metrics_endpoint),
         WebSocketRoute("/api/boards/{board}/ws", ws.endpoint),

@@ -1,4 +1,4 @@
-"""``tussentafel serve | board | snapshot | schemas`` (see README.md)."""
+"""``tussentafel serve | board | snapshot | report | schemas`` (see README.md)."""
 
 from __future__ import annotations
 
@@ -156,6 +156,41 @@ def snapshot_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+def report_cmd(args: argparse.Namespace) -> int:
+    """The Atelier report as PDF (Chromium prints the report page), else as HTML."""
+    import subprocess
+    import urllib.parse
+
+    from server.report import printable
+
+    base, board = _base(args.server), urllib.parse.quote(args.board, safe="")
+    data = _request("GET", f"{base}/api/boards/{board}/report", args.token)  # fails early
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    chromium = Path(os.environ.get("TUSSENTAFEL_CHROMIUM", "/usr/bin/chromium"))
+    if chromium.is_file():
+        query = urllib.parse.urlencode({"t": args.token, "lang": args.lang})
+        cmd = [str(chromium), "--headless", "--no-sandbox", "--disable-gpu",
+               "--no-pdf-header-footer", "--virtual-time-budget=60000",
+               f"--print-to-pdf={out.resolve()}", f"{base}/b/{board}/report?{query}"]
+        done = subprocess.run(cmd, capture_output=True, timeout=180, check=False)
+        if done.returncode != 0 or not out.is_file():
+            raise SystemExit(f"tussentafel: chromium could not print the report: "
+                             f"{done.stderr.decode(errors='replace')[-500:]}")
+        print(f"wrote {out}")
+        return 0
+    svgs = {}
+    for snap in data["snapshots"]:
+        sid = urllib.parse.quote(snap["snapshot"], safe="")
+        svg = _request("GET", f"{base}/api/boards/{board}/snapshots/{sid}.svg", args.token)
+        svgs[snap["snapshot"]] = svg.decode() if isinstance(svg, bytes) else ""
+    html = out.with_suffix(".html")
+    html.write_text(printable.render(data, svgs, args.lang), encoding="utf-8")
+    print(f"tussentafel: no Chromium at {chromium}, so no PDF: wrote the report as HTML to "
+          f"{html} (open it in a browser and print it)")
+    return 0
+
+
 def schemas_export(args: argparse.Namespace) -> int:
     """Everything generated from ``schemas/``: JSON Schema files, ``kinds.js``,
     ``kinds.d.ts`` and the kinds table of docs/protocol.md."""
@@ -216,6 +251,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file to write the SVG to")
     p.add_argument("--url", default=os.environ.get("TUSSENTAFEL_URL", DEFAULT_URL))
     p.set_defaults(func=snapshot_cmd)
+
+    p = sub.add_parser("report", help="the Atelier report of a board as PDF (or HTML)")
+    p.add_argument("board")
+    p.add_argument("--token", required=True, help="a facilitator or viewer token of the board")
+    p.add_argument("--out", required=True, help="the PDF to write (report.pdf)")
+    p.add_argument("--server", "--url", dest="server",
+                   default=os.environ.get("TUSSENTAFEL_URL", DEFAULT_URL))
+    p.add_argument("--lang", default="nl", choices=["nl", "en"])
+    p.set_defaults(func=report_cmd)
 
     p = sub.add_parser("schemas", help="JSON Schema files")
     ssub = p.add_subparsers(dest="action", required=True)

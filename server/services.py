@@ -7,7 +7,7 @@ import contextlib
 
 from server.core.auth import Tokens
 from server.core.origins import OriginPolicy
-from server.live import insights_feed
+from server.live import insights_feed, lifecycle
 from server.live.commands import Commands
 from server.live.metrics import Metrics
 from server.live.pacing import Pacing
@@ -44,10 +44,12 @@ class Services:
         self.pacing = Pacing(settings)
         self.rooms = Rooms(self.store, settings, self.metrics, self.pacing)
         self.rooms.on_open.append(insights_feed.attach)
+        self.rooms.on_open.append(lifecycle.watch_deletes(self.rooms))
         self.commands = Commands()
         self.origins = OriginPolicy.of(settings.public_url, settings.allowed_origins)
         self._tokens: Tokens | None = None
         self._pacer: asyncio.Task[None] | None = None
+        self._retention: asyncio.Task[None] | None = None
         self.ready = False
 
     @property
@@ -61,14 +63,16 @@ class Services:
         secret = self.settings.secret or await self.store.secret()
         self._tokens = Tokens(secret)
         self._pacer = asyncio.create_task(self.pacing.run(), name="pacing")
+        self._retention = lifecycle.start_retention(self.store, self.rooms, self.settings)
         self.ready = True
 
     async def stop(self) -> None:
         self.ready = False
-        if self._pacer is not None:
-            self._pacer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pacer
+        for task in (self._pacer, self._retention):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.rooms.close_all()
         await self.store.close()
 

@@ -58,6 +58,10 @@ class Settings:
     ws_ping_interval_s: float = 2.5  # with the timeout: a silent peer is offline within 5 s
     ws_ping_timeout_s: float = 2.5
     room_linger_s: float = 30.0
+    # life cycle (server/lifecycle.py): delete boards idle this long (0: keep them)
+    retention_days: float = 0.0
+    retention_sweep_s: float = 3600.0  # at most this long between retention sweeps
+    max_archive: int = 64 << 20  # bytes of a board archive POSTed for import
     log_level: str = "info"
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -1,7 +1,9 @@
 // Facilitator controls (shown only when the welcome's role is facilitator):
 // timer, follow me, private round and reveal, lock/unlock, snapshots, invite
-// links, and the insights panel (GET /api/boards/{id}/insights).
+// links, the insights panel (GET /api/boards/{id}/insights), and after the
+// Atelier: the report, export and delete (aftercare.js).
 
+import { afterAtelier } from './aftercare.js';
 import { Bin } from './bin.js';
 import { $, copyText, h, humanError, pageParams, toast } from './dom.js';
 import { GRADES, box, str, union } from './geometry.js';
@@ -124,6 +126,7 @@ export class Facilitator {
       h('div', { class: 'row' }, snapLabel, btn(t('common.save'), () => this.saveSnapshot(snapLabel.value), 'primary', 'snapshot-save')),
       h('ul', { class: 'snapshots', id: 'snapshot-list' }, this.snapshots.length ? this.snapshots.map((snap) => this.snapshotRow(snap))
         : h('li', { class: 'muted' }, t('fac.no_snapshots')))));
+    sections.push(afterAtelier(board, token));
     this.panel.replaceChildren(...sections);
   }
 

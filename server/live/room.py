@@ -113,6 +113,7 @@ class Room:
         self.on_change: list[Any] = []  # callbacks(room, change) after fan-out (insights)
         self._count_sent = private_count(state, self.private_scope)
         self._count_task: asyncio.Task[None] | None = None
+        self.on_bus: dict[str, Any] = {}  # bus message type -> callback(room, message)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -386,6 +387,8 @@ class Room:
         elif kind == "rotate":
             self.meta.generation = int(message.get("generation", self.meta.generation))
             self.close_older(self.meta.generation)
+        elif isinstance(kind, str) and kind in self.on_bus:
+            self.on_bus[kind](self, message)
 
     async def _apply_record(self, record: dict[str, Any]) -> None:
         if record.get("type") == "resync":

@@ -53,6 +53,23 @@ class SnapshotMeta:
         return asdict(self)
 
 
+@dataclass(slots=True)
+class BoardSummary:
+    """One line of the admin's board list (``GET /api/boards``)."""
+
+    board: str
+    title: str
+    template: str
+    created: int
+    active: int  # ms of the last change or seen connection (at least ``created``)
+    clock: int
+    elements: int
+    snapshots: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 #: Receives what other processes published for a board (changes, events, presence).
 BusHandler = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -125,4 +142,17 @@ class Store(Protocol):
 
     async def publish(self, board: str, message: dict[str, Any]) -> None:
         """Send an ephemeral message (event, presence) to other processes."""
+        ...
+
+    async def delete_board(self, board: str) -> bool:
+        """Remove the board and all it has (elements, log, tombstones,
+        snapshots, participants); False if there was no such board."""
+        ...
+
+    async def list_boards(self) -> list[BoardSummary]:
+        """Every board, in no particular order."""
+        ...
+
+    async def touch(self, board: str, at: int) -> None:
+        """Note activity on ``board`` at ``at`` ms (commits note their own)."""
         ...

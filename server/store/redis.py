@@ -43,7 +43,15 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from server.core.board import BoardState, Change
-from server.store import BoardMeta, BusHandler, ClockConflict, SnapshotMeta, StoreError, Unavailable
+from server.store import (
+    BoardMeta,
+    BoardSummary,
+    BusHandler,
+    ClockConflict,
+    SnapshotMeta,
+    StoreError,
+    Unavailable,
+)
 from server.store.redis_bus import RedisBus, Shards, channel
 
 log = logging.getLogger("tussentafel.store.redis")
@@ -128,7 +136,7 @@ for _ = 1, n do
   last = clock
 end
 if n > 0 then
-  redis.call('HSET', meta, 'clock', last)
+  redis.call('HSET', meta, 'clock', last, 'active', now)
   local old = redis.call('ZRANGEBYSCORE', pushz, '-inf', last - tonumber(maxlen), 'LIMIT', 0, 64)
   if #old > 0 then
     redis.call('HDEL', pushes, unpack(old))
@@ -163,6 +171,20 @@ return {m[1], m[2], redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3
 
 LOG_LUA = """#!lua flags=no-writes
 return {redis.call('HGET', KEYS[1], 'clock'), redis.call('XRANGE', KEYS[2], ARGV[1], '+')}
+"""
+
+# KEYS: the board's meta first, then every other key of the board (one slot).
+DELETE_LUA = """#!lua
+local existed = redis.call('EXISTS', KEYS[1])
+redis.call('DEL', unpack(KEYS))
+return existed
+"""
+
+TOUCH_LUA = """#!lua
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local was = tonumber(redis.call('HGET', KEYS[1], 'active') or '0')
+if tonumber(ARGV[1]) > was then redis.call('HSET', KEYS[1], 'active', ARGV[1]) end
+return 1
 """
 
 UPDATE_META_LUA = """#!lua
@@ -274,6 +296,8 @@ class RedisStore:
         self._update_meta = self.redis.register_script(UPDATE_META_LUA)
         self._read_board = self.redis.register_script(LOAD_LUA)
         self._read_log = self.redis.register_script(LOG_LUA)
+        self._touch = self.redis.register_script(TOUCH_LUA)
+        self._delete = self.redis.register_script(DELETE_LUA)
         bus_options = {"socket_timeout": socket_timeout, **common, "retry": Retry(NoBackoff(), 0)}
         shards: Shards = (_ClusterShards(self.redis, bus_options) if self.cluster
                           else _OneServer(plain_url, bus_options))
@@ -578,3 +602,49 @@ class RedisStore:
             await self.redis.spublish(_Keys(board).bus,
                                       _pack({**message, "origin": self.origin}))
 
+    # -- life cycle of whole boards ----------------------------------------------
+
+    async def delete_board(self, board: str) -> bool:
+        k = _Keys(board)
+        known = [k.meta, k.els, k.tombs, k.log, k.people, k.snaps, k.snapmeta, k.snapdata, k.turn]
+        with _guard("delete_board"):
+            # every key of the board, also those newer code adds (one slot: one DEL)
+            pattern = "tt:{" + _glob_escape(board) + "}:*"
+            found = [key async for key in self.redis.scan_iter(match=pattern, count=500)]
+            keys = list(dict.fromkeys([*known, *(key.decode() for key in found)]))
+            existed = await self._delete(keys=keys)
+        if existed:
+            await self.publish(board, {"type": "deleted"})
+        return bool(existed)
+
+    async def list_boards(self) -> list[BoardSummary]:
+        with _guard("list_boards"):
+            boards = [key.decode()[4:-6] async for key in
+                      self.redis.scan_iter(match="tt:{*}:meta", count=1000)]
+            out: list[BoardSummary] = []
+            for start in range(0, len(boards), 200):
+                chunk = boards[start:start + 200]
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for board in chunk:
+                        k = _Keys(board)
+                        pipe.hmget(k.meta, ["title", "template", "created", "active", "clock"])
+                        pipe.hlen(k.els).llen(k.snaps)
+                    rows = await pipe.execute()
+                for i, board in enumerate(chunk):
+                    meta, elements, snapshots = rows[3 * i: 3 * i + 3]
+                    if meta[0] is None:
+                        continue  # deleted meanwhile
+                    created = int(meta[2] or 0)
+                    out.append(BoardSummary(
+                        board, meta[0].decode(), (meta[1] or b"").decode(), created,
+                        max(created, int(meta[3] or 0)), int(meta[4] or 0), elements, snapshots,
+                    ))
+        return out
+
+    async def touch(self, board: str, at: int) -> None:
+        with _guard("touch"):
+            await self._touch(keys=[_Keys(board).meta], args=[at])
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)

@@ -21,7 +21,14 @@ from typing import Any, TypeVar
 import msgpack
 
 from server.core.board import BoardState, Change
-from server.store import BoardMeta, BusHandler, ClockConflict, SnapshotMeta, Unavailable
+from server.store import (
+    BoardMeta,
+    BoardSummary,
+    BusHandler,
+    ClockConflict,
+    SnapshotMeta,
+    Unavailable,
+)
 
 T = TypeVar("T")
 
@@ -105,6 +112,7 @@ class SqliteStore:
         columns = {row[1] for row in db.execute("PRAGMA table_info(boards)")}
         if "lang" not in columns:  # a data dir from before boards had a language
             db.execute("ALTER TABLE boards ADD COLUMN lang TEXT NOT NULL DEFAULT 'en'")
+        _add_activity(db)
         self._db = db
 
     async def close(self) -> None:
@@ -310,7 +318,10 @@ class SqliteStore:
                 "INSERT OR REPLACE INTO pushes VALUES (?, ?, ?, ?)",
                 (board, change.push, change.clock, change.time),
             )
-        db.execute("UPDATE boards SET clock=? WHERE board=?", (change.clock, board))
+        db.execute(
+            "UPDATE boards SET clock=?, active=MAX(active, ?) WHERE board=?",
+            (change.clock, change.time, board),
+        )
         if change.clock % 1000 == 0:
             db.execute(
                 "DELETE FROM changes WHERE board=? AND clock<=?",
@@ -406,6 +417,50 @@ class SqliteStore:
 
     async def publish(self, board: str, message: dict[str, Any]) -> None:
         return None
+
+    # -- life cycle of whole boards ----------------------------------------------
+
+    async def delete_board(self, board: str) -> bool:
+        def delete() -> bool:
+            db = self.db
+            with _transaction(db):
+                found = db.execute("SELECT 1 FROM boards WHERE board=?", (board,)).fetchone()
+                for table in _board_tables(db):  # every table keyed by board, also newer ones
+                    db.execute(f'DELETE FROM "{table}" WHERE board=?', (board,))
+            return found is not None
+
+        result: bool = await self._run(delete)
+        return result
+
+    async def list_boards(self) -> list[BoardSummary]:
+        def read() -> list[BoardSummary]:
+            rows = self.db.execute(
+                "SELECT b.board, b.title, b.template, b.created, MAX(b.active, b.created),"
+                " b.clock, (SELECT COUNT(*) FROM elements e WHERE e.board=b.board),"
+                " (SELECT COUNT(*) FROM snapshots s WHERE s.board=b.board) FROM boards b"
+            )
+            return [BoardSummary(*row) for row in rows]
+
+        result: list[BoardSummary] = await self._run(read)
+        return result
+
+    async def touch(self, board: str, at: int) -> None:
+        await self._run(
+            self.db.execute, "UPDATE boards SET active=MAX(active, ?) WHERE board=?", (at, board)
+        )
+
+
+def _add_activity(db: sqlite3.Connection) -> None:
+    """Files made before boards knew their last activity get the column."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(boards)")}
+    if "active" not in columns:
+        db.execute("ALTER TABLE boards ADD COLUMN active INTEGER NOT NULL DEFAULT 0")
+
+
+def _board_tables(db: sqlite3.Connection) -> list[str]:
+    tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    return [t for t in tables
+            if any(row[1] == "board" for row in db.execute(f'PRAGMA table_info("{t}")'))]
 
 
 class _transaction:

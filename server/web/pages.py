@@ -43,6 +43,7 @@ def routes(web_dir: Path) -> list[BaseRoute]:
         Route("/", _page(web_dir, "index.html")),
         Route("/b/{board}", _page(web_dir, "board.html")),
         Route("/b/{board}/screen", _page(web_dir, "screen.html")),
+        Route("/b/{board}/report", _page(web_dir, "report.html")),
         Route("/api/qr.svg", qr_svg),
         Mount("/static", app=StaticFiles(directory=web_dir, check_dir=False), name="static"),
     ]

@@ -80,10 +80,13 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return data
 
 
-async def authorize(request: Request, *roles: str) -> tuple[BoardMeta, Grant]:
-    """The board (404 first), then the token (401), then the role (403)."""
+async def authorize(
+    request: Request, *roles: str, board: str | None = None
+) -> tuple[BoardMeta, Grant]:
+    """The board (404 first), then the token (401), then the role (403).
+    ``board``: the board named in the body rather than in the path."""
     services = _services(request)
-    board = request.path_params["board"]
+    board = board if board is not None else request.path_params["board"]
     meta = await services.meta(board)
     if meta is None:
         raise ProtocolError(errors.UNKNOWN_BOARD, "no such board")
@@ -109,14 +112,15 @@ def links(request: Request, board: str, tokens: dict[str, str]) -> dict[str, str
     }
 
 
-async def create_board(request: Request) -> Response:
+async def new_board(request: Request, body: dict[str, Any]) -> Response:
+    """``POST /api/boards`` with a title and template (``web.aftercare`` reads
+    the body: it may instead ask for an import or a copy of a snapshot)."""
     services = _services(request)
     admin = services.settings.admin_token
     if admin is not None:
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {admin}".encode()):
             raise ProtocolError(errors.UNAUTHORIZED, "creating a board needs the admin token")
-    body = await _json_body(request)
     title, template = body.get("title", ""), body.get("template", "blank")
     if not isinstance(title, str) or len(title) > MAX_TITLE:
         raise ProtocolError(errors.text_error(title),
@@ -354,7 +358,6 @@ exception_handlers: dict[Any, Any] = {ProtocolError: _protocol_error, StoreError
 routes = [
     Route("/healthz", healthz),
     Route("/api/version", version),
-    Route("/api/boards", create_board, methods=["POST"]),
     Route("/api/boards/{board}", get_board),
     Route("/api/boards/{board}/state", get_state),
     Route("/api/boards/{board}/rotate", rotate, methods=["POST"]),
