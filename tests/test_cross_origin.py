@@ -4,6 +4,7 @@ handshake as sync.js sees it, and the example host of examples/host."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -78,7 +79,8 @@ def host() -> Iterator[StaticServer]:
 def foreign(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticServer]:
     """An origin the server does not allow, serving its own copy of sync.js."""
     root = tmp_path_factory.mktemp("foreign")
-    for name in ("sync.js", "replica.js", "kinds.js"):
+    package = json.loads((WEB / "package.json").read_text())
+    for name in package["files"]:  # the package as a host would serve it
         shutil.copy(WEB / name, root / name)
     (root / "refused.html").write_text(REFUSED_PAGE)
     static = StaticServer(root)

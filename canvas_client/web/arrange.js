@@ -1,7 +1,10 @@
 // Arranging the selection: what a move takes along, re-parenting into the
 // frame an element lands in, delete (with what hangs on it), z-order.
 
+import { deletable, othersQuestion } from './deleting.js';
+import { toast } from './dom.js';
 import { CIRCLES, PLACED, box, frameAt } from './geometry.js';
+import { t } from './i18n.js';
 import { keyBetween } from './zindex.js';
 
 /** Ids a move of the selection moves: the selection and everything inside
@@ -45,13 +48,22 @@ export function reparent(app, g, ops) {
 
 export function deleteSelection(app) {
   if (!app.selection.size) return;
-  const ids = new Set(app.selection);
+  const { ok, locked } = deletable(app, app.selection); // never half-deleted: locked ones stay whole
+  if (!ok.length) {
+    if (locked.length) toast(t('err.locked'), 'error');
+    return;
+  }
+  if (locked.length) toast(t(locked.length === 1 ? 'delete.locked_one' : 'delete.locked_many', { n: locked.length }), 'info');
+  const ids = new Set(ok);
   for (const el of app.sync.elements.values()) { // lines and milestones go with what they hang on
     if ((el.kind === 'link' && (ids.has(el.from) || ids.has(el.to))) || (el.kind === 'milestone' && ids.has(el.lane))
       || (el.kind === 'vote' && ids.has(el.target))) {
       if (app.role === 'facilitator' || !el.locked) ids.add(el.id);
     }
   }
+  if (!ids.size) return;
+  const question = othersQuestion(app, [...ids]);
+  if (question && !window.confirm(question)) return;
   const ops = [...ids].map((id) => ({ op: 'del', id }));
   if (app.commit(ops)) app.select([]);
 }

@@ -10,6 +10,7 @@ import { closeInline, openInline, placeInline } from './inline.js';
 import { Inspector } from './inspector.js';
 import { onKey } from './keys.js';
 import { People } from './people.js';
+import { showPrivateCount } from './privatecount.js';
 import { BoardSync, newId, opId } from './sync.js';
 import { Toolbar } from './toolbar.js';
 import { Tools } from './tools.js';
@@ -127,7 +128,14 @@ class Editor {
     sync.on('event', (message) => {
       if (message.name === 'snapshot' && this.facilitator) this.facilitator.loadSnapshots();
       if (message.name === 'reveal' && message.ids && message.ids.length) toast(t('editor.revealed', { n: message.ids.length }), 'ok');
+      if (message.name === 'private_count') showPrivateCount(message.count);
     });
+    sync.on('outbox', ({ full }) => { if (full) toast(t('outbox.full'), 'error', 10000); });
+    // the others stop showing this cursor when it leaves the board or the window
+    const away = () => sync.presence({ cursor: null });
+    $('#board').addEventListener('pointerleave', away);
+    window.addEventListener('blur', away);
+    window.addEventListener('pagehide', away);
     sync.on('closed', ({ code }) => {
       const why = t(code === 4404 ? 'closed.unknown' : code === 4401 ? 'closed.unauthorized' : 'closed.other');
       toast(why, 'error', 600000);
@@ -173,7 +181,10 @@ class Editor {
     this.toolbar.render();
     this.inspector.render();
     this.people.session();
-    if (this.facilitator) this.facilitator.render();
+    if (this.facilitator) {
+      this.facilitator.render();
+      this.facilitator.bin.relabel();
+    }
     this.view.update(null);
     this.redrawSelection();
   }

@@ -4,6 +4,7 @@
 // Atelier: the report, export and delete (aftercare.js).
 
 import { afterAtelier } from './aftercare.js';
+import { Bin } from './bin.js';
 import { $, copyText, h, humanError, pageParams, toast } from './dom.js';
 import { GRADES, box, str, union } from './geometry.js';
 import { fmtNumber, fmtTime, label as enumLabel, t } from './i18n.js';
@@ -41,14 +42,16 @@ export class Facilitator {
     });
     app.sync.on('session', () => this.render());
     app.sync.on('status', () => this.render());
+    this.bin = new Bin(app, api);
     this.render();
     this.loadSnapshots();
   }
 
   show(name) {
     for (const b of document.querySelectorAll('#tabs [data-tab]')) b.classList.toggle('on', b.dataset.tab === name);
-    for (const id of ['inspector', 'facilitate', 'insights']) $(`#${id}`).hidden = id !== name;
+    for (const id of ['inspector', 'facilitate', 'insights', 'bin']) $(`#${id}`).hidden = id !== name;
     if (name === 'insights') this.loadInsights();
+    if (name === 'bin') this.bin.open();
   }
 
   async run(name, args = {}, done = '') {

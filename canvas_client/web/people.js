@@ -4,6 +4,7 @@
 
 import { $, h, initials, mmss } from './dom.js';
 import { label as enumLabel, t } from './i18n.js';
+import { privateCountNode } from './privatecount.js';
 import { s } from './render.js';
 
 const CURSOR_IDLE_MS = 12000;
@@ -103,6 +104,7 @@ export class People {
       banners.push(h('div', { class: 'banner private', id: 'private-banner' },
         h('strong', {}, t('banner.private')),
         t(facilitator ? 'banner.private_fac' : 'banner.private_part', { where }),
+        privateCountNode(sess.private_count),
         facilitator ? h('button', { type: 'button', onclick: () => this.app.facilitator && this.app.facilitator.reveal() }, t('banner.reveal_now')) : null));
     }
     if (sess.follow) {

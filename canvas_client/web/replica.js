@@ -6,19 +6,25 @@
 // optimistically. `elements` is what the user sees: base plus pending. An ack
 // moves a batch into base, stamped exactly as the server did (docs/protocol.md
 // §3.3); a rejection drops it, which rolls the optimistic edit back.
+// `graves` keeps the last content of deleted elements, so that a `restore` op
+// (which the server answers with only an ack) can be applied here too.
 
 export const STAMPS = ['author', 'v', 'created', 'updated'];
 
 /** A patch or ack skipped a clock: reconnect with `since`. */
 export class Gap extends Error {}
 
+/** An acked restore of an element this replica never held: catch up. */
+export class Unknown extends Gap {}
+
 export function opId(op) {
   return op.op === 'put' ? op.el.id : op.id;
 }
 
 /** Apply ops to a Map in place. With `clock`/`time` (and `me` for own puts)
- * stamp as the server does; without, apply optimistically. */
-export function applyOps(elements, ops, { clock = null, time = null, me = null } = {}) {
+ * stamp as the server does; without, apply optimistically. `graves` ({get, set})
+ * receives what a del removes and gives what a restore brings back. */
+export function applyOps(elements, ops, { clock = null, time = null, me = null, graves = null } = {}) {
   for (const op of ops) {
     if (op.op === 'put') {
       const el = { ...op.el };
@@ -49,7 +55,18 @@ export function applyOps(elements, ops, { clock = null, time = null, me = null }
       }
       elements.set(op.id, el);
     } else if (op.op === 'del') {
+      const gone = elements.get(op.id);
       elements.delete(op.id);
+      if (gone !== undefined && graves !== null) graves.set(op.id, gone);
+    } else if (op.op === 'restore') {
+      const was = graves === null || elements.has(op.id) ? undefined : graves.get(op.id);
+      if (was === undefined) continue;
+      const el = { ...was }; // as it was: same author and created
+      if (clock !== null) {
+        el.v = clock;
+        el.updated = time;
+      }
+      elements.set(op.id, el);
     }
   }
 }
@@ -61,6 +78,7 @@ export class Replica {
     this.base = new Map();
     this.pending = new Map(); // batch id -> ops, in push order
     this.elements = new Map();
+    this.graves = new Map(); // id -> last content of a deleted element
   }
 
   /** Returns the touched ids (null: everything may have changed). */
@@ -69,7 +87,10 @@ export class Replica {
     if (message.full) {
       this.base = new Map(message.elements.map((el) => [el.id, el]));
     } else {
-      for (const id of message.deleted || []) this.base.delete(id);
+      for (const id of message.deleted || []) {
+        if (this.base.has(id)) this.graves.set(id, this.base.get(id));
+        this.base.delete(id);
+      }
       for (const el of message.elements) this.base.set(el.id, el);
     }
     this.clock = message.clock;
@@ -79,7 +100,7 @@ export class Replica {
 
   local(batch, ops) {
     this.pending.set(batch, ops);
-    applyOps(this.elements, ops);
+    applyOps(this.elements, ops, { graves: this._lookup() });
     return new Set(ops.map(opId));
   }
 
@@ -88,7 +109,7 @@ export class Replica {
     const clock = message.clock;
     if (clock <= this.clock) return null;
     if (clock !== this.clock + 1) throw new Gap(`expected clock ${this.clock + 1}, got ${clock}`);
-    applyOps(this.base, message.ops, { clock, time: message.time });
+    applyOps(this.base, message.ops, { clock, time: message.time, graves: this.graves });
     this.clock = clock;
     const ids = new Set(message.ops.map(opId));
     this._recompute(ids);
@@ -103,7 +124,14 @@ export class Replica {
       const clock = message.clock;
       if (clock <= this.clock) return { ops, ids: ops ? this._touch(ops) : new Set() };
       if (clock !== this.clock + 1) throw new Gap(`expected clock ${this.clock + 1}, got ack ${clock}`);
-      if (ops) applyOps(this.base, ops, { clock, time: message.time, me: this.me });
+      if (ops) {
+        const unknown = ops.filter((op) => op.op === 'restore' && !this.graves.has(op.id) && !this.base.has(op.id));
+        if (unknown.length) { // the server has its content, we do not: catch up
+          this._touch(ops);
+          throw new Unknown(unknown[0].id); // restored, never seen here
+        }
+        applyOps(this.base, ops, { clock, time: message.time, me: this.me, graves: this.graves });
+      }
       this.clock = clock;
     }
     return { ops, ids: ops ? this._touch(ops) : new Set() };
@@ -118,7 +146,7 @@ export class Replica {
   _recompute(ids) {
     if (ids === null) {
       this.elements = new Map(this.base);
-      for (const ops of this.pending.values()) applyOps(this.elements, ops);
+      for (const ops of this.pending.values()) applyOps(this.elements, ops, { graves: this._lookup() });
       return;
     }
     for (const id of ids) {
@@ -126,7 +154,18 @@ export class Replica {
       else this.elements.delete(id);
     }
     for (const ops of this.pending.values()) {
-      applyOps(this.elements, ops.filter((op) => ids.has(opId(op))));
+      applyOps(this.elements, ops.filter((op) => ids.has(opId(op))), { graves: this._lookup() });
     }
+  }
+
+  /** Optimistic restores take the last content known, acked or not;
+   * optimistic dels are kept apart (they may be rolled back). */
+  _lookup() {
+    const mine = new Map();
+    const { graves, base } = this;
+    return {
+      get: (id) => (mine.has(id) ? mine.get(id) : graves.has(id) ? graves.get(id) : base.get(id)),
+      set: (id, el) => { mine.set(id, el); },
+    };
   }
 }

@@ -3,6 +3,7 @@
 
 import { $, h, mmss, pageParams } from './dom.js';
 import { applyI18n, preferredLang, setBoardLang, setLang, t, wireLangPicker } from './i18n.js';
+import { privateCountNode, showPrivateCount } from './privatecount.js';
 import { BoardSync } from './sync.js';
 import { BoardView } from './view.js';
 
@@ -74,7 +75,7 @@ function renderSession() {
   const banner = $('#screen-banner');
   const s = sync.session;
   banner.hidden = !s.private;
-  banner.textContent = s.private ? t('screen.private') : '';
+  banner.replaceChildren(...(s.private ? [t('screen.private'), ' ', privateCountNode(s.private_count)] : []));
   const online = [...sync.participants.values()].filter((p) => p.online && p.role !== 'viewer').length;
   const leader = s.follow && sync.participants.get(s.follow);
   $('#screen-status').textContent = [t('screen.at_table', { n: online }), leader ? t('screen.following', { name: leader.name || t('person.the_facilitator') }) : ''].filter(Boolean).join(' · ');
@@ -93,6 +94,7 @@ sync.on('session', () => {
   renderSession();
   frame();
 });
+sync.on('event', (message) => { if (message.name === 'private_count') showPrivateCount(message.count); });
 sync.on('presence', ({ participants }) => {
   if (sync.session.follow && participants.some((p) => p.id === sync.session.follow)) frame();
   renderSession();

@@ -25,7 +25,9 @@ export interface PutOp { op: 'put'; el: Element }
 /** Change some fields; `author`, `v`, `created`, `updated`, `id`, `kind` are refused. */
 export interface PatchOp { op: 'patch'; id: ElementId; set?: Record<string, unknown>; unset?: string[] }
 export interface DelOp { op: 'del'; id: ElementId }
-export type Op = PutOp | PatchOp | DelOp;
+/** Bring a deleted element back as it was: same id, author and content. */
+export interface RestoreOp { op: 'restore'; id: ElementId }
+export type Op = PutOp | PatchOp | DelOp | RestoreOp;
 
 // -- server messages -----------------------------------------------------------
 
@@ -45,6 +47,8 @@ export interface Session {
   follow: ParticipantId | null;
   private: boolean;
   private_frame: ElementId | null;
+  /** Private items written in the private round so far (0 when it is off). */
+  private_count: number;
 }
 
 export interface Welcome {
@@ -90,7 +94,8 @@ export interface ServerError {
 export type BoardEvent =
   | { type: 'event'; name: 'timer'; timer: { label: string; ends: number } | null }
   | { type: 'event'; name: 'follow'; follow: ParticipantId | null }
-  | { type: 'event'; name: 'private'; private: boolean; frame: ElementId | null }
+  | { type: 'event'; name: 'private'; private: boolean; frame: ElementId | null; count: number }
+  | { type: 'event'; name: 'private_count'; count: number }
   | { type: 'event'; name: 'reveal'; ids: ElementId[]; frame: ElementId | null; clock: number }
   | { type: 'event'; name: 'lock'; locked: boolean; ids: ElementId[]; clock: number }
   | { type: 'event'; name: 'snapshot'; snapshot: SnapshotMeta }
@@ -133,6 +138,8 @@ export interface SyncEvents {
    * not connect; then 'closed' follows) or 503 (full; it keeps retrying). */
   refused: { status: number; code: ErrorCode; message: string };
   closed: { code: number; reason: string; status?: number };
+  /** Unacked batches no longer all fit in storage (`full`), or fit again. */
+  outbox: { stored: number; total: number; full: boolean };
 }
 
 export interface BoardSyncOptions {
@@ -149,6 +156,9 @@ export interface BoardSyncOptions {
   presenceHz?: number;
   /** Check or change a batch before it is applied and sent; throw to refuse it. */
   beforePush?: (ops: Op[]) => Op[];
+  /** Where unacked batches survive a reload (default: localStorage for the
+   * tab's client id or a given one; null: memory only). */
+  outbox?: Storage | null;
 }
 
 export interface PresenceFields {
@@ -163,6 +173,8 @@ export declare class CommandError extends Error {
 }
 
 export declare class Gap extends Error {}
+/** An acked restore of an element this replica never held (it catches up). */
+export declare class Unknown extends Gap {}
 
 export declare class Replica {
   me: ParticipantId;
@@ -170,6 +182,8 @@ export declare class Replica {
   base: Map<ElementId, Element>;
   pending: Map<string, Op[]>;
   elements: Map<ElementId, Element>;
+  /** The last content of deleted elements (what a restore brings back). */
+  graves: Map<ElementId, Element>;
 }
 
 export declare class BoardSync {
@@ -185,6 +199,8 @@ export declare class BoardSync {
   participants: Map<ParticipantId, Participant>;
   closedBy: { code: number; reason: string; status?: number } | null;
   beforePush: ((ops: Op[]) => Op[]) | null;
+  /** Some unacked batches did not fit in storage: a reload would lose them. */
+  outboxFull: boolean;
   get elements(): Map<ElementId, Element>;
   get clock(): number;
   get you(): ParticipantId;
@@ -206,5 +222,10 @@ export declare function opId(op: Op): ElementId;
 export declare function applyOps(
   elements: Map<ElementId, Element>,
   ops: Op[],
-  options?: { clock?: number | null; time?: number | null; me?: string | null },
+  options?: {
+    clock?: number | null;
+    time?: number | null;
+    me?: string | null;
+    graves?: { get(id: ElementId): Element | undefined; set(id: ElementId, el: Element): void } | null;
+  },
 ): void;

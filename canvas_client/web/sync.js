@@ -8,11 +8,14 @@
 //
 // The replica (replica.js) mirrors canvas_client/replica.py: optimistic local
 // batches, stamped like the server's on ack, dropped (rolled back) on refusal.
+// Unacked batches are kept in localStorage (outbox.js): a reload re-applies and
+// re-sends them with their ids, which the server never applies twice.
 
 import { FATAL_CLOSES as FATAL, PROTOCOL_VERSION, SUBPROTOCOLS } from './kinds.js';
-import { Gap, Replica, STAMPS, applyOps, opId } from './replica.js';
+import { Outbox } from './outbox.js';
+import { Gap, Replica, STAMPS, Unknown, applyOps, opId } from './replica.js';
 
-export { Gap, Replica, STAMPS, applyOps, opId };
+export { Gap, Replica, STAMPS, Unknown, applyOps, opId };
 /** The protocol version this client speaks (docs/protocol.md §8). */
 export const PROTOCOL = PROTOCOL_VERSION;
 export const SUBPROTOCOL = SUBPROTOCOLS.json;
@@ -90,9 +93,11 @@ export class BoardSync {
    * @param {number} [o.presenceHz] at most this many presence messages a second
    * @param {Function} [o.beforePush] ops => ops: check or change a batch before
    *   it is applied and sent; throwing refuses it (push throws, nothing changes)
+   * @param {Storage|null} [o.outbox] where unacked batches survive a reload
+   *   (default localStorage; null keeps them in memory only)
    */
   constructor({ board, token, name = '', origin, clientId, WebSocket: WS, fetch: fetchFn,
-    presenceHz = 20, beforePush = null }) {
+    presenceHz = 20, beforePush = null, outbox }) {
     this.board = board;
     this.token = token;
     this.name = name;
@@ -108,7 +113,7 @@ export class BoardSync {
     this.replica = new Replica();
     this.status = 'idle';
     this.role = '';
-    this.session = { timer: null, follow: null, private: false, private_frame: null };
+    this.session = { timer: null, follow: null, private: false, private_frame: null, private_count: 0 };
     this.participants = new Map();
     this.welcomes = 0;
     this.serverOffset = 0; // server ms - local ms
@@ -130,6 +135,12 @@ export class BoardSync {
     this._ping = null;
     this._heardAt = 0;
     this._stopped = false;
+    // kept for the tab's id or a given one; a fresh per-instance id would never be loaded again
+    const keep = outbox !== undefined ? outbox : (clientId || this.clientId === tabClientId() ? undefined : null);
+    this.outbox = new Outbox(board, this.clientId, keep);
+    this.outboxFull = false;
+    // a reload during a drop: the edits come back at once and go out after the welcome
+    for (const [batch, ops] of this.outbox.load()) this.replica.local(batch, ops);
   }
 
   // -- state ------------------------------------------------------------------
@@ -144,8 +155,8 @@ export class BoardSync {
   // -- events -----------------------------------------------------------------
 
   /** Listen to 'status' | 'welcome' | 'change' | 'presence' | 'session' |
-   * 'event' | 'ack' | 'rejected' | 'error' | 'refused' | 'closed' (payloads:
-   * sync.d.ts, docs/sync-js.md). Returns an unsubscribe. */
+   * 'event' | 'ack' | 'rejected' | 'error' | 'refused' | 'closed' | 'outbox'
+   * (payloads: sync.d.ts, docs/sync-js.md). Returns an unsubscribe. */
   on(type, fn) {
     if (!this._listeners.has(type)) this._listeners.set(type, new Set());
     this._listeners.get(type).add(fn);
@@ -205,6 +216,7 @@ export class BoardSync {
         for (const one of messages) this._handle(one);
       } catch (err) {
         if (!(err instanceof Gap)) throw err;
+        this._saveOutbox(); // an Unknown restore was settled before the catch-up
         this._drop(4000, 'gap: catching up'); // reconnect with since, at once
         this._backoff = 0;
       }
@@ -357,7 +369,7 @@ export class BoardSync {
     this.replica.welcome(message);
     this.role = message.role;
     this.serverOffset = (message.time || Date.now()) - Date.now();
-    this.session = { timer: null, follow: null, private: false, private_frame: null,
+    this.session = { timer: null, follow: null, private: false, private_frame: null, private_count: 0,
       ...(message.session || {}) };
     this.participants = new Map((message.participants || []).map((p) => [p.id, p]));
     this.welcomes += 1;
@@ -380,6 +392,7 @@ export class BoardSync {
 
   _ack(message) {
     const { ops, ids } = this.replica.ack(message);
+    this._saveOutbox();
     const resolve = this._acks.get(message.id);
     this._acks.delete(message.id);
     if (message.ok) {
@@ -407,13 +420,16 @@ export class BoardSync {
       case 'private':
         s.private = !!message.private;
         s.private_frame = message.frame || null;
+        s.private_count = message.count || 0;
         break;
       case 'reveal':
         if (s.private && (message.frame == null || message.frame === s.private_frame)) {
           s.private = false;
           s.private_frame = null;
+          s.private_count = 0;
         }
         break;
+      case 'private_count': s.private_count = message.count || 0; break;
       default:
     }
     this._emit('event', message);
@@ -441,9 +457,19 @@ export class BoardSync {
     const batch = `b${this._seq}-${this._nonce}`;
     const ack = new Promise((resolve) => this._acks.set(batch, resolve));
     const ids = this.replica.local(batch, ops);
+    this._saveOutbox();
     if (this.live) this._send({ type: 'push', id: batch, ops });
     this._emit('change', { ids, reason: 'local' });
     return { batch, ack };
+  }
+
+  /** Keep the unacked batches for a reload; 'outbox' says when some no longer fit. */
+  _saveOutbox() {
+    const { stored, total, full } = this.outbox.save(this.replica.pending);
+    if (full !== this.outboxFull) {
+      this.outboxFull = full;
+      this._emit('outbox', { stored, total, full });
+    }
   }
 
   /** A facilitator command; resolves to its result, rejects with CommandError. */
@@ -462,8 +488,9 @@ export class BoardSync {
   }
 
   /** Where this client points: {cursor?: [x, y], viewport?: [x, y, w, h],
-   * selection?: [id]}; null clears a field (e.g. the cursor left the board),
-   * undefined leaves it as it was. Coalesced: at most presenceHz messages a second. */
+   * selection?: [id]}; null clears a field (`cursor: null`, the cursor left the
+   * board; `selection: []` clears too), undefined leaves it as it was.
+   * Coalesced: at most presenceHz messages a second. */
   presence(fields) {
     for (const [key, value] of Object.entries(fields)) {
       if (value !== undefined) this._presence[key] = value;

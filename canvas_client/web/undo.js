@@ -1,12 +1,11 @@
 // Undo/redo of one's own changes by inverse ops, so it works while others
 // edit: undoing a patch restores only the fields this user set; undoing a
-// create deletes; undoing a delete puts the element back. The server refuses
-// a put of a deleted id, so an element that comes back gets a fresh id, and
-// every reference to the old one (in the batch and in both stacks) follows.
+// create deletes; undoing a delete is a `restore` op, which brings the element
+// back with its id, author and content (protocol §5): undo never changes an id
+// or an author.
 
-import { STAMPS, newId, opId } from './sync.js';
+import { STAMPS, opId } from './sync.js';
 
-const REF_FIELDS = ['from', 'to', 'lane', 'scale', 'target', 'parent'];
 const LIMIT = 200;
 
 function clean(el) {
@@ -18,6 +17,7 @@ function clean(el) {
 /** Ops that undo `ops`, given the elements before `ops` were applied. */
 export function inverseOps(elements, ops) {
   const state = new Map();
+  const graves = new Map();
   const get = (id) => (state.has(id) ? state.get(id) : elements.get(id) || null);
   const inverse = [];
   for (const op of ops) {
@@ -42,28 +42,15 @@ export function inverseOps(elements, ops) {
       for (const key of op.unset || []) delete after[key];
       state.set(id, after);
     } else if (op.op === 'del') {
-      if (before) inverse.push({ op: 'put', el: clean(before) });
+      if (before) inverse.push({ op: 'restore', id });
       state.set(id, null);
+      if (before) graves.set(id, before);
+    } else if (op.op === 'restore') {
+      if (!before) inverse.push({ op: 'del', id });
+      state.set(id, before || graves.get(id) || { id }); // back, its content known to the server
     }
   }
   return inverse.reverse();
-}
-
-function remapOps(ops, map) {
-  if (!map.size) return ops;
-  return ops.map((op) => {
-    if (op.op === 'put') {
-      const el = { ...op.el, id: map.get(op.el.id) || op.el.id };
-      for (const f of REF_FIELDS) if (map.has(el[f])) el[f] = map.get(el[f]);
-      return { op: 'put', el };
-    }
-    const out = { ...op, id: map.get(op.id) || op.id };
-    if (op.set) {
-      out.set = { ...op.set };
-      for (const f of REF_FIELDS) if (map.has(out.set[f])) out.set[f] = map.get(out.set[f]);
-    }
-    return out;
-  });
 }
 
 export class UndoManager {
@@ -117,19 +104,19 @@ export class UndoManager {
     return false;
   }
 
-  /** Drop ops on elements that no longer exist; give returning ids fresh ones. */
+  /** Drop ops that no longer apply: a restore of an element that is back
+   * already, a change of one that someone deleted meanwhile. */
   _prepare(ops) {
     const elements = this.elements();
-    const map = new Map();
+    const live = new Set(elements.keys());
+    const out = [];
     for (const op of ops) {
-      if (op.op === 'put' && !elements.has(op.el.id)) map.set(op.el.id, newId('e'));
+      const id = opId(op);
+      if (op.op === 'restore' ? live.has(id) : !live.has(id)) continue;
+      out.push(op);
+      if (op.op === 'restore') live.add(id);
+      else if (op.op === 'del') live.delete(id);
     }
-    if (map.size) {
-      for (const stack of [this.undos, this.redos]) {
-        for (const entry of stack) entry.ops = remapOps(entry.ops, map);
-      }
-    }
-    const out = remapOps(ops, map).filter((op) => op.op === 'put' || elements.has(op.id));
     return out;
   }
 }

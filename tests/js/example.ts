@@ -53,11 +53,20 @@ const { ack } = sync.push([
   { op: 'patch', id, set: { x: 10 } },
   { op: 'del', id },
 ]);
+sync.push([{ op: 'restore', id }]); // undo of a delete: same id, same author
+sync.on('outbox', ({ full, stored }) => console.log(full ? `only ${stored} kept` : 'all kept'));
+sync.on('event', (event) => {
+  if (event.name === 'private_count') console.log(event.count + sync.session.private_count);
+});
+const quiet = new BoardSync({ board: 'k3x9', token: 't', outbox: null });
+void quiet;
 ack.then((a) => (a.ok ? a.clock : a.code));
 sync.presence({ cursor: null });
 sync.presence({ cursor: [1, 2], selection: [id] });
 sync.cmd('lock', { ids: [id] }).catch((err: CommandError) => console.log(err.code));
 
+// @ts-expect-error: a restore names only the id
+sync.push([{ op: 'restore', el: { id } }]);
 // @ts-expect-error: no such event
 sync.on('nonsense', () => {});
 // @ts-expect-error: an op needs an op kind
