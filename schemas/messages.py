@@ -78,6 +78,8 @@ class PresenceIn(_In):
     cursor: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = None
     viewport: Annotated[list[Number], Field(min_length=4, max_length=4)] | None = None
     selection: Annotated[list[ElementId], Field(max_length=500)] | None = None
+    #: The facilitator's pointer on the projector, world [x, y]; null hides it.
+    pointer: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = None
 
 
 class Cmd(_In):
@@ -102,6 +104,8 @@ class Session(BaseModel):
     follow: str | None = None
     private: bool = False
     private_frame: str | None = None
+    present: str | None = None
+    present_insights: bool = False
 
 
 class Participant(BaseModel):
@@ -113,6 +117,7 @@ class Participant(BaseModel):
     cursor: list[Number] | None = None
     viewport: list[Number] | None = None
     selection: list[str] | None = None
+    pointer: list[Number] | None = None
 
 
 class Welcome(BaseModel):

@@ -180,6 +180,8 @@ class Room:
             "follow": s.get("follow"),
             "private": bool(s.get("private")),
             "private_frame": s.get("private_frame"),
+            "present": s.get("present"),
+            "present_insights": bool(s.get("present_insights")),
         }
 
     # -- changes -----------------------------------------------------------------
