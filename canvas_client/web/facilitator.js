@@ -4,6 +4,7 @@
 
 import { $, copyText, h, humanError, pageParams, toast } from './dom.js';
 import { GRADES, box, human, str, union } from './geometry.js';
+import { presentBlock } from './present.js';
 
 const { board, token, join, screen } = pageParams();
 
@@ -115,6 +116,7 @@ export class Facilitator {
       h('div', { class: 'row' },
         btn('Lock selection', () => this.lock(true), '', 'lock'),
         btn('Unlock', () => this.lock(false), '', 'unlock'))));
+    sections.push(presentBlock(this));
     const snapLabel = h('input', { type: 'text', id: 'snapshot-label', placeholder: 'e.g. After the territory map', maxlength: 200 });
     sections.push(h('section', { class: 'fac-block' }, h('h4', {}, 'Snapshots'),
       h('div', { class: 'row' }, snapLabel, btn('Save', () => this.saveSnapshot(snapLabel.value), 'primary', 'snapshot-save')),

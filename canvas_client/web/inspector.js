@@ -1,6 +1,7 @@
 // The "Selection" panel: the fields of the selected element (role picker,
 // holder, table, topic, dates...), z-order, delete, reactions.
 
+import { readable } from './contrast.js';
 import { $, h } from './dom.js';
 import { GRADES, human, str } from './geometry.js';
 import { ROLES } from './toolbar.js';
@@ -60,7 +61,7 @@ export class Inspector {
     const who = app.author(el);
     const head = h('div', { class: 'insp-head' },
       h('h3', {}, KIND_NAME[el.kind] || human(el.kind)),
-      who ? h('span', { class: 'by', style: `--c:${who.color}` }, `by ${who.name}`) : h('span', { class: 'by' }, el.author === 'system' ? 'from the template' : ''));
+      who ? h('span', { class: 'by', style: `--c:${readable(who.color)}` }, `by ${who.name}`) : h('span', { class: 'by' }, el.author === 'system' ? 'from the template' : ''));
     const notes = [];
     if (el.locked === true) notes.push(h('p', { class: 'note-locked' }, 'Locked by the facilitator'));
     if (el.private === true) notes.push(h('p', { class: 'note-private' }, 'Private until the facilitator reveals it'));

@@ -2,6 +2,7 @@
 // board or follows the facilitator's view; join QR code and timer overlay.
 
 import { $, h, mmss, pageParams } from './dom.js';
+import { Presenter } from './screen_present.js';
 import { BoardSync } from './sync.js';
 import { BoardView } from './view.js';
 
@@ -15,6 +16,8 @@ const view = new BoardView($('#board'), {
     return p ? { name: p.name || 'Someone', color: p.color } : null;
   },
 });
+const presenter = new Presenter({ sync, view, board, token });
+view.onCamera = () => presenter.camera();
 let refit = null;
 let timerTick = null;
 
@@ -25,6 +28,7 @@ function leaderViewport() {
 }
 
 function frame() {
+  if (presenter.fit()) return;
   const vp = leaderViewport();
   if (vp) view.fit(vp, 0, 4);
   else view.fit(view.contentBounds(), 28, 1.6);
@@ -86,14 +90,17 @@ sync.on('status', ({ status }) => {
 });
 sync.on('change', ({ ids }) => {
   view.update(ids);
-  if (!leaderViewport()) frameSoon();
+  presenter.camera();
+  if (!leaderViewport() || presenter.frame) frameSoon();
 });
 sync.on('session', () => {
+  presenter.session();
   renderSession();
   frame();
 });
 sync.on('presence', ({ participants }) => {
   if (sync.session.follow && participants.some((p) => p.id === sync.session.follow)) frame();
+  presenter.pointers();
   renderSession();
 });
 window.addEventListener('resize', frameSoon);
@@ -112,4 +119,4 @@ if (!board || !token) {
     })
     .catch(() => {});
 }
-window.tussentafel = { sync, view };
+window.tussentafel = { sync, view, presenter };

@@ -83,7 +83,7 @@ export class BoardSync {
     this.replica = new Replica();
     this.status = 'idle';
     this.role = '';
-    this.session = { timer: null, follow: null, private: false, private_frame: null };
+    this.session = { timer: null, follow: null, private: false, private_frame: null, present: null, present_insights: false };
     this.participants = new Map();
     this.welcomes = 0;
     this.serverOffset = 0; // server ms - local ms
@@ -292,8 +292,8 @@ export class BoardSync {
     this.replica.welcome(message);
     this.role = message.role;
     this.serverOffset = (message.time || Date.now()) - Date.now();
-    this.session = { timer: null, follow: null, private: false, private_frame: null,
-      ...(message.session || {}) };
+    this.session = { timer: null, follow: null, private: false, private_frame: null, present: null,
+      present_insights: false, ...(message.session || {}) };
     this.participants = new Map((message.participants || []).map((p) => [p.id, p]));
     this.welcomes += 1;
     this._backoff = 0;
@@ -349,10 +349,14 @@ export class BoardSync {
           s.private_frame = null;
         }
         break;
+      case 'present':
+        s.present = message.present || null;
+        s.present_insights = !!message.insights;
+        break;
       default:
     }
     this._emit('event', message);
-    if (['timer', 'follow', 'private', 'reveal'].includes(message.name)) this._emit('session', s);
+    if (['timer', 'follow', 'private', 'reveal', 'present'].includes(message.name)) this._emit('session', s);
   }
 
   _result(message) {
@@ -394,10 +398,11 @@ export class BoardSync {
   }
 
   /** Where this client points: {cursor?: [x, y], viewport?: [x, y, w, h],
-   * selection?: [id]}. Coalesced: at most presenceHz messages a second. */
+   * selection?: [id], pointer?: [x, y] | null (facilitators)}. Coalesced: at
+   * most presenceHz messages a second. */
   presence(fields) {
     for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined && value !== null) this._presence[key] = value;
+      if (value !== undefined && (value !== null || key === 'pointer')) this._presence[key] = value;
     }
     this._presenceDirty = true;
     this._flushPresence();
