@@ -151,11 +151,11 @@ async def test_every_page_fits_every_screen(server: ServerProcess) -> None:
             assert_fits(f"landing {width}", width, await landing.evaluate(OUTSIDE, False))
             editor = await open_page(context, link(board, "facilitator"), "Facilitator", console)
             await editor.wait_for_selector("#timer:not([hidden]) .timer-label")
-            await editor.wait_for_function("document.querySelectorAll('#people .avatar').length >= 5")
+            await until(editor, "() => document.querySelectorAll('#people .avatar').length >= 5")
             assert_fits(f"editor {width}", width, await editor.evaluate(OUTSIDE, True))
             if width < 1024:  # the side panel is a sheet; open, every field fits
                 await editor.click("#sheet-toggle")
-                await editor.wait_for_function("getComputedStyle(document.querySelector('#side')).visibility === 'visible'")
+                await until(editor, "() => getComputedStyle(document.querySelector('#side')).visibility === 'visible'")
                 await editor.click("#tabs [data-tab=facilitate]")
                 assert_fits(f"editor sheet {width}", width, await editor.evaluate(OUTSIDE, True))
                 await editor.click("#sheet-close")
@@ -211,9 +211,9 @@ async def centre_of(page: Page, selector: str) -> tuple[float, float]:
 
 async def show(page: Page, eid: str) -> None:
     """Bring an element into the middle of the view (as panning would)."""
-    await page.evaluate("""(id) => { const { view, sync } = window.tussentafel;
-      const el = sync.elements.get(id); const b = [el.x - 40, el.y - 40, (el.w || 300) + 80, 260];
-      view.fit(b, 10, 1.2); }""", eid)
+    await page.evaluate("""(id) => { const { view } = window.tussentafel;
+      const b = view.nodes.get(id).getBBox();
+      view.fit([b.x - 40, b.y - 40, b.width + 80, b.height + 80], 10, 1.2); }""", eid)
 
 
 async def wait_state(server: ServerProcess, board: dict[str, Any], test: Any,
@@ -226,6 +226,25 @@ async def wait_state(server: ServerProcess, board: dict[str, Any], test: Any,
                 return dict(el)
         await asyncio.sleep(0.05)
     raise AssertionError(f"not in /state: {what}")
+
+
+async def until(page: Page, predicate: str, tries: int = 100) -> None:
+    """Poll a JS function until it returns true (the pages' CSP forbids eval)."""
+    for _ in range(tries):
+        if await page.evaluate(predicate):
+            return
+        await page.wait_for_timeout(50)
+    raise AssertionError(f"never true: {predicate}")
+
+
+async def pick(page: Page, tool: str) -> None:
+    """Tap a tool button until the tool is on (a tap during a re-render is lost)."""
+    for _ in range(5):
+        await page.tap(f"[data-tool={tool}]")
+        if await page.evaluate("window.tussentafel.editor.tool") == tool:
+            return
+        await page.wait_for_timeout(100)
+    raise AssertionError(f"cannot pick the {tool} tool")
 
 
 async def assert_not_scrolled(page: Page) -> None:
@@ -242,10 +261,10 @@ async def test_a_participant_does_everything_on_a_phone(server: ServerProcess) -
         # joined zoomed to the first exercise, not a thumbnail of the board
         vp = await page.evaluate("window.tussentafel.view.viewport()")
         assert vp[2] <= 1400 * 1.1 and 0 <= vp[0] + vp[2] / 2 <= 1400 and vp[1] < 900, vp
-        await page.wait_for_function("document.querySelector('#board').getBoundingClientRect().width > 300")
+        await until(page, "() => document.querySelector('#board').getBoundingClientRect().width > 300")
 
         # a note: tool, tap, type
-        await page.tap("[data-tool=note]")
+        await pick(page, "note")
         await page.touchscreen.tap(*await centre_of(page, "[data-id=tpl-area-why] rect"))
         await page.wait_for_selector("#inline-editor")
         await assert_not_scrolled(page)
@@ -257,7 +276,7 @@ async def test_a_participant_does_everything_on_a_phone(server: ServerProcess) -
         # a domain circle, drawn with a finger, then named
         await show(page, "tpl-table")
         cx, cy = await centre_of(page, "[data-id=tpl-table]")
-        await page.tap("[data-tool=domain]")
+        await pick(page, "domain")
         await finger.drag([line((cx, cy), (cx + 60, cy + 20))])
         await page.wait_for_selector("#inline-editor")
         await page.fill("#inline-editor", "Sportbeleid")
@@ -266,7 +285,8 @@ async def test_a_participant_does_everything_on_a_phone(server: ServerProcess) -
                                   and e.get("label") == "Sportbeleid", "the domain")
         assert domain["r"] > 40
 
-        # pinch zoom and a two-finger pan
+        # pinch zoom and a two-finger pan, in the middle of the board
+        cx, cy = await centre_of(page, "#board")
         z0 = await page.evaluate("window.tussentafel.view.cam.z")
         await finger.drag([line((cx - 30, cy), (cx - 110, cy)), line((cx + 30, cy), (cx + 110, cy))])
         z1 = await page.evaluate("window.tussentafel.view.cam.z")
@@ -277,7 +297,7 @@ async def test_a_participant_does_everything_on_a_phone(server: ServerProcess) -
 
         # a role card, its table set in the sheet
         await show(page, "tpl-role-example")
-        await page.tap("[data-tool=role_card]")
+        await pick(page, "role_card")
         box = await page.locator("#board").bounding_box()
         assert box is not None
         await page.touchscreen.tap(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.75)
@@ -295,14 +315,14 @@ async def test_a_participant_does_everything_on_a_phone(server: ServerProcess) -
 
         # a grade marker in a column of the scale
         await show(page, "tpl-grades")
-        await page.tap("[data-tool=grade_vote]")
+        await pick(page, "grade_vote")
         await page.touchscreen.tap(*await centre_of(page, "[data-id=tpl-grades] .grade-col >> nth=1"))
         await wait_state(server, board, lambda e: e["kind"] == "grade_vote"
                          and e.get("scale") == "tpl-grades", "the grade marker")
 
         # a milestone on a lane, its date set in the sheet
         await show(page, "tpl-lane-a")
-        await page.tap("[data-tool=milestone]")
+        await pick(page, "milestone")
         await page.touchscreen.tap(*await centre_of(page, "[data-id=tpl-lane-a] rect"))
         await page.wait_for_selector("#inline-editor")
         await page.press("#inline-editor", "Enter")
@@ -315,7 +335,7 @@ async def test_a_participant_does_everything_on_a_phone(server: ServerProcess) -
 
         # a long press selects (here the template's ritual): every field in the sheet
         await show(page, "tpl-ritual")
-        await page.tap("[data-tool=note]")  # even with another tool on
+        await pick(page, "note")  # even with another tool on
         await finger.hold(*await centre_of(page, "[data-id=tpl-ritual]"))
         assert await page.evaluate("[...window.tussentafel.editor.selection]") == ["tpl-ritual"]
         await page.tap("#sheet-toggle")
@@ -339,14 +359,21 @@ async def test_present_mode_on_the_projector(server: ServerProcess) -> None:
             await setter.push([put({"id": "dm1", "kind": "domain", "x": 250, "y": 1450, "r": 130,
                                     "label": "Jeugdzorg", "z": "m1"}),
                                put({"id": "dm2", "kind": "domain", "x": 400, "y": 1450, "r": 130,
-                                    "label": "Sportverenigingen", "z": "m2"})])
+                                    "label": "Sportverenigingen", "z": "m2"}),
+                               *[put({"id": f"gv{i}", "kind": "grade_vote", "scale": "tpl-grades",
+                                      "grade": grade, "aspect": aspect, "x": 0, "y": 0,
+                                      "z": f"n{i}"})
+                                 for i, (grade, aspect) in enumerate(
+                                     [("fragmented", "current"), ("aligned", "current"),
+                                      ("aligned", "current"), ("integrated", "ambition"),
+                                      ("coordinated", "ambition")])]])
         fac_ctx = await browser.new_context(viewport={"width": 1440, "height": 900})
         fac = await open_page(fac_ctx, link(board, "facilitator"), "Facilitator", console)
         part_ctx = await device(browser, 1280, 720, False)
         part = await open_page(part_ctx, link(board, "participant"), "Bram", console)
         screen_ctx = await browser.new_context(viewport={"width": 1920, "height": 1080})
         screen = await open_page(screen_ctx, link(board, "viewer"), None, console)
-        await part.wait_for_function("window.tussentafel.view.viewport()[2] > 0")
+        await until(part, "() => window.tussentafel.view.viewport()[2] > 0")
         before = await part.evaluate("window.tussentafel.view.viewport()")
 
         await fac.click("#tabs [data-tab=facilitate]")
@@ -354,9 +381,9 @@ async def test_present_mode_on_the_projector(server: ServerProcess) -> None:
         await screen.wait_for_selector("body.presenting")
         assert await screen.evaluate("window.tussentafel.sync.session.present") == "tpl-frame-task"
         await fac.click("#present-next")
-        await screen.wait_for_function("window.tussentafel.sync.session.present === 'tpl-frame-time'")
+        await until(screen, "() => window.tussentafel.sync.session.present === 'tpl-frame-time'")
         await fac.click("#present-prev")
-        await screen.wait_for_function("window.tussentafel.sync.session.present === 'tpl-frame-task'")
+        await until(screen, "() => window.tussentafel.sync.session.present === 'tpl-frame-task'")
         await screen.wait_for_timeout(400)  # the projector refits at most every 250 ms
         vp = await screen.evaluate("window.tussentafel.view.viewport()")
         assert vp[0] <= 0 and vp[0] + vp[2] >= 1400 and vp[2] < 1400 * 1.4, vp  # the frame, big
@@ -366,9 +393,14 @@ async def test_present_mode_on_the_projector(server: ServerProcess) -> None:
         # the facilitator points; the projector shows it
         box = await fac.locator("#board").bounding_box()
         assert box is not None
-        await fac.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        await fac.mouse.move(box["x"] + box["width"] / 2 + 30, box["y"] + box["height"] / 2 + 10)
-        await screen.wait_for_selector(".screen-pointer")
+        await fac.evaluate("window.tussentafel.view.fit([0, 0, 1400, 900], 20, 2)")
+        for at in ((600, 420), (620, 430)):  # world points in the task frame
+            sx, sy = await fac.evaluate("(p) => window.tussentafel.view.toScreen(...p)", at)
+            await fac.mouse.move(box["x"] + sx, box["y"] + sy)
+        await until(screen, """() => {
+          const p = document.querySelector('.screen-pointer .dot'); if (!p) return false;
+          const r = p.getBoundingClientRect(), [x, y] = window.tussentafel.view.toScreen(620, 430);
+          return Math.abs(r.x + r.width / 2 - x) < 3 && Math.abs(r.y + r.height / 2 - y) < 3; }""")
         await screen.screenshot(path=str(IMAGES / "projector-present.png"))
 
         # the participant's view did not move
@@ -376,8 +408,7 @@ async def test_present_mode_on_the_projector(server: ServerProcess) -> None:
 
         await fac.click("#present-insights")
         await screen.wait_for_selector("#present-insights h3")
-        await screen.wait_for_function(
-            "document.querySelector('#present-insights').textContent.includes('Sportverenigingen')")
+        await until(screen, "() => document.querySelector('#present-insights').textContent.includes('Sportverenigingen')")
         assert not await screen.evaluate("document.body.classList.contains('presenting')")
         await screen.screenshot(path=str(IMAGES / "projector-insights.png"))
         await fac.click("#present-stop")
