@@ -32,78 +32,25 @@ VIEWPORTS = [(360, 740, True), (390, 844, True), (768, 1024, True), (1024, 768, 
 AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
 MIN_PROJECTOR_PX = 18
 
-# Every visible control and text of the page chrome (not the board's SVG) whose
-# box leaves the screen; `vertical` also checks top/bottom (pages that do not
-# scroll). Inside a scrolling box, only the box itself has to be on screen.
-OUTSIDE = """
-(vertical) => {
-  const W = window.innerWidth, H = window.innerHeight, out = [];
-  const sel = 'button, a, input, select, textarea, label, h1, h2, h3, h4, p, li, span, strong, [role=timer]';
-  for (const el of document.querySelectorAll(sel)) {
-    if (el.closest('svg, [hidden], .modal')) continue;
-    const st = getComputedStyle(el);
-    if (st.visibility !== 'visible' || st.display === 'none' || Number(st.opacity) === 0) continue;
-    const rects = el.getClientRects();
-    if (!rects.length) continue;
-    let r = el.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0) continue;
-    let clipped = false;
-    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
-      const s = getComputedStyle(a);
-      if (/(auto|scroll|hidden|clip)/.test(s.overflowY + s.overflowX)) {
-        const b = a.getBoundingClientRect();
-        if (r.bottom <= b.top || r.top >= b.bottom || r.right <= b.left || r.left >= b.right) { clipped = true; break; }
-        r = { left: Math.max(r.left, b.left), right: Math.min(r.right, b.right),
-              top: Math.max(r.top, b.top), bottom: Math.min(r.bottom, b.bottom) };
-      }
-    }
-    if (clipped) continue;
-    const bad = r.left < -0.5 || r.right > W + 0.5 || (vertical && (r.top < -0.5 || r.bottom > H + 0.5));
-    if (bad) out.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className} "${(el.textContent || '').trim().slice(0, 30)}" `
-      + `[${Math.round(r.left)},${Math.round(r.top)} - ${Math.round(r.right)},${Math.round(r.bottom)}]`);
-  }
-  return { scrollWidth: document.documentElement.scrollWidth, innerWidth: W, outside: out };
-}
-"""
+
+def script(name: str) -> str:
+    """A function in tests/js/ for page.evaluate (its leading comment dropped)."""
+    lines = (ROOT / "tests" / "js" / name).read_text().splitlines()
+    return "\n".join(line for line in lines if not line.startswith("//"))
+
+
+OUTSIDE = script("outside.js")  # (vertical) => {scrollWidth, innerWidth, outside: [...]}
+SMALLEST_TEXT = script("smallest_text.js")  # () => {min, what}
 # Elements scrolled sideways (a focused field must not scroll the app).
-SCROLLED = "() => [...document.querySelectorAll('*')].filter(e => e.scrollLeft !== 0).map(e => e.tagName + '#' + e.id + '.' + e.className)"
-# The smallest text on screen, in CSS px: HTML by computed font size, SVG text
-# by its computed font size times the SVG's scale.
-SMALLEST_TEXT = """
-() => {
-  const W = innerWidth, H = innerHeight;
-  const visible = (el, r) => {
-    const st = getComputedStyle(el);
-    return st.visibility === 'visible' && st.display !== 'none' && Number(st.opacity) > 0
-      && r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0 && r.left < W && r.top < H;
-  };
-  let min = Infinity, what = '';
-  const consider = (px, el) => { if (px < min) { min = px; what = (el.textContent || '').trim().slice(0, 40); } };
-  for (const t of document.querySelectorAll('svg text')) {
-    if (!t.textContent.trim()) continue;
-    const r = t.getBoundingClientRect();
-    if (!visible(t, r)) continue;
-    const m = t.getScreenCTM();
-    consider(parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b), t);
-  }
-  for (const el of document.body.querySelectorAll('*')) {
-    if (el.closest('svg')) continue;
-    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
-    if (!own) continue;
-    const r = el.getBoundingClientRect();
-    if (!visible(el, r)) continue;
-    consider(parseFloat(getComputedStyle(el).fontSize), el);
-  }
-  return { min, what };
-}
-"""
+SCROLLED = ("() => [...document.querySelectorAll('*')].filter(e => e.scrollLeft !== 0)"
+            ".map(e => `${e.tagName}#${e.id}.${e.className}`)")
+SHEET_OPEN = "() => getComputedStyle(document.querySelector('#side')).visibility === 'visible'"
 
-
-async def device(browser: Browser, width: int, height: int, touch: bool) -> BrowserContext:
+async def device(browser: Browser, width: int, height: int, touch: bool,
+                 **options: Any) -> BrowserContext:
     if touch:
-        return await browser.new_context(viewport={"width": width, "height": height},
-                                         is_mobile=True, has_touch=True, device_scale_factor=2)
-    return await browser.new_context(viewport={"width": width, "height": height})
+        options.update(is_mobile=True, has_touch=True, device_scale_factor=2)
+    return await browser.new_context(viewport={"width": width, "height": height}, **options)
 
 
 async def open_page(context: BrowserContext, url: str, name: str | None = None,
@@ -126,7 +73,8 @@ async def busy_room(server: ServerProcess) -> AsyncIterator[dict[str, Any]]:
     board = server.create_board(LONG_TITLE, template="atelier")
     people = [BoardClient(server.url, board["board"], board["tokens"]["participant"], name=n)
               for n in PEOPLE]
-    fac = BoardClient(server.url, board["board"], board["tokens"]["facilitator"], name="Facilitator")
+    fac = BoardClient(server.url, board["board"], board["tokens"]["facilitator"],
+                      name="Facilitator")
     async with contextlib.AsyncExitStack() as stack:
         for c in (*people, fac):
             await stack.enter_async_context(c)
@@ -155,9 +103,11 @@ async def test_every_page_fits_every_screen(server: ServerProcess) -> None:
             assert_fits(f"editor {width}", width, await editor.evaluate(OUTSIDE, True))
             if width < 1024:  # the side panel is a sheet; open, every field fits
                 await editor.click("#sheet-toggle")
-                await until(editor, "() => getComputedStyle(document.querySelector('#side')).visibility === 'visible'")
+                await until(editor, SHEET_OPEN)
                 await editor.click("#tabs [data-tab=facilitate]")
                 assert_fits(f"editor sheet {width}", width, await editor.evaluate(OUTSIDE, True))
+                if width == 768:
+                    await editor.screenshot(path=str(IMAGES / "tablet.png"))
                 await editor.click("#sheet-close")
             screen = await open_page(context, link(board, "viewer"), None, console)
             await screen.wait_for_selector("#screen-timer:not([hidden])")
@@ -261,7 +211,7 @@ async def test_a_participant_does_everything_on_a_phone(server: ServerProcess) -
         # joined zoomed to the first exercise, not a thumbnail of the board
         vp = await page.evaluate("window.tussentafel.view.viewport()")
         assert vp[2] <= 1400 * 1.1 and 0 <= vp[0] + vp[2] / 2 <= 1400 and vp[1] < 900, vp
-        await until(page, "() => document.querySelector('#board').getBoundingClientRect().width > 300")
+        await until(page, "() => document.querySelector('#board').clientWidth > 300")
 
         # a note: tool, tap, type
         await pick(page, "note")
@@ -288,7 +238,8 @@ async def test_a_participant_does_everything_on_a_phone(server: ServerProcess) -
         # pinch zoom and a two-finger pan, in the middle of the board
         cx, cy = await centre_of(page, "#board")
         z0 = await page.evaluate("window.tussentafel.view.cam.z")
-        await finger.drag([line((cx - 30, cy), (cx - 110, cy)), line((cx + 30, cy), (cx + 110, cy))])
+        await finger.drag([line((cx - 30, cy), (cx - 110, cy)),
+                           line((cx + 30, cy), (cx + 110, cy))])
         z1 = await page.evaluate("window.tussentafel.view.cam.z")
         assert z1 > z0 * 1.5
         x1 = await page.evaluate("window.tussentafel.view.cam.x")
@@ -309,14 +260,16 @@ async def test_a_participant_does_everything_on_a_phone(server: ServerProcess) -
         await page.fill("#f-table", "Tafel Noord")
         await page.press("#f-table", "Enter")
         await assert_not_scrolled(page)
-        await wait_state(server, board, lambda e: e["kind"] == "role_card" and e.get("holder") == "Ada"
-                         and e.get("table") == "Tafel Noord", "the role card with its table")
+        await wait_state(server, board, lambda e: e["kind"] == "role_card"
+                         and e.get("holder") == "Ada" and e.get("table") == "Tafel Noord",
+                         "the role card with its table")
         await page.tap("#sheet-close")
 
         # a grade marker in a column of the scale
         await show(page, "tpl-grades")
         await pick(page, "grade_vote")
-        await page.touchscreen.tap(*await centre_of(page, "[data-id=tpl-grades] .grade-col >> nth=1"))
+        column = await centre_of(page, "[data-id=tpl-grades] .grade-col >> nth=1")
+        await page.touchscreen.tap(*column)
         await wait_state(server, board, lambda e: e["kind"] == "grade_vote"
                          and e.get("scale") == "tpl-grades", "the grade marker")
 
@@ -408,7 +361,8 @@ async def test_present_mode_on_the_projector(server: ServerProcess) -> None:
 
         await fac.click("#present-insights")
         await screen.wait_for_selector("#present-insights h3")
-        await until(screen, "() => document.querySelector('#present-insights').textContent.includes('Sportverenigingen')")
+        await until(screen, "() => document.querySelector('#present-insights')"
+                            ".textContent.includes('Sportverenigingen')")
         assert not await screen.evaluate("document.body.classList.contains('presenting')")
         await screen.screenshot(path=str(IMAGES / "projector-insights.png"))
         await fac.click("#present-stop")
@@ -427,7 +381,8 @@ async def axe_violations(page: Page) -> list[str]:
     found = await page.evaluate("""async () => {
       const r = await axe.run(document, { resultTypes: ['violations'] });
       return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-        .map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 4).map(n => n.target.join(' ')).join(' | ')}`);
+        .map(v => `${v.id} (${v.impact}): `
+          + v.nodes.slice(0, 4).map(n => n.target.join(' ')).join(' | '));
     }""")
     return [str(v) for v in found]
 
@@ -435,7 +390,8 @@ async def axe_violations(page: Page) -> list[str]:
 async def test_axe_finds_no_serious_problems(server: ServerProcess) -> None:
     assert AXE.exists(), "run scripts/test (npm ci --prefix tests/js) first"
     async with busy_room(server) as board, chromium() as browser:
-        context = await browser.new_context(viewport={"width": 1440, "height": 900})
+        # axe is injected as a script tag, which the pages' CSP would refuse
+        context = await device(browser, 1440, 900, False, bypass_csp=True)
         landing = await context.new_page()
         await landing.goto(f"{server.url}/")
         await landing.wait_for_selector("#create")
@@ -449,7 +405,7 @@ async def test_axe_finds_no_serious_problems(server: ServerProcess) -> None:
         await editor.click("#present-next")
         await screen.wait_for_selector("body.presenting")
         problems["projector"] = await axe_violations(screen)
-        phone = await device(browser, 390, 844, True)
+        phone = await device(browser, 390, 844, True, bypass_csp=True)
         small = await open_page(phone, link(board, "participant"), "Ada")
         await small.tap("#sheet-toggle")
         problems["phone with the sheet"] = await axe_violations(small)

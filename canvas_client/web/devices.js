@@ -26,6 +26,7 @@ export class Sheet {
       h('span', { class: 'sheet-grip', 'aria-hidden': 'true' }),
       h('button', { type: 'button', id: 'sheet-close', class: 'sheet-close', onclick: () => this.open(false) }, t('sheet.close'))));
     document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && this.isOpen) this.open(false); });
+    tabRoles();
   }
 
   get isOpen() { return document.body.classList.contains('sheet-open'); }
@@ -39,6 +40,20 @@ export class Sheet {
   selected(count) {
     this.toggle.classList.toggle('has-selection', count > 0);
   }
+}
+
+/** The panel's tabs as ARIA tabs (role, selected state, controlled panel). */
+function tabRoles() {
+  const tabs = [...document.querySelectorAll('#tabs [data-tab]')];
+  const mark = () => {
+    for (const tab of tabs) tab.setAttribute('aria-selected', String(tab.classList.contains('on')));
+  };
+  for (const tab of tabs) {
+    tab.setAttribute('role', 'tab');
+    tab.setAttribute('aria-controls', tab.dataset.tab);
+    new MutationObserver(mark).observe(tab, { attributes: true, attributeFilter: ['class'] });
+  }
+  mark();
 }
 
 /** The first view on a narrow screen: zoomed to the current exercise; true if done. */
