@@ -18,7 +18,7 @@ from playwright.async_api import Browser, BrowserContext, CDPSession, Page
 
 from canvas_client.client import BoardClient
 from tests.conftest import ROOT, ServerProcess, put
-from tests.test_browser import IMAGES, Console, chromium, link
+from tests.test_browser import IMAGES, Console, chromium, link, open_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -53,19 +53,6 @@ async def device(browser: Browser, width: int, height: int, touch: bool,
     return await browser.new_context(viewport={"width": width, "height": height}, **options)
 
 
-async def open_page(context: BrowserContext, url: str, name: str | None = None,
-                    console: Console | None = None) -> Page:
-    page = await context.new_page()
-    if console is not None:
-        console.watch(page)
-    await page.goto(url)
-    if name is not None:
-        await page.fill("#name-prompt-input", name)
-        await page.press("#name-prompt-input", "Enter")
-    await page.wait_for_selector("body[data-connection=live]", timeout=10_000)
-    return page
-
-
 @contextlib.asynccontextmanager
 async def busy_room(server: ServerProcess) -> AsyncIterator[dict[str, Any]]:
     """An atelier board with a long title, six people online and a timer
@@ -97,7 +84,7 @@ async def test_every_page_fits_every_screen(server: ServerProcess) -> None:
             await landing.goto(f"{server.url}/")
             await landing.wait_for_selector("#create")
             assert_fits(f"landing {width}", width, await landing.evaluate(OUTSIDE, False))
-            editor = await open_page(context, link(board, "facilitator"), "Facilitator", console)
+            editor = await open_in(context, link(board, "facilitator"), "Facilitator", console)
             await editor.wait_for_selector("#timer:not([hidden]) .timer-label")
             await until(editor, "() => document.querySelectorAll('#people .avatar').length >= 5")
             assert_fits(f"editor {width}", width, await editor.evaluate(OUTSIDE, True))
@@ -109,7 +96,7 @@ async def test_every_page_fits_every_screen(server: ServerProcess) -> None:
                 if width == 768:
                     await editor.screenshot(path=str(IMAGES / "tablet.png"))
                 await editor.click("#sheet-close")
-            screen = await open_page(context, link(board, "viewer"), None, console)
+            screen = await open_in(context, link(board, "viewer"), None, console)
             await screen.wait_for_selector("#screen-timer:not([hidden])")
             assert_fits(f"projector {width}", width, await screen.evaluate(OUTSIDE, True))
             await context.close()
@@ -206,7 +193,7 @@ async def test_a_participant_does_everything_on_a_phone(server: ServerProcess) -
     console = Console()
     async with chromium() as browser:
         context = await device(browser, 390, 844, True)
-        page = await open_page(context, link(board, "participant"), "Ada", console)
+        page = await open_in(context, link(board, "participant"), "Ada", console)
         finger = await Finger.on(page)
         # joined zoomed to the first exercise, not a thumbnail of the board
         vp = await page.evaluate("window.tussentafel.view.viewport()")
@@ -321,11 +308,11 @@ async def test_present_mode_on_the_projector(server: ServerProcess) -> None:
                                       ("aligned", "current"), ("integrated", "ambition"),
                                       ("coordinated", "ambition")])]])
         fac_ctx = await browser.new_context(viewport={"width": 1440, "height": 900})
-        fac = await open_page(fac_ctx, link(board, "facilitator"), "Facilitator", console)
+        fac = await open_in(fac_ctx, link(board, "facilitator"), "Facilitator", console)
         part_ctx = await device(browser, 1280, 720, False)
-        part = await open_page(part_ctx, link(board, "participant"), "Bram", console)
+        part = await open_in(part_ctx, link(board, "participant"), "Bram", console)
         screen_ctx = await browser.new_context(viewport={"width": 1920, "height": 1080})
-        screen = await open_page(screen_ctx, link(board, "viewer"), None, console)
+        screen = await open_in(screen_ctx, link(board, "viewer"), None, console)
         await until(part, "() => window.tussentafel.view.viewport()[2] > 0")
         before = await part.evaluate("window.tussentafel.view.viewport()")
 
@@ -396,17 +383,17 @@ async def test_axe_finds_no_serious_problems(server: ServerProcess) -> None:
         await landing.goto(f"{server.url}/")
         await landing.wait_for_selector("#create")
         problems = {"landing": await axe_violations(landing)}
-        editor = await open_page(context, link(board, "facilitator"), "Facilitator")
+        editor = await open_in(context, link(board, "facilitator"), "Facilitator")
         problems["editor"] = await axe_violations(editor)
         await editor.click("[data-id=tpl-role-example]")
         problems["editor, a selection"] = await axe_violations(editor)
-        screen = await open_page(context, link(board, "viewer"))
+        screen = await open_in(context, link(board, "viewer"))
         await editor.click("#tabs [data-tab=facilitate]")
         await editor.click("#present-next")
         await screen.wait_for_selector("body.presenting")
         problems["projector"] = await axe_violations(screen)
         phone = await device(browser, 390, 844, True, bypass_csp=True)
-        small = await open_page(phone, link(board, "participant"), "Ada")
+        small = await open_in(phone, link(board, "participant"), "Ada")
         await small.tap("#sheet-toggle")
         problems["phone with the sheet"] = await axe_violations(small)
         await context.close()
