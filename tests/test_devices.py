@@ -84,6 +84,10 @@ async def test_every_page_fits_every_screen(server: ServerProcess) -> None:
             await landing.goto(f"{server.url}/")
             await landing.wait_for_selector("#create")
             assert_fits(f"landing {width}", width, await landing.evaluate(OUTSIDE, False))
+            await landing.fill("#title", LONG_TITLE)
+            await landing.click("#create")
+            await landing.wait_for_selector("#result:not([hidden]) #qr-img")
+            assert_fits(f"landing, links {width}", width, await landing.evaluate(OUTSIDE, False))
             editor = await open_in(context, link(board, "facilitator"), "Facilitator", console)
             await editor.wait_for_selector("#timer:not([hidden]) .timer-label")
             await until(editor, "() => document.querySelectorAll('#people .avatar').length >= 5")
@@ -284,6 +288,26 @@ async def test_a_participant_does_everything_on_a_phone(server: ServerProcess) -
         got = await page.evaluate(OUTSIDE, True)
         assert_fits("ritual sheet", 390, got)
         await page.screenshot(path=str(IMAGES / "phone.png"))
+        await page.tap("#sheet-close")
+
+        # a line's relation, and a locked element says so, in the sheet
+        async with BoardClient(server.url, board["board"], board["tokens"]["facilitator"]) as fac:
+            await fac.push([put({"id": "ln1", "kind": "link", "from": "tpl-table",
+                                 "to": "tpl-ritual", "rel": "decides", "x": 0, "y": 0,
+                                 "z": "zz"})])
+            role = await wait_state(server, board, lambda e: e["kind"] == "role_card"
+                                    and e.get("holder") == "Ada", "the role card")
+            assert (await fac.cmd("lock", ids=[role["id"]]))["ok"]
+        await until(page, "() => window.tussentafel.sync.elements.has('ln1')")
+        await page.evaluate("window.tussentafel.editor.select(['ln1'])")
+        await page.tap("#sheet-toggle")
+        await page.select_option("#f-rel", "escalates_to")
+        await wait_state(server, board, lambda e: e["id"] == "ln1"
+                         and e.get("rel") == "escalates_to", "the line's relation")
+        await page.evaluate("(id) => window.tussentafel.editor.select([id])", role["id"])
+        await page.wait_for_selector("#side .note-locked", state="visible")
+        assert await page.locator("#f-table").is_disabled()
+        assert_fits("locked role card sheet", 390, await page.evaluate(OUTSIDE, True))
         await context.close()
     assert not console.errors, console.errors
 
