@@ -346,6 +346,11 @@ async def test_present_mode_on_the_projector(server: ServerProcess) -> None:
         assert await screen.evaluate("window.tussentafel.sync.session.present") == "tpl-frame-task"
         await fac.click("#present-next")
         await until(screen, "() => window.tussentafel.sync.session.present === 'tpl-frame-time'")
+        phone_ctx = await device(browser, 390, 844, True)  # a phone joins on the presented frame
+        phone = await open_in(phone_ctx, link(board, "participant"), "Dewi", console)
+        vp = await phone.evaluate("window.tussentafel.view.viewport()")
+        assert 1500 <= vp[0] + vp[2] / 2 <= 2900 and 0 <= vp[1] + vp[3] / 2 <= 900, vp
+        await phone_ctx.close()
         await fac.click("#present-prev")
         await until(screen, "() => window.tussentafel.sync.session.present === 'tpl-frame-task'")
         await screen.wait_for_timeout(400)  # the projector refits at most every 250 ms
