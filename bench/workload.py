@@ -116,7 +116,7 @@ class Author:
 
 
 def tt_op(kind: str, a: Any, b: Any) -> dict[str, Any]:
-    """The op on the Tussentafel wire (PROTOCOL.md §3.1)."""
+    """The op on the Tussentafel wire (docs/protocol.md §3.1)."""
     if kind == "put":
         return {"op": "put", "el": a}
     return {"op": "patch", "id": a, "set": b}

@@ -26,6 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from canvas_client.replica import Gap, Replica
+from schemas.codes import FATAL_CLOSES
 
 log = logging.getLogger("tussentafel.client")
 
@@ -238,7 +239,7 @@ class BoardClient:
         code, reason = (rcvd.code, rcvd.reason) if rcvd else (None, "connection lost")
         if self._fatal:
             reason = self._fatal
-        if not gap and code in (4401, 4404, 1008, 1009):
+        if not gap and code in FATAL_CLOSES:
             self.auto_reconnect = False
         if self.auto_reconnect:
             asyncio.get_running_loop().create_task(self._reconnect())

@@ -1,4 +1,4 @@
-"""Board elements: one pydantic model per kind (PROTOCOL.md §4, §5).
+"""Board elements: one pydantic model per kind (docs/protocol.md §4, §5).
 
 Models validate; they never transform. The server stores the dict a client
 sent (minus the stamps it owns), so a field the client left out stays absent

@@ -1,4 +1,4 @@
-"""Every WebSocket message of PROTOCOL.md §3, tagged by ``type``.
+"""Every WebSocket message of docs/protocol.md §3, tagged by ``type``.
 
 Client messages are validated on arrival (unknown keys ignored). Server
 messages are built as plain dicts on the hot path; their models here are the

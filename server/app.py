@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -12,87 +11,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Route, WebSocketRoute
 
-from server import http, insights_feed, pages, ws
-from server.auth import Tokens
-from server.commands import Commands
-from server.metrics import Metrics
-from server.pacing import Pacing
-from server.rooms import Rooms
+from server.services import Services
 from server.settings import Settings
-from server.store import BoardMeta, Store
+from server.store import Store
+from server.web import pages, rest
+from server.ws import endpoint as ws
 
 log = logging.getLogger("tussentafel")
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "canvas_client" / "web"
-
-
-def make_store(settings: Settings) -> Store:
-    if settings.redis_url:
-        from server.store.redis import RedisStore
-
-        return RedisStore(
-            settings.redis_url,
-            history_clocks=settings.history_clocks,
-            history_ms=settings.history_ms,
-        )
-    from server.store.sqlite import SqliteStore
-
-    return SqliteStore(
-        settings.data_dir,
-        history_clocks=settings.history_clocks,
-        history_ms=settings.history_ms,
-    )
-
-
-class Services:
-    """Everything a request handler needs, made once per app."""
-
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
-        self.settings = settings
-        self.store = store or make_store(settings)
-        self.metrics = Metrics()
-        self.pacing = Pacing(settings)
-        self.rooms = Rooms(self.store, settings, self.metrics, self.pacing)
-        self.rooms.on_open.append(insights_feed.attach)
-        self.commands = Commands()
-        self._tokens: Tokens | None = None
-        self._meta: dict[str, BoardMeta] = {}
-        self._pacer: asyncio.Task[None] | None = None
-        self.ready = False
-
-    @property
-    def tokens(self) -> Tokens:
-        if self._tokens is None:
-            raise RuntimeError("the app is not started: tokens need the store's secret")
-        return self._tokens
-
-    async def start(self) -> None:
-        await self.store.start()
-        secret = self.settings.secret or await self.store.secret()
-        self._tokens = Tokens(secret)
-        self._pacer = asyncio.create_task(self.pacing.run(), name="pacing")
-        self.ready = True
-
-    async def stop(self) -> None:
-        self.ready = False
-        if self._pacer is not None:
-            self._pacer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pacer
-        await self.rooms.close_all()
-        await self.store.close()
-
-    async def meta(self, board: str) -> BoardMeta | None:
-        """A board's meta: the live room's if there is one, else the store's."""
-        room = self.rooms.live.get(board)
-        if room is not None:
-            return room.meta
-        return await self.store.get_meta(board)
-
-    def forget_meta(self, board: str) -> None:
-        self._meta.pop(board, None)
 
 
 async def metrics_endpoint(request: Request) -> Response:
@@ -115,14 +44,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             await services.stop()
 
     routes = [
-        *http.routes,
+        *rest.routes,
         Route("/metrics", metrics_endpoint),
         WebSocketRoute("/api/boards/{board}/ws", ws.endpoint),
         *pages.routes(WEB_DIR),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers=rest.exception_handlers)
     app.state.services = services
     return app
 
 
-__all__ = ["Mount", "Services", "create_app"]

@@ -34,7 +34,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.settings import Settings
-    from server.ws_protocol import WebSocketProtocol
+    from server.ws.frames import WebSocketProtocol
 
     settings = Settings.from_env(
         host=args.host,

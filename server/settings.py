@@ -30,7 +30,7 @@ class Settings:
     admin_token: str | None = None  # TUSSENTAFEL_ADMIN_TOKEN protects POST /api/boards
     public_url: str | None = None  # base of the links handed out; default: the request's
     allowed_origins: tuple[str, ...] = ()  # extra WebSocket Origins besides the server's own
-    # limits (PROTOCOL.md §3.4, docs/operations.md)
+    # limits (docs/protocol.md §3.4, docs/operations.md)
     max_frame: int = 1 << 20
     max_ops: int = 500
     max_elements: int = 20_000
@@ -42,7 +42,7 @@ class Settings:
     max_conns: int = 5000
     history_clocks: int = 100_000
     history_ms: int = 24 * 3600 * 1000
-    # pacing under load (server/pacing.py): above pace_above_per_s messages/s to
+    # pacing under load (server/live/pacing.py): above pace_above_per_s messages/s to
     # connection queues, each connection sends at most one frame per frame_interval_ms
     # (0: never paced); presence frames of the process stay under presence_budget_per_s
     frame_interval_ms: float = 16.0

@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from server.board import Actor
+from server.core.board import Actor
 
 IDS = [f"e{i}" for i in range(8)]
 ACTORS = [Actor("pa", "participant"), Actor("pb", "participant"), Actor("pf", "facilitator"),

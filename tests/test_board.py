@@ -7,7 +7,7 @@ import copy
 from hypothesis import given, settings
 
 from schemas.elements import check_element
-from server.board import (
+from server.core.board import (
     Actor,
     BoardState,
     Change,

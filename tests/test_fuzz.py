@@ -17,7 +17,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from schemas.elements import check_element
-from server.board import Actor, BoardState, Change, apply
+from server.core.board import Actor, BoardState, Change, apply
 from tests.conftest import ServerProcess
 from tests.strategies import ops
 

@@ -1,10 +1,10 @@
-"""TTTR insights (server/insights.py): each rule fires when it should, and only then."""
+"""TTTR insights (server/report/insights.py): each rule fires when it should, and only then."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from server.insights import insights
+from server.report.insights import insights
 
 _z = iter(range(10_000))
 

@@ -10,7 +10,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from canvas_client.client import BoardClient
-from server.pacing import Pacing
+from server.live.pacing import Pacing
 from server.settings import Settings
 from tests.conftest import ServerProcess, note, put
 

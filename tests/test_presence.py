@@ -1,6 +1,6 @@
 """Presence registry (pure)."""
 
-from server.presence import PALETTE, Presence
+from server.core.presence import PALETTE, Presence
 
 
 def test_colours_do_not_repeat_until_the_palette_is_used_up():

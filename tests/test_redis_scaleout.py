@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from canvas_client.client import BoardClient
-from server.presence import Presence
+from server.core.presence import Presence
 from tests.conftest import ServerProcess, note, put
 from tests.redis_fixture import RedisServer, redis_server_fixture  # noqa: F401
 

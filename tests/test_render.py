@@ -1,4 +1,4 @@
-"""The SVG export (server/render.py): valid, complete, escaped, laid out."""
+"""The SVG export (server/report/render.py): valid, complete, escaped, laid out."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from schemas.elements import KINDS
-from server.render import render_svg
-from server.render_shapes import SIZES, lane_width
-from server.templates import template_elements
+from server.core.templates import template_elements
+from server.report.render import render_svg
+from server.report.render_shapes import SIZES, lane_width
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -256,7 +256,7 @@ def test_atelier_template_renders_every_frame_label() -> None:
 
 
 def test_grade_votes_take_the_voters_board_colour():
-    from server.render import render_svg
+    from server.report.render import render_svg
 
     scale = {"id": "s", "kind": "grade_scale", "x": 0, "y": 0, "z": "a", "label": "Grade"}
     vote = {"id": "g", "kind": "grade_vote", "x": 0, "y": 0, "z": "b", "scale": "s",

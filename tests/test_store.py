@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from server.board import Actor, BoardState, Change, apply, change_from_record
+from server.core.board import Actor, BoardState, Change, apply, change_from_record
 from server.store import BoardMeta, ClockConflict, SnapshotMeta, Unavailable
 from server.store.redis import RedisStore
 from server.store.sqlite import SqliteStore

@@ -1,13 +1,13 @@
-"""Board templates (server/templates.py and server/templates/*.json)."""
+"""Board templates (server/core/templates.py and server/templates/*.json)."""
 
 from __future__ import annotations
 
 import pytest
 
 from schemas.elements import STAMPS, check_element
-from server.board import SYSTEM, Actor, BoardState, Change, apply
-from server.render_shapes import box
-from server.templates import TEMPLATES, template_elements
+from server.core.board import SYSTEM, Actor, BoardState, Change, apply
+from server.core.templates import TEMPLATES, template_elements
+from server.report.render_shapes import box
 
 
 def test_the_templates_are_blank_and_atelier() -> None:

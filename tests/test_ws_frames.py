@@ -1,4 +1,4 @@
-"""The WebSocket byte stream, frame by frame (server/ws_protocol.py's fast lane).
+"""The WebSocket byte stream, frame by frame (server/ws/frames.py's fast lane).
 
 A raw TCP client writes frames the way a network may deliver them: split
 anywhere, several in one segment, fragmented, with control frames in between,

@@ -1,7 +1,7 @@
 // The bare Node relay: the practical floor for the Tussentafel protocol.
 // Decode each message, stamp a sequence number, re-encode once, send to the room.
 // No validation, no persistence, no auth. Presence is coalesced per room at 20 Hz,
-// as the Tussentafel server does (PROTOCOL.md 3.2), so both carry the same traffic.
+// as the Tussentafel server does (docs/protocol.md 3.2), so both carry the same traffic.
 //   node relay.js PORT
 'use strict';
 const http = require('http');

@@ -107,7 +107,7 @@ export function pageParams() {
   };
 }
 
-/** A human sentence for a refused change (PROTOCOL.md §3.4 codes). */
+/** A human sentence for a refused change (docs/protocol.md §3.4 codes). */
 export function humanError(code, message = '') {
   const text = String(message || '');
   if (code === 'forbidden') {

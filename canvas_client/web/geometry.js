@@ -1,5 +1,5 @@
 // Sizes, boxes and placements of board elements (no DOM). Mirrors
-// server/render_shapes.py and server/render.py so that the live board and the
+// server/report/render_shapes.py and server/report/render.py so that the live board and the
 // SVG export agree on where things are.
 
 export const SIZES = {

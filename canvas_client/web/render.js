@@ -1,5 +1,5 @@
 // Board element -> SVG. Every element becomes <g data-id data-kind> (the DOM
-// contract, docs/protocol.md). Shapes follow server/render_shapes.py so the
+// contract, docs/protocol.md). Shapes follow server/report/render_shapes.py so the
 // live board looks like the SVG export; user text only ever goes through
 // textContent, user colours through geometry.color().
 

@@ -4,7 +4,7 @@
 // `base` is the server's state at `clock` as this client knows it; `pending`
 // are this client's pushed batches not yet acked, applied on top
 // optimistically. `elements` is what the user sees: base plus pending. An ack
-// moves a batch into base, stamped exactly as the server did (PROTOCOL.md
+// moves a batch into base, stamped exactly as the server did (docs/protocol.md
 // §3.3); a rejection drops it, which rolls the optimistic edit back.
 
 export const STAMPS = ['author', 'v', 'created', 'updated'];

@@ -1,4 +1,4 @@
-// The Tussentafel protocol client (PROTOCOL.md), with no DOM code: a plugin
+// The Tussentafel protocol client (docs/protocol.md), with no DOM code: a plugin
 // inside another whiteboard can import it and use a board as its backend.
 //
 //   const sync = new BoardSync({ board, token, name: 'Ada' });
@@ -13,7 +13,7 @@ import { Gap, Replica, STAMPS, applyOps, opId } from './replica.js';
 
 export { Gap, Replica, STAMPS, applyOps, opId };
 export const SUBPROTOCOL = 'tussentafel.v1.json';
-/** Close codes after which reconnecting cannot help (PROTOCOL.md §5). */
+/** Close codes after which reconnecting cannot help (docs/protocol.md §5). */
 export const FATAL_CLOSES = new Set([4401, 4404, 1008, 1009]);
 const PING_EVERY_MS = 20000;
 const SILENCE_MS = 45000;

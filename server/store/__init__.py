@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from server.board import BoardState, Change
+from server.core.board import BoardState, Change
 
 
 class StoreError(Exception):

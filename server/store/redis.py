@@ -35,7 +35,7 @@ from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from server.board import BoardState, Change
+from server.core.board import BoardState, Change
 from server.store import BoardMeta, BusHandler, ClockConflict, SnapshotMeta, StoreError, Unavailable
 from server.store.redis_bus import RedisBus, channel
 

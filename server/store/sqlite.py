@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import msgpack
 
-from server.board import BoardState, Change
+from server.core.board import BoardState, Change
 from server.store import BoardMeta, BusHandler, ClockConflict, SnapshotMeta, Unavailable
 
 T = TypeVar("T")

@@ -15,12 +15,11 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from server import errors
-from server.board import (
+from server.core import errors
+from server.core.board import (
     Actor,
     BoardState,
     Change,
@@ -31,20 +30,17 @@ from server.board import (
     visible_ops,
     visible_to,
 )
-from server.codec import Encoding, Outgoing
-from server.metrics import Metrics
-from server.pacing import Pacing
-from server.presence import Presence
+from server.core.clock import now_ms
+from server.core.codec import Encoding, Outgoing
+from server.core.presence import Presence
+from server.live.metrics import Metrics
+from server.live.pacing import Pacing
 from server.settings import Settings
 from server.store import BoardMeta, ClockConflict, Store
 
 log = logging.getLogger("tussentafel.room")
 
 MAX_RETRIES = 8
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class Connection(Protocol):
@@ -405,9 +401,3 @@ class Room:
                 mine = self.presence.outgoing(changed, heartbeat=heartbeat)
                 if mine:
                     await self._publish({"type": "presence", "participants": mine})
-
-    def snapshot_elements(self, actor: Actor | None = None) -> list[dict[str, Any]]:
-        elements: Iterable[dict[str, Any]] = self.state.elements.values()
-        if actor is not None:
-            elements = (el for el in elements if visible_to(el, actor))
-        return list(elements)

@@ -6,9 +6,9 @@ import asyncio
 import logging
 from typing import Final
 
-from server.board import Change
-from server.insights import insights
-from server.room import Room
+from server.core.board import Change
+from server.live.room import Room
+from server.report.insights import insights
 
 log = logging.getLogger("tussentafel.insights")
 

@@ -7,9 +7,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
-from server.metrics import Metrics
-from server.pacing import Pacing
-from server.room import Room
+from server.live.metrics import Metrics
+from server.live.pacing import Pacing
+from server.live.room import Room
 from server.settings import Settings
 from server.store import Store
 

@@ -1,4 +1,4 @@
-"""The REST endpoints (PROTOCOL.md §2). Errors are JSON ``{"error", "message"}``."""
+"""The REST endpoints (docs/protocol.md §2). Errors are JSON ``{"error", "message"}``."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server import errors, snapshots
-from server.auth import Grant, new_board_id
-from server.board import SYSTEM, Actor, BoardState, Change, Rejection, apply, visible_to
-from server.room import now_ms
+from server.core import errors
+from server.core.auth import Grant, new_board_id
+from server.core.board import SYSTEM, Actor, BoardState, Change, Rejection, apply, visible_to
+from server.core.clock import now_ms
+from server.core.errors import ProtocolError
+from server.live import snapshots
 from server.store import BoardMeta, StoreError
 
 if TYPE_CHECKING:
-    from server.app import Services
+    from server.services import Services
 
 log = logging.getLogger("tussentafel.http")
 
@@ -26,13 +28,7 @@ MAX_BODY = 64 * 1024
 MAX_TITLE = 200
 
 
-class HttpError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
-
-
-def error_response(code: str, message: str) -> JSONResponse:
+def error_response(code: errors.Code, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=errors.HTTP_STATUS[code])
 
 
@@ -51,20 +47,20 @@ def _bearer(request: Request) -> str | None:
 async def _json_body(request: Request) -> dict[str, Any]:
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-        raise HttpError(errors.TOO_LARGE, f"a request body holds at most {MAX_BODY} bytes")
+        raise ProtocolError(errors.TOO_LARGE, f"a request body holds at most {MAX_BODY} bytes")
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
-            raise HttpError(errors.TOO_LARGE, f"a request body holds at most {MAX_BODY} bytes")
+            raise ProtocolError(errors.TOO_LARGE, f"a request body holds at most {MAX_BODY} bytes")
     if not body.strip():
         return {}
     try:
         data = json.loads(body, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
     except (ValueError, RecursionError):
-        raise HttpError(errors.BAD_MESSAGE, "the body must be a JSON object") from None
+        raise ProtocolError(errors.BAD_MESSAGE, "the body must be a JSON object") from None
     if not isinstance(data, dict):
-        raise HttpError(errors.BAD_MESSAGE, "the body must be a JSON object")
+        raise ProtocolError(errors.BAD_MESSAGE, "the body must be a JSON object")
     return data
 
 
@@ -74,12 +70,12 @@ async def authorize(request: Request, *roles: str) -> tuple[BoardMeta, Grant]:
     board = request.path_params["board"]
     meta = await services.meta(board)
     if meta is None:
-        raise HttpError(errors.UNKNOWN_BOARD, "no such board")
+        raise ProtocolError(errors.UNKNOWN_BOARD, "no such board")
     grant = services.tokens.verify(_bearer(request))
     if grant is None or grant.board != board or grant.generation != meta.generation:
-        raise HttpError(errors.UNAUTHORIZED, "a valid token of this board is needed")
+        raise ProtocolError(errors.UNAUTHORIZED, "a valid token of this board is needed")
     if roles and grant.role not in roles:
-        raise HttpError(errors.FORBIDDEN, f"only a {' or '.join(roles)} may do this")
+        raise ProtocolError(errors.FORBIDDEN, f"only a {' or '.join(roles)} may do this")
     return meta, grant
 
 
@@ -103,15 +99,16 @@ async def create_board(request: Request) -> Response:
     if admin is not None:
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {admin}".encode()):
-            raise HttpError(errors.UNAUTHORIZED, "creating a board needs the admin token")
+            raise ProtocolError(errors.UNAUTHORIZED, "creating a board needs the admin token")
     body = await _json_body(request)
     title, template = body.get("title", ""), body.get("template", "blank")
     if not isinstance(title, str) or len(title) > MAX_TITLE:
-        raise HttpError(errors.INVALID, f"title must be a string of at most {MAX_TITLE} characters")
-    from server.templates import TEMPLATES, template_elements
+        raise ProtocolError(errors.INVALID,
+                            f"title must be a string of at most {MAX_TITLE} characters")
+    from server.core.templates import TEMPLATES, template_elements
 
     if not isinstance(template, str) or template not in TEMPLATES:
-        raise HttpError(errors.INVALID, f"template must be one of {', '.join(TEMPLATES)}")
+        raise ProtocolError(errors.INVALID, f"template must be one of {', '.join(TEMPLATES)}")
     board = new_board_id()
     now = now_ms()
     meta = BoardMeta(board, title.strip() or "Untitled board", template, 1, now, {})
@@ -165,7 +162,6 @@ async def rotate(request: Request) -> Response:
     meta, _ = await authorize(request, "facilitator")
     generation = meta.generation + 1
     await services.store.update_meta(meta.board, generation=generation)
-    services.forget_meta(meta.board)
     room = services.rooms.live.get(meta.board)
     if room is not None:
         room.meta.generation = generation
@@ -185,7 +181,7 @@ async def create_snapshot(request: Request) -> Response:
     body = await _json_body(request)
     label = snapshots.clean_label(body.get("label"))
     if label is None:
-        raise HttpError(errors.INVALID, "label must be a string of at most 200 characters")
+        raise ProtocolError(errors.INVALID, "label must be a string of at most 200 characters")
     async with services.rooms.use(meta.board) as room:
         assert room is not None
         snap = await snapshots.save(room, label)
@@ -208,7 +204,7 @@ async def _snapshot(request: Request) -> SnapshotRead:
     meta, grant = await authorize(request)
     found = await services.store.get_snapshot(meta.board, request.path_params["snapshot"])
     if found is None:
-        raise HttpError(errors.NOT_FOUND, "no such snapshot")
+        raise ProtocolError(errors.NOT_FOUND, "no such snapshot")
     snap, elements = found
     return meta, grant, snap.to_dict(), elements
 
@@ -222,7 +218,7 @@ async def get_snapshot(request: Request) -> Response:
 
 
 async def snapshot_svg(request: Request) -> Response:
-    from server.render import render_svg
+    from server.report.render import render_svg
 
     meta, grant, snap, elements = await _snapshot(request)
     viewer = _viewer(grant)
@@ -244,18 +240,18 @@ async def restore_snapshot(request: Request) -> Response:
     meta, _ = await authorize(request, "facilitator")
     found = await services.store.get_snapshot(meta.board, request.path_params["snapshot"])
     if found is None:
-        raise HttpError(errors.NOT_FOUND, "no such snapshot")
+        raise ProtocolError(errors.NOT_FOUND, "no such snapshot")
     _, elements = found
     async with services.rooms.use(meta.board) as room:
         assert room is not None
         result = await snapshots.restore(room, elements, Actor(SYSTEM, "facilitator"))
     if isinstance(result, Rejection):
-        raise HttpError(result.code, result.message)
+        raise ProtocolError(result.code, result.message)
     return JSONResponse({"clock": result.clock})
 
 
 async def get_insights(request: Request) -> Response:
-    from server.insights import insights
+    from server.report.insights import insights
 
     services = _services(request)
     meta, grant = await authorize(request)
@@ -275,34 +271,33 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
 
-def _wrap(handler: Any) -> Any:
-    async def endpoint(request: Request) -> Response:
-        try:
-            response: Response = await handler(request)
-            return response
-        except HttpError as exc:
-            return error_response(exc.code, exc.message)
-        except StoreError as exc:
-            log.warning("%s %s: store unavailable: %s", request.method, request.url.path, exc)
-            return error_response(errors.UNAVAILABLE, "the store cannot be reached; try again")
+async def _protocol_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProtocolError)
+    return error_response(exc.code, exc.message)
 
-    endpoint.__name__ = handler.__name__
-    return endpoint
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    log.warning("%s %s: store unavailable: %s", request.method, request.url.path, exc)
+    return error_response(errors.UNAVAILABLE, "the store cannot be reached; try again")
+
+
+# Every route's refusals become JSON ``{"error", "message"}`` here, in one place.
+exception_handlers: dict[Any, Any] = {ProtocolError: _protocol_error, StoreError: _store_error}
 
 
 routes = [
     Route("/healthz", healthz),
-    Route("/api/boards", _wrap(create_board), methods=["POST"]),
-    Route("/api/boards/{board}", _wrap(get_board)),
-    Route("/api/boards/{board}/state", _wrap(get_state)),
-    Route("/api/boards/{board}/rotate", _wrap(rotate), methods=["POST"]),
-    Route("/api/boards/{board}/insights", _wrap(get_insights)),
-    Route("/api/boards/{board}/snapshots", _wrap(create_snapshot), methods=["POST"]),
-    Route("/api/boards/{board}/snapshots", _wrap(list_snapshots), methods=["GET"]),
-    Route("/api/boards/{board}/snapshots/{snapshot}.svg", _wrap(snapshot_svg)),
-    Route("/api/boards/{board}/snapshots/{snapshot}", _wrap(get_snapshot)),
+    Route("/api/boards", create_board, methods=["POST"]),
+    Route("/api/boards/{board}", get_board),
+    Route("/api/boards/{board}/state", get_state),
+    Route("/api/boards/{board}/rotate", rotate, methods=["POST"]),
+    Route("/api/boards/{board}/insights", get_insights),
+    Route("/api/boards/{board}/snapshots", create_snapshot, methods=["POST"]),
+    Route("/api/boards/{board}/snapshots", list_snapshots, methods=["GET"]),
+    Route("/api/boards/{board}/snapshots/{snapshot}.svg", snapshot_svg),
+    Route("/api/boards/{board}/snapshots/{snapshot}", get_snapshot),
     Route(
-        "/api/boards/{board}/snapshots/{snapshot}/restore", _wrap(restore_snapshot),
+        "/api/boards/{board}/snapshots/{snapshot}/restore", restore_snapshot,
         methods=["POST"],
     ),
 ]

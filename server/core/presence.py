@@ -1,7 +1,7 @@
 """Who is at a board, and where they point: ephemeral, never stored.
 
 Updates only mark participants dirty; the room sends the dirty ones at most
-``presence_hz`` times a second (PROTOCOL.md §3.2 ``presence``), so a hundred
+``presence_hz`` times a second (docs/protocol.md §3.2 ``presence``), so a hundred
 cursors moving at 60 Hz cost each reader ~20 small frames a second.
 """
 
@@ -68,9 +68,6 @@ class Presence:
         own = PALETTE.index(color_for(participant))
         order = PALETTE[own:] + PALETTE[:own]
         return min(order, key=used.count)
-
-    def colors(self) -> dict[str, str]:
-        return {pid: e["color"] for pid, e in self.entries.items() if e.get("color")}
 
     def leave(self, participant: str) -> None:
         left = self.local.get(participant, 0) - 1

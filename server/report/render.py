@@ -22,12 +22,12 @@ from __future__ import annotations
 import datetime
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from server import render_shapes as shapes
-from server.presence import color_for
-from server.render_shapes import (
+from server.core.presence import color_for
+from server.report import render_shapes as shapes
+from server.report.render_shapes import (
     GRADES,
     LANE_H,
     SIZES,
@@ -399,8 +399,3 @@ _DRAW = {
     "stroke": shapes.draw_stroke,
     "text": shapes.draw_text,
 }
-
-
-def kinds_drawn() -> Iterable[str]:
-    """Every kind this module draws (for tests and docs)."""
-    return (*_DRAW, "link", "milestone", "grade_vote", "vote")

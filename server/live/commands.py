@@ -1,4 +1,4 @@
-"""Facilitator commands (``cmd`` → ``result`` + ``event``), PROTOCOL.md §5.
+"""Facilitator commands (``cmd`` → ``result`` + ``event``), docs/protocol.md §5.
 
 Session state (timer, follow, private mode) lives in the board's meta, so a
 client that joins or reconnects finds it in its ``welcome``.
@@ -8,30 +8,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
-
-from pydantic import ValidationError
+from typing import Any
 
 from schemas.elements import ID_PATTERN
 from schemas.messages import Cmd
-from server import errors, snapshots
-from server.board import Change, Rejection, lock_ops, reveal_ops
-from server.room import Room, now_ms
-
-if TYPE_CHECKING:
-    from server.ws import WsConnection
+from server.core import errors
+from server.core.board import Actor, Change, Rejection, lock_ops, reveal_ops
+from server.core.clock import now_ms
+from server.core.errors import ProtocolError
+from server.live import snapshots
+from server.live.room import Room
 
 log = logging.getLogger("tussentafel.commands")
 
 MAX_TIMER_S = 24 * 3600
 Args = dict[str, Any]
-Handler = Callable[[Room, "WsConnection", Args], Awaitable[Args]]
-
-
-class CommandError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
+Handler = Callable[[Room, Actor, Args], Awaitable[Args]]
+Reply = Callable[[dict[str, Any]], None]
 
 
 def _frame_arg(args: dict[str, Any]) -> str | None:
@@ -41,16 +34,16 @@ def _frame_arg(args: dict[str, Any]) -> str | None:
     if frame is None:
         return None
     if not isinstance(frame, str) or not re.fullmatch(ID_PATTERN[1:-1], frame):
-        raise CommandError(errors.INVALID, "frame must be an element id")
+        raise ProtocolError(errors.INVALID, "frame must be an element id")
     return frame
 
 
 def _ids_arg(args: dict[str, Any]) -> list[str]:
     ids = args.get("ids")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-        raise CommandError(errors.INVALID, "ids must be a non-empty list of element ids")
+        raise ProtocolError(errors.INVALID, "ids must be a non-empty list of element ids")
     if len(ids) > 5000:
-        raise CommandError(errors.TOO_LARGE, "at most 5000 ids at once")
+        raise ProtocolError(errors.TOO_LARGE, "at most 5000 ids at once")
     return ids
 
 
@@ -72,22 +65,25 @@ class Commands:
             "present.stop": self.present_stop,
         }
 
-    async def handle(self, room: Room, conn: WsConnection, message: dict[str, Any]) -> None:
-        """Answer one ``cmd`` with a ``result``; raises ValidationError for a
-        malformed cmd (the caller answers ``bad_message``)."""
+    async def handle(
+        self, room: Room, actor: Actor, message: dict[str, Any], reply: Reply
+    ) -> None:
+        """Answer one ``cmd`` of ``actor`` with a ``result`` through ``reply``;
+        raises ValidationError for a malformed cmd (the caller answers
+        ``bad_message``)."""
         cmd = Cmd.model_validate(message)
         result: dict[str, Any] = {"type": "result", "id": cmd.id}
         handler = self.handlers.get(cmd.name)
         try:
             if handler is None:
-                raise CommandError(errors.INVALID, f"unknown command {cmd.name[:40]!r}")
-            if not conn.actor.facilitator:
-                raise CommandError(errors.FORBIDDEN, "only a facilitator may do this")
-            result.update(await handler(room, conn, cmd.args))
+                raise ProtocolError(errors.INVALID, f"unknown command {cmd.name[:40]!r}")
+            if not actor.facilitator:
+                raise ProtocolError(errors.FORBIDDEN, "only a facilitator may do this")
+            result.update(await handler(room, actor, cmd.args))
             result["ok"] = True
-        except CommandError as exc:
+        except ProtocolError as exc:
             result.update(ok=False, code=exc.code, message=exc.message)
-        conn.send_now(result)
+        reply(result)
 
     async def _set_session(self, room: Room, event: dict[str, Any], **fields: Any) -> None:
         session = {**room.session, **fields}
@@ -95,42 +91,42 @@ class Commands:
             await room.store.update_meta(room.board, session=session)
         except Exception as exc:
             log.warning("board %s: cannot keep session: %s", room.board, exc)
-            raise CommandError(errors.UNAVAILABLE, "the store cannot take this now") from None
+            raise ProtocolError(errors.UNAVAILABLE, "the store cannot take this now") from None
         room.meta.session = session
         room.broadcast({"type": "event", **event})
 
-    async def timer_start(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def timer_start(self, room: Room, actor: Actor, args: Args) -> Args:
         seconds, label = args.get("seconds"), args.get("label", "")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-            raise CommandError(errors.INVALID, "seconds must be a number")
+            raise ProtocolError(errors.INVALID, "seconds must be a number")
         if not 0 < seconds <= MAX_TIMER_S:
-            raise CommandError(errors.INVALID, f"seconds must be between 0 and {MAX_TIMER_S}")
+            raise ProtocolError(errors.INVALID, f"seconds must be between 0 and {MAX_TIMER_S}")
         if not isinstance(label, str) or len(label) > 200:
-            raise CommandError(errors.INVALID, "label must be a string of at most 200 characters")
+            raise ProtocolError(errors.INVALID, "label must be a string of at most 200 characters")
         timer = {"label": label, "ends": now_ms() + int(seconds * 1000)}
         await self._set_session(room, {"name": "timer", "timer": timer}, timer=timer)
         return {"timer": timer}
 
-    async def timer_stop(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def timer_stop(self, room: Room, actor: Actor, args: Args) -> Args:
         await self._set_session(room, {"name": "timer", "timer": None}, timer=None)
         return {"timer": None}
 
-    async def follow_start(self, room: Room, conn: WsConnection, args: Args) -> Args:
-        me = conn.actor.participant
+    async def follow_start(self, room: Room, actor: Actor, args: Args) -> Args:
+        me = actor.participant
         await self._set_session(room, {"name": "follow", "follow": me}, follow=me)
         return {"follow": me}
 
-    async def follow_stop(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def follow_stop(self, room: Room, actor: Actor, args: Args) -> Args:
         await self._set_session(room, {"name": "follow", "follow": None}, follow=None)
         return {"follow": None}
 
-    async def private_start(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def private_start(self, room: Room, actor: Actor, args: Args) -> Args:
         frame = _frame_arg(args)
         event = {"name": "private", "private": True, "frame": frame}
         await self._set_session(room, event, private=True, private_frame=frame)
         return {"private": True, "frame": frame}
 
-    async def private_stop(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def private_stop(self, room: Room, actor: Actor, args: Args) -> Args:
         event = {"name": "private", "private": False, "frame": None}
         await self._set_session(room, event, private=False, private_frame=None)
         return {"private": False}
@@ -159,20 +155,20 @@ class Commands:
         return state
 
     async def _change(
-        self, room: Room, conn: WsConnection, ops: list[dict[str, Any]]
+        self, room: Room, actor: Actor, ops: list[dict[str, Any]]
     ) -> Change | None:
         if not ops:
             return None
-        result = await room.submit(conn.actor, ops)
+        result = await room.submit(actor, ops)
         if isinstance(result, Rejection):
-            raise CommandError(result.code, result.message)
+            raise ProtocolError(result.code, result.message)
         return result
 
-    async def reveal(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def reveal(self, room: Room, actor: Actor, args: Args) -> Args:
         frame = _frame_arg(args)
         async with room.lock:
             ops = reveal_ops(room.state, frame)
-        change = await self._change(room, conn, ops)
+        change = await self._change(room, actor, ops)
         ids = [op["id"] for op in ops]
         clock = change.clock if change else room.state.clock
         event = {"name": "reveal", "ids": ids, "frame": frame, "clock": clock}
@@ -183,30 +179,28 @@ class Commands:
             room.broadcast({"type": "event", **event})
         return {"ids": ids, "clock": clock}
 
-    async def _lock(self, room: Room, conn: WsConnection, args: Args, locked: bool) -> Args:
+    async def _lock(self, room: Room, actor: Actor, args: Args, locked: bool) -> Args:
         ids = _ids_arg(args)
         async with room.lock:
             ops = lock_ops(room.state, ids, locked=locked)
-        change = await self._change(room, conn, ops)
+        change = await self._change(room, actor, ops)
         changed = [op["id"] for op in ops]
         clock = change.clock if change else room.state.clock
         room.broadcast({"type": "event", "name": "lock", "locked": locked, "ids": changed,
                         "clock": clock})
         return {"ids": changed, "clock": clock}
 
-    async def lock(self, room: Room, conn: WsConnection, args: Args) -> Args:
-        return await self._lock(room, conn, args, True)
+    async def lock(self, room: Room, actor: Actor, args: Args) -> Args:
+        return await self._lock(room, actor, args, True)
 
-    async def unlock(self, room: Room, conn: WsConnection, args: Args) -> Args:
-        return await self._lock(room, conn, args, False)
+    async def unlock(self, room: Room, actor: Actor, args: Args) -> Args:
+        return await self._lock(room, actor, args, False)
 
-    async def snapshot(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def snapshot(self, room: Room, actor: Actor, args: Args) -> Args:
         label = snapshots.clean_label(args.get("label"))
         if label is None:
-            raise CommandError(errors.INVALID, "label must be a string of at most 200 characters")
+            raise ProtocolError(errors.INVALID, "label must be a string of at most 200 characters")
         meta = await snapshots.save(room, label)
         room.broadcast({"type": "event", "name": "snapshot", "snapshot": meta.to_dict()})
         return {"snapshot": meta.to_dict()}
 
-
-__all__ = ["CommandError", "Commands", "ValidationError"]

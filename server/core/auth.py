@@ -14,15 +14,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Final
 
-from server.board import ROLES, Role
+from server.core.board import ROLES, TokenRole
 
-_LETTER: Final[dict[Role, str]] = {"facilitator": "f", "participant": "p", "viewer": "v"}
-_ROLE: Final[dict[str, Role]] = {letter: role for role, letter in _LETTER.items()}
+_LETTER: Final[dict[TokenRole, str]] = {"facilitator": "f", "participant": "p", "viewer": "v"}
+_ROLE: Final[dict[str, TokenRole]] = {letter: role for role, letter in _LETTER.items()}
 _SIG_BYTES: Final = 18
-
-
-def new_secret() -> bytes:
-    return secrets.token_bytes(32)
 
 
 def new_board_id() -> str:
@@ -37,7 +33,7 @@ def _b64(raw: bytes) -> str:
 @dataclass(frozen=True, slots=True)
 class Grant:
     board: str
-    role: Role
+    role: TokenRole
     generation: int
 
 
@@ -53,7 +49,7 @@ class Tokens:
         mac = hmac.new(self._secret, b"token:" + body.encode(), hashlib.sha256).digest()
         return _b64(mac[:_SIG_BYTES])
 
-    def issue(self, board: str, role: Role, generation: int) -> str:
+    def issue(self, board: str, role: TokenRole, generation: int) -> str:
         body = f"{board}.{_LETTER[role]}{generation}"
         return f"{body}.{self._sign(body)}"
 
@@ -78,6 +74,3 @@ class Tokens:
         mac = hmac.new(self._secret, f"pid:{board}:{client}".encode(), hashlib.sha256)
         return "p" + base64.b32encode(mac.digest()[:10]).decode().lower()[:11]
 
-
-#: What each role may do besides reading.
-CAN_EDIT: Final[frozenset[Role]] = frozenset({"facilitator", "participant"})

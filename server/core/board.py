@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from schemas.elements import ID_PATTERN, STAMPS, ElementError, check_element
-from server import errors
+from server.core import errors
+from server.core.errors import ProtocolError
 
-Role = Literal["facilitator", "participant", "viewer"]
-ROLES: Final[tuple[Role, ...]] = ("facilitator", "participant", "viewer")
+TokenRole = Literal["facilitator", "participant", "viewer"]
+ROLES: Final[tuple[TokenRole, ...]] = ("facilitator", "participant", "viewer")
 
 MAX_OPS: Final = 500
 MAX_ELEMENTS: Final = 20_000
@@ -42,7 +43,7 @@ class Actor:
     """Who makes a change: a participant id and the role of their token."""
 
     participant: str
-    role: Role
+    role: TokenRole
 
     @property
     def facilitator(self) -> bool:
@@ -53,7 +54,7 @@ class Actor:
 class Rejection:
     """Why a batch was refused as a whole; ``op`` is the index of the op at fault."""
 
-    code: str
+    code: errors.Code
     message: str
     op: int | None = None
 
@@ -155,12 +156,6 @@ class BoardState:
         return len(dropped)
 
 
-class _Refused(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
-
-
 def apply(
     state: BoardState,
     ops: Any,
@@ -199,7 +194,7 @@ def apply(
     for index, op in enumerate(ops):
         try:
             work.op(op)
-        except _Refused as refused:
+        except ProtocolError as refused:
             return Rejection(refused.code, refused.message, index)
     if len(state.elements) + work.count_delta > max_elements and work.count_delta > 0:
         return Rejection(errors.TOO_LARGE, f"a board holds at most {max_elements} elements")
@@ -260,7 +255,7 @@ class _Batch:
 
     def op(self, op: Any) -> None:
         if not isinstance(op, dict):
-            raise _Refused(errors.INVALID, "an op must be a map")
+            raise ProtocolError(errors.INVALID, "an op must be a map")
         kind = op.get("op")
         if kind == "put":
             self.put(op)
@@ -269,17 +264,17 @@ class _Batch:
         elif kind == "del":
             self.delete(op)
         else:
-            raise _Refused(errors.INVALID, "op must be put, patch or del")
+            raise ProtocolError(errors.INVALID, "op must be put, patch or del")
 
     def _target(self, op: Mapping[str, Any]) -> tuple[str, Element]:
         eid = op.get("id")
         if not _is_id(eid):
-            raise _Refused(errors.INVALID, "id must be 1-64 of A-Za-z0-9_-")
+            raise ProtocolError(errors.INVALID, "id must be 1-64 of A-Za-z0-9_-")
         assert isinstance(eid, str)
         existing = self.get(eid)
         if existing is None:
             word = "was deleted" if self.deleted(eid) else "does not exist"
-            raise _Refused(errors.CONFLICT, f"element {eid} {word}")
+            raise ProtocolError(errors.CONFLICT, f"element {eid} {word}")
         return eid, existing
 
     def _may_change(self, existing: Element) -> None:
@@ -287,42 +282,42 @@ class _Batch:
         if actor.facilitator:
             return
         if existing.get("locked") is True:
-            raise _Refused(errors.FORBIDDEN, "this element is locked by the facilitator")
+            raise ProtocolError(errors.FORBIDDEN, "this element is locked by the facilitator")
         if existing.get("author") != actor.participant:
             if existing.get("kind") == "grade_vote":
-                raise _Refused(errors.FORBIDDEN, "only its voter may change a grade vote")
+                raise ProtocolError(errors.FORBIDDEN, "only its voter may change a grade vote")
             if existing.get("private") is True:
-                raise _Refused(errors.FORBIDDEN, "this element is private to its author")
+                raise ProtocolError(errors.FORBIDDEN, "this element is private to its author")
 
     def _check(self, el: Element, existing: Element | None) -> None:
         try:
             check_element(el)
         except ElementError as exc:
-            raise _Refused(errors.INVALID, str(exc)) from None
+            raise ProtocolError(errors.INVALID, str(exc)) from None
         if self.actor.facilitator:
             return
         was_locked = existing is not None and existing.get("locked") is True
         if (el.get("locked") is True) != was_locked:
-            raise _Refused(errors.FORBIDDEN, "only a facilitator may lock or unlock")
+            raise ProtocolError(errors.FORBIDDEN, "only a facilitator may lock or unlock")
         if self.scope is not None and el["kind"] == "note" and el.get("private") is not True:
             if self.scope == "" or el.get("parent") == self.scope:
-                raise _Refused(
+                raise ProtocolError(
                     errors.FORBIDDEN, "private mode is on: notes here must be private"
                 )
 
     def put(self, op: Mapping[str, Any]) -> None:
         if set(op) - {"op", "el"}:
-            raise _Refused(errors.INVALID, "a put has only op and el")
+            raise ProtocolError(errors.INVALID, "a put has only op and el")
         sent = op.get("el")
         if not isinstance(sent, dict):
-            raise _Refused(errors.INVALID, "put needs an element map in el")
+            raise ProtocolError(errors.INVALID, "put needs an element map in el")
         eid = sent.get("id")
         if not _is_id(eid):
-            raise _Refused(errors.INVALID, "id must be 1-64 of A-Za-z0-9_-")
+            raise ProtocolError(errors.INVALID, "id must be 1-64 of A-Za-z0-9_-")
         assert isinstance(eid, str)
         existing = self.get(eid)
         if existing is None and self.deleted(eid) and not self.restore:
-            raise _Refused(errors.CONFLICT, f"element {eid} was deleted")
+            raise ProtocolError(errors.CONFLICT, f"element {eid} was deleted")
         if existing is not None:
             self._may_change(existing)
         el = {k: v for k, v in sent.items() if k not in _STAMPS}
@@ -342,19 +337,19 @@ class _Batch:
 
     def patch(self, op: Mapping[str, Any]) -> None:
         if set(op) - {"op", "id", "set", "unset"}:
-            raise _Refused(errors.INVALID, "a patch has only op, id, set and unset")
+            raise ProtocolError(errors.INVALID, "a patch has only op, id, set and unset")
         eid, existing = self._target(op)
         sets = op.get("set", {})
         unset = op.get("unset", [])
         if not isinstance(sets, dict) or not isinstance(unset, list):
-            raise _Refused(errors.INVALID, "set must be a map and unset a list")
+            raise ProtocolError(errors.INVALID, "set must be a map and unset a list")
         if not all(isinstance(name, str) for name in unset):
-            raise _Refused(errors.INVALID, "unset names fields (strings)")
+            raise ProtocolError(errors.INVALID, "unset names fields (strings)")
         touched = set(sets) | set(unset)
         if touched & _IMMUTABLE:
-            raise _Refused(errors.INVALID, "id and kind cannot be patched")
+            raise ProtocolError(errors.INVALID, "id and kind cannot be patched")
         if set(sets) & set(unset):
-            raise _Refused(errors.INVALID, "a field cannot be both set and unset")
+            raise ProtocolError(errors.INVALID, "a field cannot be both set and unset")
         self._may_change(existing)
         sets = {k: v for k, v in sets.items() if k not in _STAMPS}
         unset = [name for name in unset if name not in _STAMPS]
@@ -372,7 +367,7 @@ class _Batch:
 
     def delete(self, op: Mapping[str, Any]) -> None:
         if set(op) - {"op", "id"}:
-            raise _Refused(errors.INVALID, "a del has only op and id")
+            raise ProtocolError(errors.INVALID, "a del has only op and id")
         eid, existing = self._target(op)
         self._may_change(existing)
         self.set(eid, None)

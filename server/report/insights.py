@@ -1,6 +1,6 @@
 """TTTR analysis of a board state (pure: no I/O).
 
-``insights(elements, participants)`` returns (PROTOCOL.md §5 "Insights")::
+``insights(elements, participants)`` returns (docs/protocol.md §5 "Insights")::
 
     {
       "territory": {

@@ -5,15 +5,16 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from server.board import Actor, Change, Rejection
-from server.room import Room, now_ms
+from server.core.board import Actor, Change, Rejection
+from server.core.clock import now_ms
+from server.live.room import Room
 from server.store import SnapshotMeta
 
 MAX_LABEL = 200
 
 
 def new_snapshot_id() -> str:
-    """Sortable by time, unguessable, and without a ``.`` (PROTOCOL.md §5)."""
+    """Sortable by time, unguessable, and without a ``.`` (docs/protocol.md §5)."""
     return f"s{now_ms():x}{secrets.token_hex(4)}"
 
 

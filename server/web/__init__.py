@@ -1,0 +1,1 @@
+"""HTTP I/O: the REST API and the browser pages."""

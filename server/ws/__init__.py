@@ -1,0 +1,1 @@
+"""WebSocket I/O: the endpoint, connections, inbound dispatch, frames."""

@@ -1,0 +1,163 @@
+"""The WebSocket endpoint: handshake, hello, then the receive loop.
+
+Sending lives in ``connection``, message handling in ``inbound``, the op
+budget in ``ratelimit``, frame handling (uvicorn's protocol with a fast lane)
+in ``frames``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from schemas.messages import SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK, Hello
+from server.core import errors
+from server.core.board import Actor
+from server.core.codec import DecodeError, Encoding, Frame, decode
+from server.live.room import Room
+from server.ws.connection import WsConnection
+from server.ws.frames import DIRECT_EXTENSION
+from server.ws.inbound import Inbound, error_message, fatal
+
+if TYPE_CHECKING:
+    from server.services import Services
+
+log = logging.getLogger("tussentafel.ws")
+
+HELLO_TIMEOUT_S = 10.0
+
+
+def choose_subprotocol(offered: list[str]) -> Encoding | None:
+    for name in offered:
+        if name == SUBPROTOCOL_MSGPACK:
+            return "msgpack"
+        if name == SUBPROTOCOL_JSON:
+            return "json"
+    return None
+
+
+def origin_allowed(ws: WebSocket, allowed: tuple[str, ...]) -> bool:
+    """Cross-site WebSocket hijacking guard: a browser's Origin must be this
+    server (same host) or on the allow-list; non-browser clients send none."""
+    origin = ws.headers.get("origin")
+    if origin is None or origin in allowed or "*" in allowed:
+        return True
+    host = ws.headers.get("host", "")
+    return origin.split("://", 1)[-1] == host
+
+
+async def endpoint(ws: WebSocket) -> None:
+    services: Services = ws.app.state.services
+    board = ws.path_params["board"]
+    encoding = choose_subprotocol(list(ws.scope.get("subprotocols", [])))
+    if encoding is None or not origin_allowed(ws, services.settings.allowed_origins):
+        await ws.close(code=errors.CLOSE_POLICY)  # before accept: the handshake is refused
+        return
+    if services.rooms.connections >= services.settings.max_conns:
+        await ws.close(code=errors.CLOSE_TRY_AGAIN)
+        return
+    subprotocol = SUBPROTOCOL_MSGPACK if encoding == "msgpack" else SUBPROTOCOL_JSON
+    await ws.accept(subprotocol=subprotocol)
+    conn = WsConnection(ws, encoding, services)
+    sender = asyncio.create_task(conn.run_sender(), name=f"send:{conn.id}")
+    services.metrics.connections.inc()
+    services.pacing.connections += 1
+    room: Room | None = None
+    try:
+        room = await _handshake(ws, conn, board, services)
+        if room is not None:
+            await _serve(ws, conn, room, services)
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        log.exception("board %s conn %s: unexpected error", board, conn.id)
+        conn.send_now(error_message(errors.UNAVAILABLE, "internal error", fatal=True))
+        conn.close(errors.CLOSE_TRY_AGAIN, "internal error")
+    finally:
+        services.metrics.connections.dec()
+        services.pacing.connections -= 1
+        if room is not None:
+            room.leave(conn)
+            services.rooms.release(room)
+        conn.close(errors.CLOSE_NORMAL, "")
+        log.info("leave board=%s conn=%s close=%s", board, conn.id,
+                 conn.closing[0] if conn.closing else None)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(sender, 5.0)
+        if not sender.done():
+            sender.cancel()
+
+
+async def _receive(ws: WebSocket) -> Frame:
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    if message.get("bytes") is not None:
+        data: bytes = message["bytes"]
+        return data
+    text: str = message.get("text") or ""
+    return text
+
+
+async def _handshake(
+    ws: WebSocket, conn: WsConnection, board: str, services: Services
+) -> Room | None:
+    try:
+        frame = await asyncio.wait_for(_receive(ws), HELLO_TIMEOUT_S)
+    except TimeoutError:
+        fatal(conn, errors.UNAUTHORIZED, "say hello first", errors.CLOSE_UNAUTHORIZED)
+        return None
+    try:
+        hello = Hello.model_validate(decode(frame, conn.encoding))
+    except (DecodeError, ValidationError):
+        fatal(conn, errors.UNAUTHORIZED, "the first message must be a valid hello",
+               errors.CLOSE_UNAUTHORIZED)
+        return None
+    meta = await services.meta(board)
+    if meta is None:
+        fatal(conn, errors.UNKNOWN_BOARD, "no such board", errors.CLOSE_UNKNOWN_BOARD)
+        return None
+    grant = services.tokens.verify(hello.token)
+    if grant is None or grant.board != board or grant.generation != meta.generation:
+        fatal(conn, errors.UNAUTHORIZED, "this link is not valid for this board",
+               errors.CLOSE_UNAUTHORIZED)
+        return None
+    room = await services.rooms.acquire(board)
+    if room is None:
+        fatal(conn, errors.UNKNOWN_BOARD, "no such board", errors.CLOSE_UNKNOWN_BOARD)
+        return None
+    if len(room.conns) >= services.settings.max_conns_per_board:
+        services.rooms.release(room)
+        fatal(conn, errors.FULL, "this board is full", errors.CLOSE_TRY_AGAIN)
+        return None
+    if grant.generation != room.meta.generation:
+        services.rooms.release(room)
+        fatal(conn, errors.UNAUTHORIZED, "this link was revoked", errors.CLOSE_UNAUTHORIZED)
+        return None
+    conn.actor = Actor(services.tokens.participant_id(board, hello.client), grant.role)
+    conn.generation = grant.generation
+    await room.join(conn, (hello.name or "").strip(), hello.since)
+    log.info("join board=%s conn=%s participant=%s role=%s encoding=%s since=%s",
+             board, conn.id, conn.actor.participant, grant.role, conn.encoding, hello.since)
+    return room
+
+
+async def _serve(ws: WebSocket, conn: WsConnection, room: Room, services: Services) -> None:
+    inbound = Inbound(conn, room, services)
+    direct = ws.scope.get("extensions", {}).get(DIRECT_EXTENSION)
+    if direct is not None:
+        direct(inbound.direct)
+    while conn.closing is None:
+        frame = await _receive(ws)
+        inbound.busy = True
+        try:
+            command = inbound.handle(frame)
+            if command is not None:
+                await inbound.command(command)
+        finally:
+            inbound.busy = False
