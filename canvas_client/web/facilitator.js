@@ -2,9 +2,9 @@
 // timer, follow me, private round and reveal, lock/unlock, snapshots, invite
 // links, and the insights panel (GET /api/boards/{id}/insights).
 
+import { presentBlock } from './present.js';
 import { $, copyText, h, humanError, pageParams, toast } from './dom.js';
 import { GRADES, box, human, str, union } from './geometry.js';
-import { presentBlock } from './present.js';
 
 const { board, token, join, screen } = pageParams();
 
@@ -87,6 +87,7 @@ export class Facilitator {
     const minutes = h('input', { type: 'number', id: 'timer-minutes', min: 1, max: 240, value: 5, 'aria-label': 'Minutes' });
     const label = h('input', { type: 'text', id: 'timer-label', placeholder: 'What for? e.g. Write: why am I here', maxlength: 200 });
     const sections = [];
+    sections.push(presentBlock(this)); // the projector first: it is used all session
     if (join || screen) {
       const participantLink = join ? `${location.origin}/b/${encodeURIComponent(board)}?t=${encodeURIComponent(join)}` : '';
       const screenLink = screen ? `${location.origin}/b/${encodeURIComponent(board)}/screen?t=${encodeURIComponent(screen)}${join ? `#join=${encodeURIComponent(join)}` : ''}` : '';
@@ -116,7 +117,6 @@ export class Facilitator {
       h('div', { class: 'row' },
         btn('Lock selection', () => this.lock(true), '', 'lock'),
         btn('Unlock', () => this.lock(false), '', 'unlock'))));
-    sections.push(presentBlock(this));
     const snapLabel = h('input', { type: 'text', id: 'snapshot-label', placeholder: 'e.g. After the territory map', maxlength: 200 });
     sections.push(h('section', { class: 'fac-block' }, h('h4', {}, 'Snapshots'),
       h('div', { class: 'row' }, snapLabel, btn('Save', () => this.saveSnapshot(snapLabel.value), 'primary', 'snapshot-save')),

@@ -3,11 +3,11 @@
 // live board looks like the SVG export; user text only ever goes through
 // textContent, user colours through geometry.color().
 
+import { readable } from './contrast.js';
 import {
   BOLD_W, CHAR_W, GRADES, SIZES, LANE_H, TEXT_SIZE, box, color, day, daysBetween, fit,
   human, laneWidth, linkLine, num, pick, points, scaleColumns, str, textLines, wrap,
 } from './geometry.js';
-import { readable } from './contrast.js';
 
 export const NS = 'http://www.w3.org/2000/svg';
 

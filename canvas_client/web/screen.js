@@ -2,9 +2,9 @@
 // board or follows the facilitator's view; join QR code and timer overlay.
 
 import { $, h, mmss, pageParams } from './dom.js';
-import { Presenter } from './screen_present.js';
 import { BoardSync } from './sync.js';
 import { BoardView } from './view.js';
+import { Presenter } from './screen_present.js';
 
 const { board, token, join } = pageParams();
 

@@ -131,21 +131,21 @@ class Commands:
         await self._set_session(room, event, private=False, private_frame=None)
         return {"private": False}
 
-    async def present_frame(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def present_frame(self, room: Room, actor: Actor, args: Args) -> Args:
         """Show one frame on the projector; participants' views do not move."""
         frame = _frame_arg(args)
         if frame is None:
-            raise CommandError(errors.INVALID, "frame must be an element id")
+            raise ProtocolError(errors.INVALID, "frame must be an element id")
         async with room.lock:
             el = room.state.elements.get(frame)
         if el is None or el.get("kind") != "frame" or el.get("private") is True:
-            raise CommandError(errors.NOT_FOUND, "no such frame")
+            raise ProtocolError(errors.NOT_FOUND, "no such frame")
         return await self._present(room, frame, insights=False)
 
-    async def present_insights(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def present_insights(self, room: Room, actor: Actor, args: Args) -> Args:
         return await self._present(room, None, insights=True)
 
-    async def present_stop(self, room: Room, conn: WsConnection, args: Args) -> Args:
+    async def present_stop(self, room: Room, actor: Actor, args: Args) -> Args:
         return await self._present(room, None, insights=False)
 
     async def _present(self, room: Room, frame: str | None, *, insights: bool) -> Args:

@@ -73,7 +73,12 @@ class Inbound:
             message = decode(frame, conn.encoding)
             kind = message.get("type")
             if kind == "presence":
-                self.room.point(conn, _presence_fields(message))
+                fields = _presence_fields(message)
+                if "pointer" in fields and not conn.actor.facilitator:
+                    conn.send_now(error_message(errors.FORBIDDEN,
+                                                "only a facilitator has a pointer"))
+                    return None
+                self.room.point(conn, fields)
             elif kind == "push":
                 self._push(message)
             elif kind == "ping":
@@ -135,8 +140,11 @@ def _presence_fields(message: dict[str, Any]) -> dict[str, Any]:
         if (type(cursor) is list and len(cursor) == 2
                 and all(type(v) in (int, float) and -MAX_COORD <= v <= MAX_COORD for v in cursor)):
             return {"cursor": [float(cursor[0]), float(cursor[1])]}
-    fields = PresenceIn.model_validate(message).model_dump(exclude_none=True)
+    presence = PresenceIn.model_validate(message)
+    fields = presence.model_dump(exclude_none=True)
     fields.pop("type", None)
+    if "pointer" in presence.model_fields_set and presence.pointer is None:
+        fields["pointer"] = None  # null hides the pointer
     return fields
 
 
