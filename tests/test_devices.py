@@ -41,6 +41,7 @@ def script(name: str) -> str:
 
 OUTSIDE = script("outside.js")  # (vertical) => {scrollWidth, innerWidth, outside: [...]}
 SMALLEST_TEXT = script("smallest_text.js")  # () => {min, what}
+SVG_CONTRAST = script("svg_contrast.js")  # async (ratio) => {checked, bad: [...]}
 # Elements scrolled sideways (a focused field must not scroll the app).
 SCROLLED = ("() => [...document.querySelectorAll('*')].filter(e => e.scrollLeft !== 0)"
             ".map(e => `${e.tagName}#${e.id}.${e.className}`)")
@@ -390,6 +391,34 @@ async def test_present_mode_on_the_projector(server: ServerProcess) -> None:
 
 
 # -- accessibility ---------------------------------------------------------------------
+
+
+async def test_text_on_notes_and_role_cards_reads_at_4_5_to_1(server: ServerProcess) -> None:
+    """Author names in participant colours, role names on the role colours."""
+    board = server.create_board("Kleuren", template="atelier")
+    topics = ["why_here", "collective_task", "value", "do", "dont", "decision_rule",
+              "conflict_rule", "other"]
+    roles = ["chair", "expert", "pen_holder", "custom"]
+    async with contextlib.AsyncExitStack() as stack:
+        for i in range(12):  # twelve people: every colour of the palette
+            c = BoardClient(server.url, board["board"], board["tokens"]["participant"],
+                            name=f"Persoon {i}")
+            await stack.enter_async_context(c)
+            await c.push([put({"id": f"cn{i}", "kind": "note", "text": "Mijn punt",
+                               "x": 60 + 170 * (i % 6), "y": 200 + 160 * (i // 6), "w": 150,
+                               "h": 120, "z": f"c{i}", "topic": topics[i % len(topics)]}),
+                          put({"id": f"cr{i}", "kind": "role_card", "role": roles[i % 4],
+                               "holder": f"Persoon {i}", "x": 60 + 200 * (i % 6),
+                               "y": 600 + 130 * (i // 6), "z": f"d{i}",
+                               **({"private": True} if i == 3 else {})})])
+        async with chromium() as browser:
+            context = await browser.new_context(viewport={"width": 1440, "height": 900})
+            page = await open_in(context, link(board, "facilitator"), "Facilitator")
+            await until(page, "() => document.querySelectorAll('[data-kind=note]').length >= 12")
+            got = await page.evaluate(SVG_CONTRAST, 4.5)
+            await context.close()
+    assert got["checked"] >= 12 * 4 and not got["bad"], got
+
 
 
 async def axe_violations(page: Page) -> list[str]:
