@@ -384,6 +384,9 @@ async def test_present_mode_on_the_projector(server: ServerProcess) -> None:
         await screen.screenshot(path=str(IMAGES / "projector-insights.png"))
         await fac.click("#present-stop")
         await screen.wait_for_selector("#present-insights", state="detached")
+        assert await screen.evaluate(  # the whole board again, in its own sizes
+            "() => [...document.querySelectorAll('svg text')].filter(t => t.style.fontSize).length"
+        ) == 0
         assert await part.evaluate("window.tussentafel.view.viewport()") == before
         for ctx in (fac_ctx, part_ctx, screen_ctx):
             await ctx.close()

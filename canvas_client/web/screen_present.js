@@ -22,6 +22,7 @@ export class Presenter {
     view.screen.append(this.pointerLayer);
     this.panel = null;
     this.data = null;
+    this.raised = false; // some text carries a raised size
     sync.on('event', (message) => {
       if (message.name === 'insights' && message.insights) {
         this.data = message.insights;
@@ -54,6 +55,8 @@ export class Presenter {
   minText() {
     const z = this.view.cam.z;
     const on = !!this.frame;
+    if (!on && !this.raised) return; // nothing to undo: spare big boards the walk
+    this.raised = on;
     for (const node of this.view.world.querySelectorAll('text')) {
       if (!node.dataset.base) node.dataset.base = String(parseFloat(node.getAttribute('font-size')) || 14);
       const base = Number(node.dataset.base);
