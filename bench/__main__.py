@@ -9,7 +9,7 @@ Scenarios (each prints a human table, then one JSON object as its LAST line):
   join     cold join of a 20 000-element board: time to the full welcome, bytes
   catchup  reconnect with ``since`` after 1 000 changes vs a full join
   idle     memory per idle connection
-  scale    1 vs 2 server processes over Redis (needs redis-server and server/store/redis.py)
+  scale    1 vs 2 server processes over Redis (--cluster: over a 3-master Redis Cluster)
   profile  py-spy of our server under room N=100 (top hot spots, self and inclusive)
   all      every scenario above, one after another
 
@@ -53,6 +53,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--boards", type=int, default=None, help="many: boards (default 200)")
     p.add_argument("--elements", type=int, default=None, help="join: board size (20 000)")
     p.add_argument("--changes", type=int, default=None, help="catchup: changes (1 000)")
+    p.add_argument("--cluster", action="store_true",
+                   help="scale: on a 3-master Redis Cluster instead of one Redis")
     return p
 
 

@@ -165,8 +165,12 @@ def redis_available() -> tuple[bool, str]:
 class Redis:
     """A throwaway redis-server on a free port (AOF everysec, no RDB)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, cluster: bool = False) -> None:
         self.port = free_port()
+        while cluster and self.port > 55_535:  # the cluster bus port must fit too
+            self.port = free_port()
+        self.cluster = ["--cluster-enabled", "yes", "--cluster-port", str(free_port()),
+                        "--cluster-config-file", "nodes.conf"] if cluster else []
         self.dir = Path(tempfile.mkdtemp(prefix="bench-redis-"))
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -177,7 +181,8 @@ class Redis:
     def start(self) -> Redis:
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(self.dir)],
+             "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(self.dir),
+             *self.cluster],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -198,6 +203,42 @@ class Redis:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class RedisCluster:
+    """A throwaway Redis Cluster: ``masters`` redis-servers, no replicas."""
+
+    def __init__(self, masters: int = 3) -> None:
+        self.nodes = [Redis(cluster=True) for _ in range(masters)]
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
+
+    @property
+    def pids(self) -> list[int]:
+        return [n.proc.pid for n in self.nodes if n.proc is not None]
+
+    def start(self) -> RedisCluster:
+        for node in self.nodes:
+            node.start()
+        subprocess.run(["redis-cli", "--cluster", "create",
+                        *(f"127.0.0.1:{n.port}" for n in self.nodes),
+                        "--cluster-replicas", "0", "--cluster-yes"],
+                       check=True, capture_output=True, timeout=30)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            states = [subprocess.run(["redis-cli", "-p", str(n.port), "cluster", "info"],
+                                     capture_output=True, text=True, timeout=5).stdout
+                      for n in self.nodes]
+            if all(s.startswith("cluster_state:ok") for s in states):
+                return self
+            time.sleep(0.1)
+        raise RuntimeError("the Redis Cluster did not come up")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
 
 
 def targets() -> dict[str, Target]:

@@ -18,7 +18,7 @@ import msgpack
 
 from bench import report, wsraw
 from bench.loadgen import proc_rss_kib
-from bench.procs import RESULTS, ROOT, Redis, Target, redis_available, targets
+from bench.procs import RESULTS, ROOT, Redis, RedisCluster, Target, redis_available, targets
 
 SUB = "tussentafel.v1.msgpack"
 
@@ -613,15 +613,18 @@ def scale(args: Any) -> tuple[str, dict[str, Any]]:
         text = f"scale: NOT RUN: {why}"
         return text, {"available": False, "reason": why}
     n = (args.n or [100])[0]
+    kind = "redis cluster" if args.cluster else "redis"
     rows, runs, errors = [], {}, {}
-    for label, procs in (("redis, 1 process", 1), ("redis, 2 processes", 2)):
-        redis = Redis().start()
+    for label, procs in ((f"{kind}, 1 process", 1), (f"{kind}, 2 processes", 2)):
+        redis: Redis | RedisCluster = RedisCluster() if args.cluster else Redis()
+        redis.start()
+        pids = redis.pids if isinstance(redis, RedisCluster) else [
+            redis.proc.pid]  # type: ignore[union-attr]
         try:
             log(f"scale: {label} N={n}")
             r = load_run(targets()["ours"], boards=1, per_board=n, rate=args.rate,
                          presence_hz=args.presence_hz, processes=procs, check_order=True,
-                         redis_url=redis.url, extra_pids=[redis.proc.pid],  # type: ignore[union-attr]
-                         **_durations(args.quick))
+                         redis_url=redis.url, extra_pids=pids, **_durations(args.quick))
             runs[label] = r
             rows.append([*report.load_row(label, r), r["clock_gaps"], r["out_of_order"]])
         except Exception as exc:
@@ -629,14 +632,16 @@ def scale(args: Any) -> tuple[str, dict[str, Any]]:
             log(f"scale {label} failed: {errors[label]}")
         finally:
             redis.stop()
-    text = (f"scale: room N={n} over Redis (AOF everysec), clients split over the processes; "
+    where = "a 3-master Redis Cluster" if args.cluster else "Redis"
+    text = (f"scale: room N={n} over {where} (AOF everysec), clients split over the processes; "
             "server CPU and RSS include redis-server\n"
             + report.table([*report.LOAD_HEADERS, "gaps", "disorder"], rows))
     if errors:
         text += "\n" + "\n".join(f"FAILED {k}: {v}" for k, v in errors.items())
-    out: dict[str, Any] = {"available": True, "runs": runs, "errors": errors}
+    out: dict[str, Any] = {"available": True, "cluster": args.cluster, "runs": runs,
+                           "errors": errors}
     if len(runs) == 2:
-        one, two = runs["redis, 1 process"], runs["redis, 2 processes"]
+        one, two = runs[f"{kind}, 1 process"], runs[f"{kind}, 2 processes"]
         ratio = two["latency_ms"]["p99"] / one["latency_ms"]["p99"]
         out["ratio_p99_2proc_vs_1proc"] = round(ratio, 3)
         out["goals"] = {"scale_p99_le_1_5x": {

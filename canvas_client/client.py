@@ -27,10 +27,11 @@ from websockets.exceptions import ConnectionClosed
 
 from canvas_client.replica import Gap, Replica
 from schemas.codes import FATAL_CLOSES
+from schemas.messages import SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK
 
 log = logging.getLogger("tussentafel.client")
 
-SUBPROTOCOLS = {"msgpack": "tussentafel.v1.msgpack", "json": "tussentafel.v1.json"}
+SUBPROTOCOLS = {"msgpack": SUBPROTOCOL_MSGPACK, "json": SUBPROTOCOL_JSON}
 
 
 class Closed(Exception):
@@ -54,6 +55,7 @@ class BoardClient:
         encoding: str = "msgpack",
         reconnect: bool = True,
         max_queue: int = 10_000,
+        record: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         base = url.rstrip("/").replace("http://", "ws://").replace("https://", "wss://")
         self.ws_url = f"{base}/api/boards/{board}/ws"
@@ -64,6 +66,8 @@ class BoardClient:
         self.encoding = encoding
         self.auto_reconnect = reconnect
         self.replica = Replica()
+        #: Called with ("sent" | "received", message) for every message (tests record traffic).
+        self.record = record
         self.you = ""
         self.role = ""
         self.session: dict[str, Any] = {}
@@ -155,6 +159,8 @@ class BoardClient:
     async def _send(self, message: dict[str, Any]) -> None:
         if self._ws is None:
             raise Closed(None, "not connected")
+        if self.record is not None:
+            self.record("sent", message)
         await self._ws.send(self._encode(message))
 
     async def send_raw(self, frame: bytes | str) -> None:
@@ -224,6 +230,8 @@ class BoardClient:
         try:
             async for frame in ws:
                 message = self._decode(frame)
+                if self.record is not None:
+                    self.record("received", message)
                 messages = message["messages"] if message.get("type") == "bundle" else [message]
                 for one in messages:
                     self._handle(one)

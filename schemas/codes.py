@@ -36,7 +36,11 @@ class Close(IntEnum):
     SLOW = 4408  # send queue over its bound: reconnect with ``since``
 
 
-# Closes after which reconnecting cannot help: a wrong or revoked link, a
-# client that keeps sending what is not a message, a frame over the limit.
-FATAL_CLOSES: frozenset[int] = frozenset(
-    {Close.UNAUTHORIZED, Close.UNKNOWN_BOARD, Close.POLICY, Close.TOO_BIG})
+#: Every error code, in declaration order (for schemas and generated files).
+ERROR_CODES: tuple[Code, ...] = tuple(Code)
+#: Close codes by lower-case name (``kinds.js`` exports them as ``CLOSE``).
+CLOSE_CODES: dict[str, Close] = {close.name.lower(): close for close in Close}
+#: Closes after which reconnecting cannot help: a wrong or revoked link, a
+#: client that keeps sending what is not a message, a frame over the limit.
+FATAL_CLOSES: tuple[Close, ...] = (Close.UNAUTHORIZED, Close.UNKNOWN_BOARD, Close.POLICY,
+                                   Close.TOO_BIG)

@@ -1,4 +1,4 @@
-"""Board elements: one pydantic model per kind (docs/protocol.md §4, §5).
+"""Board elements: one pydantic model per kind, built from ``schemas/kinds.py`` (§4, §5).
 
 Models validate; they never transform. The server stores the dict a client
 sent (minus the stamps it owns), so a field the client left out stays absent
@@ -10,15 +10,31 @@ and every replica that applies the same ops holds the same state. Hence
 from __future__ import annotations
 
 import datetime
+import keyword
 import math
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
-ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-MAX_STRING = 2_000
-MAX_COORD = 1e6
-MAX_POINTS = 10_000
+from schemas.kinds import (
+    CONTENT_ROLES,
+    DATE_PATTERN,
+    ENUMS,
+    ID_PATTERN,
+    MAX_COORD,
+    MAX_DATE,
+    MAX_POINTS,
+    MAX_STRING,
+    MAX_TAG,
+    PROCESS_ROLES,
+)
+from schemas.kinds import KINDS as REGISTRY
+from schemas.kinds import Field as KindField
+
+__all__ = [
+    "CONTENT_ROLES", "GRADES", "ID_PATTERN", "KINDS", "MAX_COORD", "MAX_POINTS", "MAX_STRING",
+    "PROCESS_ROLES", "STAMPS", "ElementBase", "ElementError", "check_element",
+]
 
 #: Fields the server stamps; a client's values for them are ignored.
 STAMPS = ("author", "v", "created", "updated")
@@ -48,34 +64,17 @@ ElementId = Annotated[str, Field(pattern=ID_PATTERN)]
 Text = Annotated[str, Field(max_length=MAX_STRING)]
 Coord = Annotated[float, AfterValidator(_finite), Field(ge=-MAX_COORD, le=MAX_COORD)]
 Size = Annotated[float, AfterValidator(_finite), Field(ge=0, le=MAX_COORD)]
-IsoDate = Annotated[str, Field(max_length=32), AfterValidator(_iso_date)]
+# The pattern first: Python's fromisoformat alone also takes 20240131 and 2024-W05-3.
+IsoDate = Annotated[str, Field(max_length=MAX_DATE, pattern=DATE_PATTERN),
+                    AfterValidator(_iso_date)]
 Points = Annotated[list[Coord], Field(max_length=MAX_POINTS), AfterValidator(_even)]
+Tag = Annotated[str, Field(max_length=MAX_TAG)]
 
-
-# Enumerations are Literal types: strict validation takes the plain strings
-# that arrive on the wire (a StrEnum would want enum instances).
-Node = Literal["person", "team", "manager", "table"]
-Relation = Literal["member_of", "reports_to", "decides", "escalates_to", "involves"]
 #: The integration-grade scale, low to high (Kuitert & Van Buuren).
-Grade = Literal["fragmented", "aligned", "coordinated", "integrated"]
-GRADES: tuple[str, ...] = get_args(Grade)
-Aspect = Literal["current", "ambition"]
-Role = Literal[
-    "process_facilitator", "chair", "process_manager", "content_representative", "pen_holder",
-    "expert", "communication", "external_facilitator", "connector", "custom",
-]
-PROCESS_ROLES: tuple[str, ...] = (
-    "chair", "process_facilitator", "process_manager", "external_facilitator",
-)
-CONTENT_ROLES: tuple[str, ...] = ("content_representative", "expert")
-Acquired = Literal["achieved", "acquired", "assigned", "granted"]
-Topic = Literal[
-    "why_here", "collective_task", "value", "do", "dont", "decision_rule", "conflict_rule",
-    "other",
-]
-MilestoneKind = Literal["deadline", "decision", "delivery", "ritual"]
-Exercise = Literal["task", "time", "territory", "role"]
-VoteValue = Literal["agree", "disagree", "plus"]
+GRADES: tuple[str, ...] = ENUMS["grade"]
+
+_TYPES: dict[str, Any] = {"text": Text, "id": ElementId, "size": Size, "date": IsoDate,
+                          "points": Points}
 
 
 class ElementBase(BaseModel):
@@ -87,145 +86,39 @@ class ElementBase(BaseModel):
     id: ElementId
     x: Coord
     y: Coord
-    z: Annotated[str, Field(max_length=64)]
+    z: Tag
     parent: ElementId | None = None
     locked: bool | None = None
     private: bool | None = None
-    author: Annotated[str, Field(max_length=64)] | None = None
+    author: Tag | None = None
     v: Annotated[int, Field(ge=0)] | None = None
     created: Annotated[int, Field(ge=0)] | None = None
     updated: Annotated[int, Field(ge=0)] | None = None
 
 
-class Table(ElementBase):
-    kind: Literal["table"]
-    label: Text
-    r: Size
+def _annotation(spec: KindField) -> Any:
+    if spec.type == "enum":
+        return Literal.__getitem__(spec.values)
+    return _TYPES[spec.type]
 
 
-class Domain(ElementBase):
-    kind: Literal["domain"]
-    label: Text
-    r: Size
-    owner: Text | None = None
-    home: Text | None = None
-    color: Text | None = None
+def _model(name: str) -> type[ElementBase]:
+    """The pydantic model of one registry kind (strict, no unknown fields)."""
+    fields: dict[str, Any] = {"kind": (Literal.__getitem__((name,)), ...)}
+    for spec in REGISTRY[name].fields:
+        kind = _annotation(spec)
+        python = f"{spec.name}_" if keyword.iskeyword(spec.name) else spec.name
+        alias = spec.name if python != spec.name else None
+        if spec.required:
+            fields[python] = (kind, Field(alias=alias))
+        else:
+            fields[python] = (kind | None, Field(default=None, alias=alias))
+    title = "".join(part.title() for part in name.split("_"))
+    return create_model(title, __base__=ElementBase, **fields)
 
 
-class Territory(ElementBase):
-    kind: Literal["territory"]
-    label: Text
-    node: Node
-    owner: Text | None = None
-
-
-class Link(ElementBase):
-    kind: Literal["link"]
-    from_: ElementId = Field(alias="from")
-    to: ElementId
-    rel: Relation
-    label: Text | None = None
-
-
-class GradeScale(ElementBase):
-    kind: Literal["grade_scale"]
-    label: Text
-    question: Text | None = None
-
-
-class GradeVote(ElementBase):
-    kind: Literal["grade_vote"]
-    scale: ElementId
-    grade: Grade
-    aspect: Aspect
-    note: Text | None = None
-
-
-class RoleCard(ElementBase):
-    kind: Literal["role_card"]
-    role: Role
-    title: Text | None = None
-    holder: Text | None = None
-    table: Text | None = None
-    acquired: Acquired | None = None
-
-
-class Note(ElementBase):
-    kind: Literal["note"]
-    text: Text
-    topic: Topic | None = None
-    color: Text | None = None
-    w: Size
-    h: Size
-
-
-class Lane(ElementBase):
-    kind: Literal["lane"]
-    label: Text
-    start: IsoDate
-    end: IsoDate
-
-
-class Milestone(ElementBase):
-    kind: Literal["milestone"]
-    lane: ElementId
-    date: IsoDate
-    label: Text
-    milestone: MilestoneKind
-
-
-class Ritual(ElementBase):
-    kind: Literal["ritual"]
-    moment: Text
-    focus: Text
-    symbol: Text
-    when: Text | None = None
-
-
-class Stroke(ElementBase):
-    kind: Literal["stroke"]
-    points: Points
-    color: Text
-    width: Size
-
-
-class FreeText(ElementBase):
-    kind: Literal["text"]
-    text: Text
-    size: Size | None = None
-
-
-class Frame(ElementBase):
-    kind: Literal["frame"]
-    label: Text
-    w: Size
-    h: Size
-    exercise: Exercise | None = None
-
-
-class Vote(ElementBase):
-    kind: Literal["vote"]
-    target: ElementId
-    value: VoteValue
-
-
-KINDS: dict[str, type[ElementBase]] = {
-    "table": Table,
-    "domain": Domain,
-    "territory": Territory,
-    "link": Link,
-    "grade_scale": GradeScale,
-    "grade_vote": GradeVote,
-    "role_card": RoleCard,
-    "note": Note,
-    "lane": Lane,
-    "milestone": Milestone,
-    "ritual": Ritual,
-    "stroke": Stroke,
-    "text": FreeText,
-    "frame": Frame,
-    "vote": Vote,
-}
+#: kind -> its model, in the registry's order.
+KINDS: dict[str, type[ElementBase]] = {name: _model(name) for name in REGISTRY}
 
 
 class ElementError(ValueError):

@@ -155,14 +155,26 @@ def snapshot_cmd(args: argparse.Namespace) -> int:
 
 
 def schemas_export(args: argparse.Namespace) -> int:
+    """Everything generated from ``schemas/``: JSON Schema files, ``kinds.js``,
+    ``kinds.d.ts`` and the kinds table of docs/protocol.md."""
+    from schemas.export import DOC_PATH, generated, with_doc_table
     from schemas.jsonschema import documents
 
     target = Path(args.dir)
     target.mkdir(parents=True, exist_ok=True)
     docs = documents()
+    for stale in set(p.name for p in target.glob("*.schema.json")) - set(docs):
+        (target / stale).unlink()
     for name, doc in docs.items():
         (target / name).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     print(f"wrote {len(docs)} schemas to {target}")
+    root = Path(args.root)
+    for path, text in generated().items():
+        (root / path).write_text(text)
+        print(f"wrote {root / path}")
+    page = root / DOC_PATH
+    page.write_text(with_doc_table(page.read_text()))
+    print(f"wrote the kinds table of {page}")
     return 0
 
 
@@ -203,9 +215,11 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schemas", help="JSON Schema files")
     ssub = p.add_subparsers(dest="action", required=True)
-    e = ssub.add_parser("export", help="write schemas/json/*.schema.json")
-    e.add_argument("--dir",
-                   default=str(Path(__file__).resolve().parent.parent / "schemas" / "json"))
+    e = ssub.add_parser("export", help="write schemas/json/*.schema.json, kinds.js, kinds.d.ts "
+                        "and the kinds table of docs/protocol.md")
+    root = Path(__file__).resolve().parent.parent
+    e.add_argument("--dir", default=str(root / "schemas" / "json"))
+    e.add_argument("--root", default=str(root), help="the repository (for kinds.js and docs)")
     e.set_defaults(func=schemas_export)
     return top
 

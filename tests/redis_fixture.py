@@ -34,9 +34,10 @@ REDIS_SERVER = os.environ.get("TUSSENTAFEL_TEST_REDIS_SERVER") or (
 
 
 class RedisServer:
-    def __init__(self, data: Path, port: int | None = None) -> None:
+    def __init__(self, data: Path, port: int | None = None, args: list[str] | None = None) -> None:
         self.data = data
         self.port = port or free_port()
+        self.args = args or []
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = data / "redis.log"
 
@@ -54,7 +55,7 @@ class RedisServer:
         self.data.mkdir(parents=True, exist_ok=True)
         cmd = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
                "--dir", str(self.data), "--appendonly", "yes", "--appendfsync", "always",
-               "--save", "", "--daemonize", "no", "--logfile", str(self.log)]
+               "--save", "", "--daemonize", "no", "--logfile", str(self.log), *self.args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -113,3 +114,77 @@ def redis_server_fixture(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 redis_server = redis_server_fixture
+
+REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+
+
+def _port_below(limit: int) -> int:
+    for _ in range(100):
+        port = free_port()
+        if port <= limit:
+            return port
+    raise RuntimeError(f"no free port below {limit}")
+
+
+class RedisCluster:
+    """A real Redis Cluster of ``masters`` redis-server processes (no replicas),
+    made with ``redis-cli --cluster create``."""
+
+    def __init__(self, data: Path, masters: int = 3) -> None:
+        # the cluster bus port is given (by default it is port + 10 000, which
+        # may be taken or out of range for a free port the OS handed out)
+        self.nodes = [
+            RedisServer(data / f"node{i}", port=_port_below(55_535), args=[
+                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                "--cluster-node-timeout", "2000", "--cluster-port", str(free_port())])
+            for i in range(masters)]
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
+
+    def start(self, timeout: float = 20.0) -> RedisCluster:
+        for node in self.nodes:
+            node.start()
+        addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
+        subprocess.run([REDIS_CLI, "--cluster", "create", *addresses, "--cluster-replicas", "0",
+                        "--cluster-yes"], check=True, capture_output=True, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while not all(self.cli(node.port, "cluster", "info").startswith("cluster_state:ok")
+                      for node in self.nodes):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the cluster did not come up")
+            time.sleep(0.1)
+        return self
+
+    def cli(self, port: int, *args: str) -> str:
+        done = subprocess.run([REDIS_CLI, "-p", str(port), *args], capture_output=True,
+                              text=True, timeout=10, check=True)
+        return done.stdout.strip()
+
+    def master_of(self, key: str) -> int:
+        """The port of the master that holds ``key``'s slot."""
+        slot = int(self.cli(self.nodes[0].port, "cluster", "keyslot", key))
+        for line in self.cli(self.nodes[0].port, "cluster", "nodes").splitlines():
+            fields = line.split()
+            if "master" not in fields[2]:
+                continue
+            for part in fields[8:]:
+                lo, _, hi = part.partition("-")
+                if lo.isdigit() and int(lo) <= slot <= int(hi or lo):
+                    return int(fields[1].split("@")[0].rsplit(":", 1)[1])
+        raise LookupError(key)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+@pytest.fixture(name="redis_cluster")
+def redis_cluster_fixture(tmp_path: Path) -> Iterator[RedisCluster]:
+    """A fresh 3-master Redis Cluster of this test's own."""
+    cluster = RedisCluster(tmp_path / "cluster")
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()

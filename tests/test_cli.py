@@ -146,14 +146,25 @@ def test_unreachable_server() -> None:
 
 
 def test_schemas_export_writes_the_files(tmp_path: Path) -> None:
+    from schemas.export import DOC_PATH, doc_table, generated
     from schemas.jsonschema import documents
 
     target = tmp_path / "json"
-    out = ok("schemas", "export", "--dir", str(target))
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    (root / "canvas_client" / "web").mkdir(parents=True)
+    page = (ROOT / DOC_PATH).read_text()
+    (root / DOC_PATH).write_text(page.replace(doc_table(), doc_table().replace("`note`", "`x`")))
+    (target).mkdir()
+    (target / "stale.schema.json").write_text("{}")
+    out = ok("schemas", "export", "--dir", str(target), "--root", str(root))
     names = sorted(p.name for p in target.iterdir())
-    assert names == sorted(documents())
-    assert out.strip() == f"wrote {len(names)} schemas to {target}"
+    assert names == sorted(documents())  # the stale file is gone
+    assert out.splitlines()[0] == f"wrote {len(names)} schemas to {target}"
     assert "element.note.schema.json" in names and "op.put.schema.json" in names
     for name in names:
         doc = json.loads((target / name).read_text())
         assert isinstance(doc, dict) and doc, name
+    for path, text in generated().items():
+        assert (root / path).read_text() == text
+    assert (root / DOC_PATH).read_text() == page  # the table is regenerated in place

@@ -1,27 +1,27 @@
-// Sizes, boxes and placements of board elements (no DOM). Mirrors
-// server/report/render_shapes.py and server/report/render.py so that the live board and the
-// SVG export agree on where things are.
+// Sizes, boxes and placements of board elements (no DOM). Sizes, enumerations
+// and geometry come from kinds.js (generated from schemas/kinds.py), which
+// server/report/render_shapes.py and server/report/render.py read too, so that the live
+// board and the SVG export agree on where things are.
 
-export const SIZES = {
-  role_card: [180, 110],
-  grade_scale: [640, 120],
-  territory: [140, 48],
-  ritual: [240, 130],
-};
-export const LANE_H = 80;
-export const LANE_PX_PER_DAY = 6;
-const LANE_MIN_W = 240;
-const LANE_MAX_W = 20000;
-export const TEXT_SIZE = 16;
+import { CIRCLES as CIRCLE_KINDS, ENUMS, KINDS, LAYERS, PLACED as PLACED_BY, SIZES as KIND_SIZES } from './kinds.js';
+
+export const SIZES = KIND_SIZES;
+const LANE = KINDS.lane.geometry.params;
+export const LANE_H = LANE.h;
+export const LANE_PX_PER_DAY = LANE.px_per_day;
+const LANE_MIN_W = LANE.min_w;
+const LANE_MAX_W = LANE.max_w;
+export const LANE_AXIS_Y = LANE.axis_y; // where milestones sit, below the lane's top
+export const TEXT_SIZE = KINDS.text.geometry.params.size;
 export const CHAR_W = 0.6;
 export const BOLD_W = 0.68;
-export const GRADES = ['fragmented', 'aligned', 'coordinated', 'integrated'];
+export const GRADES = ENUMS.grade;
 export const PALETTE = ['#2563eb', '#16a34a', '#d97706', '#9333ea', '#dc2626', '#0891b2',
   '#db2777', '#65a30d'];
-export const CIRCLES = new Set(['table', 'domain']);
+export const CIRCLES = new Set(CIRCLE_KINDS);
 /** Kinds drawn where the element they point at says (their x/y is a fallback). */
-export const PLACED = { milestone: 'lane', grade_vote: 'scale', vote: 'target' };
-const LAYER = { frame: 0, lane: 1, table: 1, domain: 1 };
+export const PLACED = PLACED_BY;
+const LAYER = LAYERS;
 const DAY_MS = 86400000;
 
 export function num(el, key, dflt = 0) {
@@ -206,7 +206,8 @@ export function scaleColumns(el) {
 
 export function scaleRows(el) {
   const y = num(el, 'y');
-  return { current: y + 82, ambition: y + 104 };
+  const rows = KINDS.grade_scale.geometry.params;
+  return { current: y + rows.current_y, ambition: y + rows.ambition_y };
 }
 
 /** Where on a grade scale a point falls: {grade, aspect} or null. */
@@ -216,7 +217,8 @@ export function scaleHit(scale, wx, wy) {
   const cols = scaleColumns(scale);
   const i = cols.findIndex(([left, w]) => wx >= left && wx < left + w);
   if (i < 0) return null;
-  return { grade: GRADES[i], aspect: wy < y + 93 ? 'current' : 'ambition' };
+  const rows = scaleRows(scale);
+  return { grade: GRADES[i], aspect: wy < (rows.current + rows.ambition) / 2 ? 'current' : 'ambition' };
 }
 
 /** Centre of an element for links: [cx, cy, box|null, r]. */
@@ -266,7 +268,7 @@ export function placeGroup(kind, target, members, out) {
       const when = day(el.date);
       if (when === null) continue;
       const t = Math.min(1, Math.max(0, daysBetween(start, when) / total));
-      out.set(el.id, [lx + t * lw, ly + 46, ly + (i % 2 === 0 ? 34 : 70)]);
+      out.set(el.id, [lx + t * lw, ly + LANE_AXIS_Y, ly + (i % 2 === 0 ? 34 : 70)]);
       i += 1;
     }
   } else if (kind === 'grade_vote' && target.kind === 'grade_scale') {

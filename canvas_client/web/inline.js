@@ -3,12 +3,9 @@
 
 import { $, h } from './dom.js';
 import { num } from './geometry.js';
+import { MAIN_FIELD } from './kinds.js';
 
-export const MAIN_FIELD = {
-  note: 'text', text: 'text', table: 'label', domain: 'label', territory: 'label', frame: 'label',
-  lane: 'label', milestone: 'label', grade_scale: 'label', role_card: 'holder', ritual: 'moment',
-  link: 'label', grade_vote: 'note',
-};
+export { MAIN_FIELD };
 const REQUIRED = new Set(['text', 'label', 'moment', 'focus', 'symbol']);
 const MULTILINE = new Set(['note', 'text']);
 

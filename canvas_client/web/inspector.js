@@ -3,21 +3,19 @@
 
 import { readable } from './contrast.js';
 import { $, h } from './dom.js';
-import { GRADES, human, str } from './geometry.js';
-import { ROLES } from './toolbar.js';
+import { human, str } from './geometry.js';
+import { ENUMS, KINDS } from './kinds.js';
 
-const ENUMS = {
-  topic: ['', 'why_here', 'collective_task', 'value', 'do', 'dont', 'decision_rule', 'conflict_rule', 'other'],
-  node: ['person', 'team', 'manager', 'table'],
-  rel: ['member_of', 'reports_to', 'decides', 'escalates_to', 'involves'],
-  grade: GRADES,
-  aspect: ['current', 'ambition'],
-  role: ROLES,
-  acquired: ['', 'achieved', 'acquired', 'assigned', 'granted'],
-  milestone: ['deadline', 'decision', 'delivery', 'ritual'],
-  exercise: ['', 'task', 'time', 'territory', 'role'],
-  value: ['agree', 'disagree', 'plus'],
-};
+/** The choices of an enum field of a kind ('' first when the field may be left out). */
+function choices(kind, field) {
+  const spec = KINDS[kind].fields.find((f) => f.name === field);
+  return spec.required ? spec.values : ['', ...spec.values];
+}
+
+function required(kind, field) {
+  const spec = KINDS[kind] && KINDS[kind].fields.find((f) => f.name === field);
+  return Boolean(spec && spec.required);
+}
 // [field, label, type]; type: text | area | enum | date | number
 const FIELDS = {
   note: [['text', 'Text', 'area'], ['topic', 'Topic', 'enum']],
@@ -36,9 +34,14 @@ const FIELDS = {
   frame: [['label', 'Label', 'text'], ['exercise', 'Exercise', 'enum']],
   vote: [['value', 'Vote', 'enum']],
 };
-const REQUIRED = new Set(['text', 'label', 'node', 'rel', 'grade', 'aspect', 'role', 'start', 'end', 'date', 'milestone',
-  'moment', 'focus', 'symbol', 'color', 'width', 'r', 'value']);
-const KIND_NAME = { domain: 'Knowledge domain', table: 'Table circle', grade_vote: 'Grade marker', grade_scale: 'Integration-grade scale', role_card: 'Role card', territory: 'Territory node', link: 'Line', stroke: 'Drawing' };
+const INPUT = { text: 'text', id: 'text', size: 'number', date: 'date', enum: 'enum' };
+
+/** [field, label, type] of a kind: its own list above, else the registry's fields. */
+function fieldsOf(kind) {
+  if (FIELDS[kind]) return FIELDS[kind];
+  const spec = KINDS[kind];
+  return spec ? spec.fields.filter((f) => INPUT[f.type]).map((f) => [f.name, human(f.name), INPUT[f.type]]) : [];
+}
 
 export class Inspector {
   constructor(app) {
@@ -60,12 +63,12 @@ export class Inspector {
     const editable = app.mayEdit(el);
     const who = app.author(el);
     const head = h('div', { class: 'insp-head' },
-      h('h3', {}, KIND_NAME[el.kind] || human(el.kind)),
+      h('h3', {}, KINDS[el.kind] ? KINDS[el.kind].title : human(el.kind)),
       who ? h('span', { class: 'by', style: `--c:${readable(who.color)}` }, `by ${who.name}`) : h('span', { class: 'by' }, el.author === 'system' ? 'from the template' : ''));
     const notes = [];
     if (el.locked === true) notes.push(h('p', { class: 'note-locked' }, 'Locked by the facilitator'));
     if (el.private === true) notes.push(h('p', { class: 'note-private' }, 'Private until the facilitator reveals it'));
-    const fields = (FIELDS[el.kind] || []).map(([field, label, type]) => this.field(el, field, label, type, editable));
+    const fields = fieldsOf(el.kind).map(([field, label, type]) => this.field(el, field, label, type, editable));
     this.root.replaceChildren(head, ...notes, h('div', { class: 'fields' }, fields), this.actions(ids, el));
   }
 
@@ -74,7 +77,7 @@ export class Inspector {
     const value = el[field];
     let input;
     if (type === 'enum') {
-      input = h('select', { id, disabled: !editable }, ENUMS[field].map((v) => h('option', { value: v }, v ? human(v) : '—')));
+      input = h('select', { id, disabled: !editable }, choices(el.kind, field).map((v) => h('option', { value: v }, v ? human(v) : '—')));
       input.value = str(value);
     } else if (type === 'area') {
       input = h('textarea', { id, rows: 4, maxlength: 2000, disabled: !editable });
@@ -99,7 +102,7 @@ export class Inspector {
       if (!Number.isFinite(value) || value < 0) return this.render();
     }
     if (value === el[field]) return;
-    const op = (value === '' && !REQUIRED.has(field)) ? { op: 'patch', id, set: {}, unset: [field] } : { op: 'patch', id, set: { [field]: value } };
+    const op = (value === '' && !required(el.kind, field)) ? { op: 'patch', id, set: {}, unset: [field] } : { op: 'patch', id, set: { [field]: value } };
     if (op.unset && !(field in el)) return;
     this.app.commit([op]);
   }
@@ -114,7 +117,7 @@ export class Inspector {
     ];
     if (el && ['note', 'role_card', 'domain', 'territory'].includes(el.kind)) {
       rows.unshift(h('div', { class: 'row react' }, h('span', {}, 'React:'),
-        ...['agree', 'disagree', 'plus'].map((v) => btn(human(v), () => this.react(el, v)))));
+        ...ENUMS.value.map((v) => btn(human(v), () => this.react(el, v)))));
     }
     return h('div', { class: 'actions' }, rows);
   }
@@ -139,7 +142,7 @@ export class Inspector {
         h('li', {}, h('kbd', {}, 'Delete'), ' removes, ', h('kbd', {}, 'Ctrl Z'), ' undoes your own changes, ', h('kbd', {}, 'Esc'), ' deselects.'),
         h('li', {}, 'Scroll to pan, ', h('kbd', {}, 'Ctrl'), ' + scroll to zoom, pinch on a tablet.')),
       h('h4', {}, 'Lines in the territory map'),
-      h('ul', { class: 'legend' }, ['member_of', 'reports_to', 'decides', 'escalates_to', 'involves'].map((rel) => h('li', { class: `rel-${rel}` }, human(rel)))),
+      h('ul', { class: 'legend' }, ENUMS.rel.map((rel) => h('li', { class: `rel-${rel}` }, human(rel)))),
     ];
   }
 }

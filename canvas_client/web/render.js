@@ -5,7 +5,7 @@
 
 import { readable } from './contrast.js';
 import {
-  BOLD_W, CHAR_W, GRADES, SIZES, LANE_H, TEXT_SIZE, box, color, day, daysBetween, fit,
+  BOLD_W, CHAR_W, GRADES, SIZES, LANE_AXIS_Y, LANE_H, TEXT_SIZE, box, color, day, daysBetween, fit,
   human, laneWidth, linkLine, num, pick, points, scaleColumns, str, textLines, wrap,
 } from './geometry.js';
 
@@ -221,7 +221,7 @@ function lane(el) {
     s('rect', { x, y, width: w, height: LANE_H, rx: 6, fill: '#f0fdf4', stroke: '#86efac', 'stroke-width': 1.5 }),
     text(x + 10, y + 19, fit(el.label, w - 190, 14, true), { size: 14, bold: true, cls: 'label' }),
     text(x + w - 10, y + 18, `${str(el.start)} → ${str(el.end)}`, { size: 11, anchor: 'end', fill: '#4b5563' }),
-    s('line', { x1: x, y1: y + 46, x2: x + w, y2: y + 46, stroke: '#9ca3af', 'stroke-width': 2 }),
+    s('line', { x1: x, y1: y + LANE_AXIS_Y, x2: x + w, y2: y + LANE_AXIS_Y, stroke: '#9ca3af', 'stroke-width': 2 }),
   ];
   if (start !== null && end !== null && end > start) {
     const days = daysBetween(start, end);

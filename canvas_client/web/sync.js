@@ -9,12 +9,13 @@
 // The replica (replica.js) mirrors canvas_client/replica.py: optimistic local
 // batches, stamped like the server's on ack, dropped (rolled back) on refusal.
 
+import { FATAL_CLOSES as FATAL, SUBPROTOCOLS } from './kinds.js';
 import { Gap, Replica, STAMPS, applyOps, opId } from './replica.js';
 
 export { Gap, Replica, STAMPS, applyOps, opId };
-export const SUBPROTOCOL = 'tussentafel.v1.json';
+export const SUBPROTOCOL = SUBPROTOCOLS.json;
 /** Close codes after which reconnecting cannot help (docs/protocol.md §5). */
-export const FATAL_CLOSES = new Set([4401, 4404, 1008, 1009]);
+export const FATAL_CLOSES = new Set(FATAL);
 const PING_EVERY_MS = 20000;
 const SILENCE_MS = 45000;
 const CMD_TIMEOUT_MS = 10000;

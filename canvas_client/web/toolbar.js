@@ -2,6 +2,7 @@
 
 import { $, h } from './dom.js';
 import { human } from './geometry.js';
+import { ENUMS } from './kinds.js';
 import { s } from './render.js';
 
 export const ICONS = {
@@ -42,9 +43,8 @@ export const TOOLS = [
   { id: 'frame', name: 'Frame', key: 'f', group: 'draw', hint: 'Drag to draw an area; elements made inside belong to it.' },
 ];
 
-const TOPICS = ['auto', 'why_here', 'collective_task', 'value', 'do', 'dont', 'decision_rule', 'conflict_rule', 'other'];
-export const ROLES = ['process_facilitator', 'chair', 'process_manager', 'content_representative', 'pen_holder', 'expert',
-  'communication', 'external_facilitator', 'connector', 'custom'];
+const TOPICS = ['auto', ...ENUMS.topic];
+export const ROLES = ENUMS.role;
 const PEN_COLORS = ['', '#111827', '#dc2626', '#2563eb', '#16a34a', '#d97706'];
 
 export function icon(name) {
@@ -103,11 +103,11 @@ export class Toolbar {
     };
     const parts = [];
     if (app.tool === 'note') parts.push(h('label', {}, 'Topic'), select(TOPICS, o.topic, set('topic'), (v) => (v === 'auto' ? 'From the area' : human(v))));
-    if (app.tool === 'territory') parts.push(segmented(['person', 'team', 'manager', 'table'], o.node, set('node')));
-    if (app.tool === 'link') parts.push(segmented(['member_of', 'reports_to', 'decides', 'escalates_to', 'involves'], o.rel, set('rel')));
+    if (app.tool === 'territory') parts.push(segmented(ENUMS.node, o.node, set('node')));
+    if (app.tool === 'link') parts.push(segmented(ENUMS.rel, o.rel, set('rel')));
     if (app.tool === 'role_card') parts.push(h('label', {}, 'Role'), select(ROLES, o.role, set('role')));
-    if (app.tool === 'grade_vote') parts.push(segmented(['current', 'ambition'], o.aspect, set('aspect'), (v) => (v === 'current' ? '● Where we are now' : '○ Where we want to be')));
-    if (app.tool === 'milestone') parts.push(segmented(['deadline', 'decision', 'delivery', 'ritual'], o.milestone, set('milestone')));
+    if (app.tool === 'grade_vote') parts.push(segmented(ENUMS.aspect, o.aspect, set('aspect'), (v) => (v === 'current' ? '● Where we are now' : '○ Where we want to be')));
+    if (app.tool === 'milestone') parts.push(segmented(ENUMS.milestone, o.milestone, set('milestone')));
     if (app.tool === 'pen') {
       parts.push(h('div', { class: 'swatches' }, PEN_COLORS.map((c) => h('button', {
         type: 'button', class: `swatch${o.penColor === c ? ' on' : ''}`, title: c ? c : 'My colour',

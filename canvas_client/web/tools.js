@@ -3,13 +3,23 @@
 // through pointer events.
 
 import {
-  CIRCLES, LANE_PX_PER_DAY, addDays, box, day, daysBetween, isoDay, laneWidth, num, scaleHit,
+  CIRCLES, LANE_PX_PER_DAY, SIZES, addDays, box, day, daysBetween, isoDay, laneWidth, num, scaleHit,
 } from './geometry.js';
+import { KINDS } from './kinds.js';
 import { s, smoothPath } from './render.js';
 import { boundsOf, drawSelection } from './selection.js';
 import { strokePoints } from './stroke.js';
 
 const CLICK_SLOP = 4; // screen px a pointer may wander and still be a click
+const NOTE = KINDS.note.geometry.new;
+const FRAME_MIN = KINDS.frame.geometry.params;
+const LANE_MIN_W = KINDS.lane.geometry.params.min_w;
+
+/** The top-left corner that centres a kind of fixed size on a point. */
+function centred(kind, x, y) {
+  const [w, h] = SIZES[kind];
+  return { x: x - w / 2, y: y - h / 2 };
+}
 
 export class Tools {
   constructor(app) {
@@ -192,7 +202,7 @@ export class Tools {
     }
     if (g.type === 'rect') {
       const b = g.moved ? this.rectOf(g.startWorld, world) : [world[0], world[1], 600, 400];
-      app.create('frame', { x: Math.round(b[0]), y: Math.round(b[1]), w: Math.max(80, Math.round(b[2])), h: Math.max(60, Math.round(b[3])), label: 'Frame' }, { edit: true });
+      app.create('frame', { x: Math.round(b[0]), y: Math.round(b[1]), w: Math.max(FRAME_MIN.min_w, Math.round(b[2])), h: Math.max(FRAME_MIN.min_h, Math.round(b[3])), label: 'Frame' }, { edit: true });
       return;
     }
     if (g.type === 'lane') return this.finishLane(g, world);
@@ -329,7 +339,7 @@ export class Tools {
   finishLane(g, world) {
     const app = this.app;
     const [x0, y0] = g.startWorld;
-    const width = g.moved ? Math.max(240, Math.abs(world[0] - x0)) : 900;
+    const width = g.moved ? Math.max(LANE_MIN_W, Math.abs(world[0] - x0)) : 900;
     const left = g.moved ? Math.min(x0, world[0]) : x0;
     let start = null;
     let best = Infinity;
@@ -351,20 +361,20 @@ export class Tools {
     const [x, y] = world.map(Math.round);
     const o = app.opts;
     if (tool === 'note') {
-      const fields = { x: x - 100, y: y - 70, w: 200, h: 140, text: '' };
+      const fields = { x: x - NOTE.w / 2, y: y - NOTE.h / 2, w: NOTE.w, h: NOTE.h, text: '' };
       const topic = o.topic === 'auto' ? app.topicAt(x, y) : o.topic;
       if (topic) fields.topic = topic;
       app.create('note', fields, { edit: true });
-    } else if (tool === 'text') app.create('text', { x, y: y - 12, text: 'Text', size: 20 }, { edit: true });
+    } else if (tool === 'text') app.create('text', { x, y: y - 12, text: 'Text', size: KINDS.text.geometry.new.size }, { edit: true });
     else if (tool === 'territory') {
-      app.create('territory', { x: x - 70, y: y - 24, label: { person: app.me.name, team: 'Team', manager: 'Manager', table: 'Other table' }[o.node] || 'Team',
+      app.create('territory', { ...centred('territory', x, y), label: { person: app.me.name, team: 'Team', manager: 'Manager', table: 'Other table' }[o.node] || 'Team',
         node: o.node, owner: app.me.name }, { edit: true });
     } else if (tool === 'role_card') {
-      const fields = { x: x - 90, y: y - 55, role: o.role, holder: app.me.name };
+      const fields = { ...centred('role_card', x, y), role: o.role, holder: app.me.name };
       if (o.role === 'custom') fields.title = 'My role';
       app.create('role_card', fields, { edit: o.role === 'custom' ? 'title' : 'holder' });
-    } else if (tool === 'ritual') app.create('ritual', { x: x - 120, y: y - 65, moment: '', focus: '', symbol: '' }, { edit: 'moment' });
-    else if (tool === 'grade_scale') app.create('grade_scale', { x: x - 320, y: y - 60, label: 'Integration grade' }, { edit: true });
+    } else if (tool === 'ritual') app.create('ritual', { ...centred('ritual', x, y), moment: '', focus: '', symbol: '' }, { edit: 'moment' });
+    else if (tool === 'grade_scale') app.create('grade_scale', { ...centred('grade_scale', x, y), label: 'Integration grade' }, { edit: true });
     else if (tool === 'grade_vote') this.placeGradeVote(world, target);
     else if (tool === 'milestone') this.placeMilestone(world, target);
   }
@@ -399,7 +409,7 @@ export class Tools {
     }
     const t = Math.min(1, Math.max(0, (world[0] - num(lane, 'x')) / laneWidth(lane)));
     const date = isoDay(start + Math.round(t * daysBetween(start, end)) * 86400000);
-    app.create('milestone', { x: Math.round(world[0]), y: Math.round(num(lane, 'y') + 46), lane: lane.id, date,
+    app.create('milestone', { x: Math.round(world[0]), y: Math.round(num(lane, 'y') + KINDS.lane.geometry.params.axis_y), lane: lane.id, date,
       label: 'Milestone', milestone: app.opts.milestone }, { edit: true });
   }
 

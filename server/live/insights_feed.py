@@ -6,16 +6,15 @@ import asyncio
 import logging
 from typing import Final
 
+from schemas.kinds import INSIGHT_KINDS
 from server.core.board import Change
 from server.live.room import Room
 from server.report.insights import insights
 
 log = logging.getLogger("tussentafel.insights")
 
-#: Kinds the TTTR analysis reads; other changes (strokes, notes) do not re-run it.
-RELEVANT: Final = frozenset(
-    {"table", "domain", "grade_scale", "grade_vote", "role_card", "lane", "milestone"}
-)
+#: Kinds the TTTR analysis reads (the registry's); other changes do not re-run it.
+RELEVANT: Final = INSIGHT_KINDS
 
 
 def _relevant(change: Change) -> bool:

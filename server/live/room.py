@@ -18,6 +18,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from schemas.messages import PROTOCOL_VERSION
 from server.core import errors
 from server.core.board import (
     Actor,
@@ -151,6 +152,7 @@ class Room:
                     (elements.append(el) if visible_to(el, actor) else deleted.append(el["id"]))
             welcome = {
                 "type": "welcome",
+                "protocol": PROTOCOL_VERSION,
                 "board": self.board,
                 "clock": self.state.clock,
                 "role": actor.role,

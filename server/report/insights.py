@@ -56,12 +56,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from schemas import elements as schema
+from schemas import kinds as schema
 
 Element = dict[str, Any]
 
 GRADES: tuple[str, ...] = schema.GRADES
-ASPECTS = ("current", "ambition")
+ASPECTS: tuple[str, ...] = schema.ASPECTS
 PROCESS_ROLES = frozenset(schema.PROCESS_ROLES)
 CONTENT_ROLES = frozenset(schema.CONTENT_ROLES)
 RULES = ("process_and_content", "no_pen_holder", "no_process_role", "double_position")

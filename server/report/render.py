@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from schemas import kinds
 from server.core.presence import color_for
 from server.report import render_shapes as shapes
 from server.report.render_shapes import (
@@ -49,8 +50,8 @@ Places = dict[str, tuple[float, ...]]
 
 MARGIN = 40.0
 TITLE_BAND = 64.0
-_LAYER = {"frame": 0, "lane": 1, "table": 1, "domain": 1}
-_CIRCLES = ("table", "domain")
+_LAYER = kinds.LAYERS
+_CIRCLES = kinds.CIRCLES
 
 _REL = {  # colour, dash pattern, width
     "member_of": ("#6b7280", "", 2.0),
@@ -178,7 +179,8 @@ def _place_milestones(members: list[Element], lane: Element, places: Places) -> 
         when = day(el.get("date"))
         assert when is not None
         t = min(1.0, max(0.0, (when - start).days / total))
-        places[_ref(el, "id")] = (lx + t * lw, ly + 46, ly + (34 if i % 2 == 0 else 70))
+        label_y = ly + (34 if i % 2 == 0 else 70)
+        places[_ref(el, "id")] = (lx + t * lw, ly + shapes.LANE_AXIS_Y, label_y)
 
 
 def _place_votes(members: list[Element], target: Element, places: Places) -> None:
@@ -196,7 +198,7 @@ def _place_votes(members: list[Element], target: Element, places: Places) -> Non
 
 def _bounds(el: Element, places: dict[str, tuple[float, ...]]) -> Box | None:
     kind, eid = el.get("kind"), el.get("id")
-    if kind in ("milestone", "grade_vote", "vote"):
+    if kind in kinds.PLACED:
         if eid in places:
             return None
         x, y = num(el, "x"), num(el, "y")
@@ -307,7 +309,8 @@ def scale_columns(el: Element) -> list[tuple[float, float]]:
 
 def scale_rows(el: Element) -> dict[str, float]:
     y = num(el, "y")
-    return {"current": y + 82, "ambition": y + 104}
+    rows = kinds.KINDS["grade_scale"].geometry.params
+    return {"current": y + rows["current_y"], "ambition": y + rows["ambition_y"]}
 
 
 def draw_grade_scale(el: Element) -> str:
@@ -345,7 +348,8 @@ def draw_lane(el: Element) -> str:
         'stroke="#86efac" stroke-width="1.5"/>',
         text(x + 10, y + 19, fit(el.get("label"), w - 190, 14, bold=True), size=14, bold=True),
         text(x + w - 10, y + 18, span, size=11, anchor="end", fill="#4b5563"),
-        f'<line x1="{f(x)}" y1="{f(y + 46)}" x2="{f(x + w)}" y2="{f(y + 46)}" '
+        f'<line x1="{f(x)}" y1="{f(y + shapes.LANE_AXIS_Y)}" x2="{f(x + w)}" '
+        f'y2="{f(y + shapes.LANE_AXIS_Y)}" '
         'stroke="#9ca3af" stroke-width="2"/>',
     ]
     if start and end and end > start:

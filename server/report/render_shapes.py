@@ -17,7 +17,7 @@ import zlib
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from schemas import elements as schema
+from schemas import kinds
 
 Element = dict[str, Any]
 Box = tuple[float, float, float, float]  # x, y, w, h
@@ -26,20 +26,17 @@ FONT = "'DejaVu Sans', Arial, Helvetica, sans-serif"
 CHAR_W = 0.54  # average glyph width in em (DejaVu Sans measured ~0.50, bold ~0.57)
 BOLD_W = 0.62
 
-#: Sizes of kinds that carry no ``w``/``h`` (a browser client should use the same).
-SIZES: dict[str, tuple[float, float]] = {
-    "role_card": (180, 110),
-    "grade_scale": (640, 120),
-    "territory": (140, 48),
-    "ritual": (260, 140),
-}
-LANE_H = 80.0
-LANE_PX_PER_DAY = 6.0  # a lane is as wide as its dates: lanes share one time axis
-LANE_MIN_W = 240.0
-LANE_MAX_W = 20_000.0
-TEXT_SIZE = 16.0
+#: Sizes of kinds that carry no ``w``/``h`` (the registry's; the browser reads the same).
+SIZES: dict[str, tuple[float, float]] = kinds.SIZES
+_LANE = kinds.KINDS["lane"].geometry.params
+LANE_H = _LANE["h"]
+LANE_PX_PER_DAY = _LANE["px_per_day"]  # a lane is as wide as its dates: one time axis
+LANE_MIN_W = _LANE["min_w"]
+LANE_MAX_W = _LANE["max_w"]
+LANE_AXIS_Y = _LANE["axis_y"]  # where milestones sit, below the lane's top
+TEXT_SIZE = kinds.KINDS["text"].geometry.params["size"]
 
-GRADES: tuple[str, ...] = schema.GRADES
+GRADES: tuple[str, ...] = kinds.GRADES
 PALETTE = ("#2563eb", "#16a34a", "#d97706", "#9333ea", "#dc2626", "#0891b2", "#db2777", "#65a30d")
 
 _XML_BAD = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -187,7 +184,7 @@ def box(el: Element) -> Box | None:
     """The rectangle an element covers by itself (None: placed by another element)."""
     kind = el.get("kind")
     x, y = num(el, "x"), num(el, "y")
-    if kind in ("table", "domain"):
+    if kind in kinds.CIRCLES:
         r = max(0.0, num(el, "r"))
         return (x - r, y - r, 2 * r, 2 * r)
     if kind in ("frame", "note"):
@@ -361,8 +358,8 @@ def draw_note(el: Element) -> str:
     return "".join(out)
 
 
-PROCESS = frozenset(schema.PROCESS_ROLES)
-CONTENT = frozenset(schema.CONTENT_ROLES)
+PROCESS = frozenset(kinds.PROCESS_ROLES)
+CONTENT = frozenset(kinds.CONTENT_ROLES)
 
 
 def draw_role_card(el: Element) -> str:

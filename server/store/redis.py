@@ -7,11 +7,15 @@ hash id -> msgpack [clock, time], ``tt:{b}:log`` stream (entry id
 ``<clock>-0``, field ``r`` = msgpack log record, ``MAXLEN ~ history_clocks``),
 ``tt:{b}:people`` hash id -> JSON participant, ``tt:{b}:snapmeta`` /
 ``tt:{b}:snapdata`` hashes and the ``tt:{b}:snaps`` list (newest first), and
-the pub/sub channel ``tt:{b}:bus``. ``tt:secret`` holds the token secret.
+the shard channel ``tt:{b}:bus``. ``tt:secret`` holds the token secret.
+
+``redis+cluster://host:port`` runs on a Redis Cluster (``RedisCluster``): every
+key and the channel of a board share its slot, so each commit script runs on
+the board's master alone and boards spread over the masters.
 
 A commit is one Lua script (EVALSHA): it checks the base clock and a
 deadline (a commit we stopped waiting for can never be applied later), then
-writes elements, tombstones, the clock, XADDs and PUBLISHes every change, so
+writes elements, tombstones, the clock, XADDs and SPUBLISHes every change, so
 clock order is publish order. Every Redis failure surfaces as ``Unavailable``.
 The pub/sub side (one connection per process) is ``server.store.redis_bus``.
 """
@@ -30,6 +34,7 @@ from typing import Any
 
 import msgpack
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -37,7 +42,7 @@ from redis.exceptions import RedisError
 
 from server.core.board import BoardState, Change
 from server.store import BoardMeta, BusHandler, ClockConflict, SnapshotMeta, StoreError, Unavailable
-from server.store.redis_bus import RedisBus, channel
+from server.store.redis_bus import RedisBus, Shards, channel
 
 log = logging.getLogger("tussentafel.store.redis")
 
@@ -107,7 +112,7 @@ for _ = 1, n do
   k = tonumber(ARGV[i]); i = i + 1
   for _ = 1, k do redis.call('HDEL', tombs, ARGV[i]); i = i + 1 end
   redis.call('XADD', log, 'MAXLEN', '~', maxlen, clock .. '-0', 'r', record)
-  redis.call('PUBLISH', channel, prefix .. string.sub(record, 2))
+  redis.call('SPUBLISH', channel, prefix .. string.sub(record, 2))
   last = clock
 end
 if n > 0 then redis.call('HSET', meta, 'clock', last) end
@@ -145,6 +150,43 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 1
 """
+
+
+CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
+
+
+class _OneServer:
+    """A single Redis: every channel on one node."""
+
+    def __init__(self, url: str, options: dict[str, Any]) -> None:
+        self.url, self.options = url, options
+
+    def nodes(self) -> list[str]:
+        return ["redis"]
+
+    def node_for(self, channel: str) -> str:
+        return "redis"
+
+    def client(self, node: str) -> Any:
+        return Redis.from_url(self.url, **self.options)
+
+
+class _ClusterShards:
+    """A Redis Cluster: a board's channel is on the master of its slot."""
+
+    def __init__(self, cluster: Any, options: dict[str, Any]) -> None:
+        self.cluster, self.options = cluster, options
+
+    def nodes(self) -> list[str]:
+        return [node.name for node in self.cluster.get_primaries()]
+
+    def node_for(self, channel: str) -> str:
+        name: str = self.cluster.get_node_from_key(channel).name
+        return name
+
+    def client(self, node: str) -> Any:
+        host, _, port = node.rpartition(":")
+        return Redis(host=host, port=int(port), **self.options)
 
 
 class _Keys:
@@ -195,22 +237,26 @@ class RedisStore:
         common: dict[str, Any] = {
             "socket_connect_timeout": min(1.0, socket_timeout), "socket_keepalive": True,
         }
+        self.cluster = url.startswith(CLUSTER_SCHEMES)
+        plain_url = "redis" + url[url.index("://"):] if self.cluster else url
         # Retry only what surely did not reach Redis or is idempotent: a commit
         # whose reply was lost comes back as "dup" (see COMMIT_LUA).
-        self.redis: Any = Redis.from_url(
-            url, socket_timeout=socket_timeout, **common,
-            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2,
-                        supported_errors=(RedisConnectionError,)),
-        )
-        self._probe: Any = Redis.from_url(url, socket_timeout=0.5, retry=Retry(NoBackoff(), 0),
-                                     **common)
+        retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), 2,
+                      supported_errors=(RedisConnectionError,))
+        client = RedisCluster if self.cluster else Redis
+        self.redis: Any = client.from_url(plain_url, socket_timeout=socket_timeout, retry=retry,
+                                          **common)
+        self._probe: Any = client.from_url(plain_url, socket_timeout=0.5,
+                                           retry=Retry(NoBackoff(), 0), **common)
         self._commit = self.redis.register_script(COMMIT_LUA)
         self._compact = self.redis.register_script(COMPACT_LUA)
         self._update_meta = self.redis.register_script(UPDATE_META_LUA)
         self._read_board = self.redis.register_script(LOAD_LUA)
         self._read_log = self.redis.register_script(LOG_LUA)
-        self.bus = RedisBus(Redis.from_url(url, socket_timeout=socket_timeout, **common,
-                                       retry=Retry(NoBackoff(), 0)), self.origin)
+        bus_options = {"socket_timeout": socket_timeout, **common, "retry": Retry(NoBackoff(), 0)}
+        shards: Shards = (_ClusterShards(self.redis, bus_options) if self.cluster
+                          else _OneServer(plain_url, bus_options))
+        self.bus = RedisBus(shards, self.origin)
         # board -> (base, what a conflicting commit was told it missed)
         self._missed: dict[str, tuple[int, list[dict[str, Any]] | bool | None]] = {}
         self._offset_ms = 0.0  # Redis time minus ours
@@ -487,5 +533,6 @@ class RedisStore:
 
     async def publish(self, board: str, message: dict[str, Any]) -> None:
         with _guard("publish"):
-            await self.redis.publish(_Keys(board).bus, _pack({**message, "origin": self.origin}))
+            await self.redis.spublish(_Keys(board).bus,
+                                      _pack({**message, "origin": self.origin}))
 
