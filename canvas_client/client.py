@@ -6,8 +6,11 @@
 
 It keeps a replica (``canvas_client.replica``): optimistic pushes, rollback on
 a rejected ack, gap detection, and reconnection with ``since`` that re-sends
-the batches still unacked (puts and patches are idempotent; a repeated del
-comes back as ``conflict``).
+the batches still unacked under the same id (the server remembers the ids of
+committed pushes per participant and answers a re-send with the original
+ack, so a batch never applies twice). ``undo_last()`` inverts this client's
+last batch; an undone delete is a ``restore``, so the element keeps its id
+and author.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class BoardClient:
         self.record = record
         self.you = ""
         self.role = ""
+        self.lang = "en"  # the board's language, from the welcome
         self.session: dict[str, Any] = {}
         self.participants: dict[str, dict[str, Any]] = {}
         self.messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue(max_queue)
@@ -78,6 +82,10 @@ class BoardClient:
         self.closed: Closed | None = None
         self._fatal = ""
         self._ids = itertools.count(1)
+        # push ids are remembered per participant, and a participant may use
+        # several clients (same client_id): a nonce keeps the ids apart
+        self._nonce = uuid.uuid4().hex[:10]
+        self._undo: list[tuple[str, list[dict[str, Any]]]] = []  # (batch, its inverse)
         self._acks: dict[Any, asyncio.Future[dict[str, Any]]] = {}
         self._results: dict[Any, asyncio.Future[dict[str, Any]]] = {}
         self._ws: ClientConnection | None = None
@@ -169,18 +177,34 @@ class BoardClient:
             raise Closed(None, "not connected")
         await self._ws.send(frame)
 
-    def push_nowait(self, ops: list[dict[str, Any]]) -> asyncio.Future[dict[str, Any]]:
-        """Apply ``ops`` locally and send them; the future resolves to the ack."""
-        batch = f"b{next(self._ids)}"
+    def push_nowait(
+        self, ops: list[dict[str, Any]], *, batch: str | None = None, undoable: bool = True
+    ) -> asyncio.Future[dict[str, Any]]:
+        """Apply ``ops`` locally and send them; the future resolves to the ack.
+        ``batch``: the push id (default: new and unique to this client)."""
+        batch = batch or f"b{next(self._ids)}-{self._nonce}"
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._acks[batch] = future
+        if undoable:
+            self._undo.append((batch, inverse_ops(self.replica.elements, ops)))
+            del self._undo[:-100]
         self.replica.local(batch, ops)
         task = asyncio.ensure_future(self._send({"type": "push", "id": batch, "ops": ops}))
         task.add_done_callback(lambda t: t.exception())  # a reconnect re-sends it
         return future
 
-    async def push(self, ops: list[dict[str, Any]], *, timeout: float = 10.0) -> dict[str, Any]:
-        return await asyncio.wait_for(self.push_nowait(ops), timeout)
+    async def push(
+        self, ops: list[dict[str, Any]], *, batch: str | None = None, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        return await asyncio.wait_for(self.push_nowait(ops, batch=batch), timeout)
+
+    async def undo_last(self, *, timeout: float = 10.0) -> dict[str, Any] | None:
+        """Undo this client's last batch (None if there is nothing to undo).
+        A deleted element comes back by ``restore``: same id, same author."""
+        if not self._undo:
+            return None
+        _, inverse = self._undo.pop()
+        return await asyncio.wait_for(self.push_nowait(inverse, undoable=False), timeout)
 
     async def cmd(self, name: str, timeout: float = 10.0, **args: Any) -> dict[str, Any]:
         cid = f"c{next(self._ids)}"
@@ -275,13 +299,18 @@ class BoardClient:
         if kind == "patch":
             self.replica.patch(message)
         elif kind == "ack":
-            self.replica.ack(message)
             future = self._acks.pop(message.get("id"), None)
-            if future is not None and not future.done():
-                future.set_result(message)
+            if not message.get("ok"):  # nothing to undo: it never applied
+                self._undo = [entry for entry in self._undo if entry[0] != message.get("id")]
+            try:
+                self.replica.ack(message)  # may raise Gap: the reader reconnects
+            finally:
+                if future is not None and not future.done():
+                    future.set_result(message)
         elif kind == "welcome":
             self.replica.welcome(message)
             self.you, self.role = message["you"], message["role"]
+            self.lang = message.get("lang", "en")
             self.session = message.get("session", {})
             self.participants = {p["id"]: p for p in message.get("participants", [])}
             self.welcomes += 1
@@ -319,3 +348,41 @@ class BoardClient:
             frame = message.get("frame")
             if frame is None or frame == self.session.get("private_frame"):
                 self.session["private"] = False
+
+
+def inverse_ops(
+    elements: dict[str, dict[str, Any]], ops: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The ops that undo ``ops`` applied to ``elements`` (which is not changed):
+    a new element is deleted, an old one put back, a patch reversed, and a
+    deleted element restored (never re-created: its id and author stay)."""
+    work: dict[str, dict[str, Any] | None] = {}
+    inverse: list[dict[str, Any]] = []
+    for op in ops:
+        eid = op["el"]["id"] if op["op"] == "put" else op["id"]
+        before = work[eid] if eid in work else elements.get(eid)
+        if op["op"] == "put":
+            inverse.append({"op": "del", "id": eid} if before is None
+                           else {"op": "put", "el": _unstamped(before)})
+            work[eid] = op["el"]
+        elif op["op"] == "patch" and before is not None:
+            names = [*op.get("set", {}), *(op.get("unset") or ())]
+            back: dict[str, Any] = {"op": "patch", "id": eid,
+                                    "set": {k: before[k] for k in names if k in before}}
+            gone = [k for k in names if k not in before]
+            if gone:
+                back["unset"] = gone
+            inverse.append(back)
+            work[eid] = {**before, **op.get("set", {})}
+        elif op["op"] == "del" and before is not None:
+            inverse.append({"op": "restore", "id": eid})
+            work[eid] = None
+        elif op["op"] == "restore":
+            inverse.append({"op": "del", "id": eid})
+            work[eid] = {"id": eid}
+    inverse.reverse()
+    return inverse
+
+
+def _unstamped(el: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in el.items() if k not in ("author", "v", "created", "updated")}

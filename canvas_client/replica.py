@@ -5,11 +5,14 @@
 optimistically. ``elements`` is what the user sees: base plus pending. An ack
 moves a batch into base, stamped exactly as the server did (docs/protocol.md
 §3.3); a rejection drops it, which rolls the optimistic edit back.
+``graves`` keeps the last content of deleted elements, so that a ``restore``
+op (which the server answers with only an ack) can be applied here too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import ChainMap
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +22,10 @@ STAMPS = ("author", "v", "created", "updated")
 
 class Gap(Exception):
     """A patch or ack skipped a clock: reconnect with ``since``."""
+
+
+class Unknown(Gap):
+    """An acked restore of an element this replica never held: catch up."""
 
 
 def _op_id(op: dict[str, Any]) -> str:
@@ -32,9 +39,11 @@ def apply_ops(
     clock: int | None = None,
     time: int | None = None,
     me: str | None = None,
+    graves: MutableMapping[str, Element] | None = None,
 ) -> None:
     """Apply ops in place. With ``clock``/``time`` (and ``me`` for own puts),
-    stamp as the server does; without, apply optimistically."""
+    stamp as the server does; without, apply optimistically. ``graves``
+    receives what a del removes and gives what a restore brings back."""
     for op in ops:
         kind = op["op"]
         if kind == "put":
@@ -60,7 +69,17 @@ def apply_ops(
                 el["v"], el["updated"] = clock, time
             elements[op["id"]] = el
         elif kind == "del":
-            elements.pop(op["id"], None)
+            gone = elements.pop(op["id"], None)
+            if gone is not None and graves is not None:
+                graves[op["id"]] = gone
+        elif kind == "restore":
+            was = None if graves is None or op["id"] in elements else graves.get(op["id"])
+            if was is None:
+                continue
+            el = dict(was)  # as it was: same author and created
+            if clock is not None:
+                el["v"], el["updated"] = clock, time
+            elements[op["id"]] = el
 
 
 @dataclass
@@ -70,6 +89,7 @@ class Replica:
     base: dict[str, Element] = field(default_factory=dict)
     pending: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)
     elements: dict[str, Element] = field(default_factory=dict)
+    graves: dict[str, Element] = field(default_factory=dict)
 
     def welcome(self, message: dict[str, Any]) -> None:
         self.me = message["you"]
@@ -77,7 +97,9 @@ class Replica:
             self.base = {el["id"]: el for el in message["elements"]}
         else:
             for eid in message["deleted"]:
-                self.base.pop(eid, None)
+                gone = self.base.pop(eid, None)
+                if gone is not None:
+                    self.graves[eid] = gone
             for el in message["elements"]:
                 self.base[el["id"]] = el
         self.clock = message["clock"]
@@ -86,7 +108,7 @@ class Replica:
     def local(self, batch: Any, ops: list[dict[str, Any]]) -> None:
         """Apply a batch optimistically before the server has it."""
         self.pending[batch] = ops
-        apply_ops(self.elements, ops)
+        apply_ops(self.elements, ops, graves=self._lookup())
 
     def patch(self, message: dict[str, Any]) -> bool:
         """A change of someone else; False if already seen. Raises Gap."""
@@ -95,7 +117,8 @@ class Replica:
             return False
         if clock != self.clock + 1:
             raise Gap(f"expected clock {self.clock + 1}, got {clock}")
-        apply_ops(self.base, message["ops"], clock=clock, time=message["time"])
+        apply_ops(self.base, message["ops"], clock=clock, time=message["time"],
+                  graves=self.graves)
         self.clock = clock
         self._recompute({_op_id(op) for op in message["ops"]})
         return True
@@ -110,7 +133,13 @@ class Replica:
             if clock != self.clock + 1:
                 raise Gap(f"expected clock {self.clock + 1}, got ack {clock}")
             if ops is not None:
-                apply_ops(self.base, ops, clock=clock, time=message["time"], me=self.me)
+                unknown = [op["id"] for op in ops if op["op"] == "restore"
+                           and op["id"] not in self.graves and op["id"] not in self.base]
+                if unknown:  # the server has its content, we do not: catch up
+                    self._recompute({_op_id(op) for op in ops})
+                    raise Unknown(f"restored {unknown[0]}, never seen here")
+                apply_ops(self.base, ops, clock=clock, time=message["time"], me=self.me,
+                          graves=self.graves)
             self.clock = clock
         if ops is not None:
             self._recompute({_op_id(op) for op in ops})
@@ -120,7 +149,7 @@ class Replica:
         if ids is None:
             self.elements = dict(self.base)
             for ops in self.pending.values():
-                apply_ops(self.elements, ops)
+                apply_ops(self.elements, ops, graves=self._lookup())
             return
         for eid in ids:
             if eid in self.base:
@@ -128,4 +157,10 @@ class Replica:
             else:
                 self.elements.pop(eid, None)
         for ops in self.pending.values():
-            apply_ops(self.elements, [op for op in ops if _op_id(op) in ids])
+            apply_ops(self.elements, [op for op in ops if _op_id(op) in ids],
+                      graves=self._lookup())
+
+    def _lookup(self) -> MutableMapping[str, Element]:
+        """Optimistic restores take the last content known, acked or not;
+        optimistic dels are kept apart (they may be rolled back)."""
+        return ChainMap({}, self.graves, self.base)

@@ -89,6 +89,8 @@ class Session(Shape):
     follow: str | None
     private: bool
     private_frame: ElementId | None
+    #: private notes, texts and grade markers written in the round's scope (0 if none runs)
+    private_count: Count
     present: ElementId | None
     present_insights: bool
 
@@ -111,6 +113,14 @@ class PrivateEvent(_Event):
     name: Literal["private"]
     private: bool
     frame: ElementId | None
+    count: Count
+
+
+class PrivateCountEvent(_Event):
+    """How many private items the round has (sent at most twice a second)."""
+
+    name: Literal["private_count"]
+    count: Count
 
 
 class RevealEvent(_Event):
@@ -146,6 +156,6 @@ class InsightsEvent(_Event):
 
 
 EVENTS: tuple[type[_Event], ...] = (
-    TimerEvent, FollowEvent, PrivateEvent, RevealEvent, LockEvent, SnapshotEvent, InsightsEvent,
-    PresentEvent,
+    TimerEvent, FollowEvent, PrivateEvent, PrivateCountEvent, RevealEvent, LockEvent,
+    SnapshotEvent, InsightsEvent, PresentEvent,
 )

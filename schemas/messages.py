@@ -76,7 +76,15 @@ class DelOp(_Op):
     id: ElementId
 
 
-Op = Annotated[PutOp | PatchOp | DelOp, Field(discriminator="op")]
+class RestoreOp(_Op):
+    """Bring a deleted element back as it was (same id, author, fields,
+    created); others receive it as a ``put`` of the whole element."""
+
+    op: Literal["restore"]
+    id: ElementId
+
+
+Op = Annotated[PutOp | PatchOp | DelOp | RestoreOp, Field(discriminator="op")]
 
 
 # -- client -> server --------------------------------------------------------
@@ -97,6 +105,9 @@ class Push(_In):
 
 
 class PresenceIn(_In):
+    """A delta: absent fields stay as they were; ``cursor: null`` and
+    ``selection: []`` clear them."""
+
     type: Literal["presence"]
     cursor: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = None
     viewport: Annotated[list[Number], Field(min_length=4, max_length=4)] | None = None
@@ -201,6 +212,8 @@ class Welcome(_Out):
     participants: list[Participant]
     session: Session
     time: Count
+    #: The board's language ("nl" | "en"): its template texts, export labels, dates.
+    lang: Literal["nl", "en"] = "en"
 
 
 class AckOk(_Out):
@@ -277,4 +290,4 @@ SERVER_MESSAGES: tuple[type[BaseModel], ...] = (
     Welcome, AckOk, AckFail, Patch, PresenceOut, *EVENTS, Result, Error, Pong, Bundle,
 )
 CLIENT_MESSAGES: tuple[type[BaseModel], ...] = (Hello, Push, PresenceIn, Cmd, Ping)
-OPS: tuple[type[BaseModel], ...] = (PutOp, PatchOp, DelOp)
+OPS: tuple[type[BaseModel], ...] = (PutOp, PatchOp, DelOp, RestoreOp)

@@ -17,6 +17,8 @@ from schemas.messages import ElementMap
 
 Title = Annotated[str, Field(max_length=200)]
 Template = Literal["blank", "atelier"]
+#: A board's language: its template texts, export labels and dates.
+Lang = Literal["nl", "en"]
 Token = Annotated[str, Field(min_length=1, max_length=512)]
 
 
@@ -31,6 +33,8 @@ class _Request(BaseModel):
 class CreateBoardRequest(_Request):
     title: Title = ""
     template: Template = "blank"
+    #: Default: the request's Accept-Language (nl or en), else en.
+    lang: Lang | None = None
 
 
 class Tokens(_Body):
@@ -49,6 +53,7 @@ class CreateBoardResponse(_Body):
     board: str
     title: Title
     template: Template
+    lang: Lang
     tokens: Tokens
     links: Links
 
@@ -57,6 +62,7 @@ class BoardInfo(_Body):
     board: str
     title: Title
     template: Template
+    lang: Lang
     clock: Count
     elements: Count
     online: Count

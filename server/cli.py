@@ -114,6 +114,8 @@ def _base(url: str) -> str:
 def board_create(args: argparse.Namespace) -> int:
     admin = os.environ.get("TUSSENTAFEL_ADMIN_TOKEN")
     body = {"title": args.title, "template": args.template}
+    if args.lang:
+        body["lang"] = args.lang
     out = _request("POST", f"{_base(args.url)}/api/boards", admin, body)
     if args.json:
         print(json.dumps(out, indent=2))
@@ -199,6 +201,8 @@ def parser() -> argparse.ArgumentParser:
     c = bsub.add_parser("create", help="create a board and print its three links")
     c.add_argument("--title", required=True)
     c.add_argument("--template", default="blank", choices=["blank", "atelier"])
+    c.add_argument("--lang", choices=["nl", "en"],
+                   help="the board's language (default: English)")
     c.add_argument("--url", default=os.environ.get("TUSSENTAFEL_URL", DEFAULT_URL))
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=board_create)

@@ -67,10 +67,12 @@ class Console:
 
 
 async def open_board(
-    browser: Browser, url: str, name: str | None = None, console: Console | None = None
+    browser: Browser, url: str, name: str | None = None, console: Console | None = None,
+    viewport: dict[str, int] | None = None,
 ) -> Page:
     """A page in a context of its own (own storage: another person), live."""
-    return await open_in(await browser.new_context(viewport=VIEWPORT), url, name, console)
+    return await open_in(await browser.new_context(viewport=viewport or VIEWPORT), url, name,
+                         console)
 
 
 async def open_in(

@@ -52,6 +52,17 @@ def test_board_create_json_gives_tokens_and_links(server: ServerProcess,
     assert {"tpl-frame-task", "tpl-table", "tpl-grades"} <= ids
 
 
+def test_board_create_takes_the_boards_language(server: ServerProcess) -> None:
+    made = json.loads(ok("board", "create", "--title", "Atelier", "--template", "atelier",
+                         "--lang", "nl", "--url", server.url, "--json"))
+    assert made["lang"] == "nl"
+    state = server.state(made["board"], made["tokens"]["viewer"])
+    labels = {el["id"]: el.get("label") for el in state["elements"]}
+    assert labels["tpl-grades"] == "Integratiegraad"
+    assert cli("board", "create", "--title", "X", "--lang", "de", "--url",
+               server.url).returncode != 0
+
+
 def test_board_create_text_prints_the_three_links(server: ServerProcess) -> None:
     out = ok("board", "create", "--title", "Plain board", "--url", server.url + "/")
     lines = out.splitlines()

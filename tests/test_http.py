@@ -31,13 +31,15 @@ def test_create_board_returns_three_tokens_and_links(server):
     assert body["links"]["participant"] == f"{server.url}/b/{board}?t={participant}"
     assert body["links"]["viewer"].startswith(f"{server.url}/b/{board}/screen?t=")
     info = server.get(f"/api/boards/{board}", body["tokens"]["viewer"]).json()
-    assert info == {"board": board, "title": "x", "template": "blank", "clock": 0,
+    assert info == {"board": board, "title": "x", "template": "blank", "lang": "en", "clock": 0,
                     "elements": 0, "online": 0}
 
 
 @pytest.mark.parametrize("body,status,code", [
     (b'{"title": 5}', 400, "invalid"),
     (b'{"title": "x", "template": "nope"}', 400, "invalid"),
+    (b'{"title": "x", "lang": "de"}', 400, "invalid"),
+    (b'{"title": "x", "lang": null}', 400, "invalid"),
     (b'{"title": "' + b"x" * 300 + b'"}', 400, "invalid"),
     (b"[1, 2]", 400, "bad_message"),
     (b"{not json", 400, "bad_message"),

@@ -265,3 +265,35 @@ def test_grade_votes_take_the_voters_board_colour():
     assert 'fill="#303f9f"' in svg
     hostile = render_svg([scale, vote], colors={"pada": 'red" onload="x'})
     assert "onload" not in hostile
+
+
+# -- the board's language ----------------------------------------------------------------
+
+
+def test_fixed_words_and_dates_follow_the_boards_language() -> None:
+    nl = groups(parse(render_svg(board(), lang="nl")))
+    assert {"Gefragmenteerd", "Uitgelijnd", "Gecoördineerd", "Geïntegreerd"} <= set(
+        t.text for t in nl["gs"].iter(f"{SVG}text"))
+    assert "nu" in all_text(nl["gs"]) and "ambitie" in all_text(nl["gs"])
+    assert "Penvoerder" in all_text(nl["rc"]) and "aan Zuidplein" in all_text(nl["rc"])
+    assert "Toegekend" in all_text(nl["rc"])
+    assert "Lid van" in all_text(nl["l1"])
+    assert "Waarom zit ik hier?" in all_text(nl["n1"])
+    assert "TERRITORIUM" in all_text(nl["f1"])
+    assert "Ritueel" in all_text(nl["ri"]) and "Stilstaan bij:" in all_text(nl["ri"])
+    assert "1 jan 2027 → 31 dec 2027" in all_text(nl["ln"])
+    assert "2 jul 2027 · Besluit" in all_text(nl["m1"])
+    en = groups(parse(render_svg(board())))  # English unless told
+    assert "Member of" in all_text(en["l1"]) and "1 Jan 2027 → 31 Dec 2027" in all_text(en["ln"])
+    assert "(leeg bord)" in render_svg([], lang="nl")
+
+
+def test_the_dutch_atelier_exports_as_utf8_with_its_diacritics() -> None:
+    svg = render_svg(template_elements("atelier", "nl"), title="Atelier Zuidoever — één",
+                     lang="nl")
+    root = ET.fromstring(svg.encode("utf-8"))
+    words = all_text(root)
+    for term in ("Taak — waarom zitten we aan deze tafel?", "Geïntegreerd", "Gecoördineerd",
+                 "één", "Onze omgangscode", "4 jan 2027"):
+        assert term in words, term
+    assert "DejaVu Sans" in (root.get("font-family") or "")

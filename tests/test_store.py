@@ -506,3 +506,59 @@ async def test_the_loser_of_a_race_gets_the_next_turn(redis_server):
     finally:
         await a.close()
         await b.close()
+
+
+# -- the board's language -----------------------------------------------------------
+
+
+OLD_BOARDS = """
+CREATE TABLE boards (
+    board TEXT PRIMARY KEY, title TEXT NOT NULL, template TEXT NOT NULL,
+    generation INTEGER NOT NULL, created INTEGER NOT NULL,
+    clock INTEGER NOT NULL DEFAULT 0, floor INTEGER NOT NULL DEFAULT 0,
+    session TEXT NOT NULL DEFAULT '{}');
+"""
+
+
+def _old_sqlite_board(where: str) -> None:
+    import sqlite3
+
+    Path(where).mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(Path(where) / "tussentafel.sqlite3")
+    db.executescript(OLD_BOARDS)
+    db.execute("INSERT INTO boards (board, title, template, generation, created)"
+               " VALUES ('old', 'Oud bord', 'blank', 1, ?)", (NOW,))
+    db.commit()
+    db.close()
+
+
+async def _store_an_old_board(backend: Backend) -> None:
+    """A board as stores wrote it before boards had a language (no lang anywhere)."""
+    if backend.kind == "sqlite":
+        _old_sqlite_board(backend.where)
+        return
+    from redis.asyncio import Redis
+
+    from server.store.redis import _Keys
+
+    client = Redis.from_url(backend.where)
+    await client.hset(_Keys("old").meta, mapping={
+        "title": "Oud bord", "template": "blank", "generation": 1, "created": NOW,
+        "session": "{}", "clock": 0, "floor": 0})
+    await client.aclose()
+
+
+async def test_the_board_language_is_kept_and_old_boards_are_english(backend):
+    await _store_an_old_board(backend)
+    s = backend.make()
+    await s.start()
+    try:
+        old = await s.get_meta("old")
+        assert old is not None and (old.title, old.lang) == ("Oud bord", "en")
+        assert (await s.load("old")).clock == 0
+        await s.create_board(BoardMeta("nl1", "Tafel", "atelier", 1, NOW, {}, "nl"), None)
+        await s.update_meta("nl1", title="Tafel 2")
+        got = await s.get_meta("nl1")
+        assert got is not None and (got.title, got.lang) == ("Tafel 2", "nl")
+    finally:
+        await s.close()

@@ -98,3 +98,39 @@ def test_atelier_applies_as_one_change_to_an_empty_board() -> None:
                    Actor(SYSTEM, "facilitator"), 1_700_000_000_000, restore=True)
     assert isinstance(change, Change), change
     assert change.clock == 1 and len(change.after) == len(els)
+
+
+# -- the Atelier in Dutch (server/templates/atelier.nl.json) ---------------------------
+
+TEXT_FIELDS = ("label", "text", "question", "title", "moment", "focus", "symbol")
+
+
+def test_the_dutch_atelier_is_the_english_one_with_dutch_texts() -> None:
+    en, nl = template_elements("atelier", "en"), template_elements("atelier", "nl")
+    assert en == template_elements("atelier")  # English is the default
+    assert [el["id"] for el in nl] == [el["id"] for el in en]
+    for a, b in zip(en, nl, strict=True):
+        # the same element in the same place: only its words differ
+        assert {k: v for k, v in a.items() if k not in TEXT_FIELDS} == {
+            k: v for k, v in b.items() if k not in TEXT_FIELDS}, a["id"]
+        assert set(a) == set(b), a["id"]
+        for field in TEXT_FIELDS:
+            if field in a:
+                assert b[field] != a[field], (a["id"], field)
+
+
+def test_the_dutch_atelier_speaks_the_methods_words() -> None:
+    els = template_elements("atelier", "nl")
+    words = "\n".join(str(el.get(f, "")) for el in els for f in TEXT_FIELDS)
+    frames = [el["label"] for el in els if el["kind"] == "frame" and el.get("exercise")]
+    assert [f.split(" — ")[0] for f in frames] == ["Taak", "Tijd", "Territorium", "Rol"]
+    for term in ("Waarom zit ik hier?", "gezamenlijke opgave", "Integratiegraad",
+                 "Gefragmenteerd", "Uitgelijnd", "Gecoördineerd", "Geïntegreerd",
+                 "omgangscode", "thuishonk", "achterban", "procesbegeleider", "penvoerder",
+                 "inhoudelijk vertegenwoordiger", "verbinder", "Rolkaarten"):
+        assert term in words, term
+
+
+def test_a_language_without_its_own_template_gets_english() -> None:
+    assert template_elements("atelier", "fr") == template_elements("atelier", "en")
+    assert template_elements("blank", "nl") == []

@@ -20,11 +20,12 @@ export class Sheet {
   constructor() {
     this.side = $('#side');
     this.toggle = h('button', { type: 'button', id: 'sheet-toggle', class: 'sheet-toggle', 'aria-controls': 'side',
-      'aria-expanded': 'false', onclick: () => this.open(!this.isOpen) }, t('sheet.open'));
+      'aria-expanded': 'false', dataset: { i18n: 'sheet.open' }, onclick: () => this.open(!this.isOpen) }, t('sheet.open'));
     $('#stage').append(this.toggle);
     this.side.prepend(h('div', { class: 'sheet-head' },
       h('span', { class: 'sheet-grip', 'aria-hidden': 'true' }),
-      h('button', { type: 'button', id: 'sheet-close', class: 'sheet-close', onclick: () => this.open(false) }, t('sheet.close'))));
+      h('button', { type: 'button', id: 'sheet-close', class: 'sheet-close', dataset: { i18n: 'sheet.close' },
+        onclick: () => this.open(false) }, t('sheet.close'))));
     document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && this.isOpen) this.open(false); });
     tabRoles();
   }

@@ -1,5 +1,7 @@
 // Small DOM helpers shared by the pages (no framework, no inline handlers: CSP).
 
+import { t } from './i18n.js';
+
 /** An HTML element: attrs (on* keys become listeners), children (strings are text). */
 export function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -56,7 +58,7 @@ export async function copyText(text) {
 }
 
 /** A modal asking for one line of text; resolves to it (or the default). */
-export function askText({ title, label, value = '', placeholder = '', button = 'OK', id = 'ask' }) {
+export function askText({ title, label, value = '', placeholder = '', button = t('common.ok'), id = 'ask' }) {
   return new Promise((resolve) => {
     const input = h('input', { type: 'text', id: `${id}-input`, value, placeholder, maxlength: 80,
       autocomplete: 'off', 'aria-label': label });
@@ -111,19 +113,20 @@ export function pageParams() {
 export function humanError(code, message = '') {
   const text = String(message || '');
   if (code === 'forbidden') {
-    if (/locked/i.test(text)) return 'This element is locked by the facilitator';
-    if (/grade vote/i.test(text)) return 'Only its voter can change a grade marker';
-    if (/private mode/i.test(text)) return 'Private round: notes here stay private until the reveal';
-    if (/private/i.test(text)) return 'This element is private to its author';
-    if (/viewer/i.test(text)) return 'This screen is read-only';
-    if (/lock or unlock/i.test(text)) return 'Only the facilitator can lock or unlock';
-    return 'You are not allowed to do that here';
+    if (/locked/i.test(text)) return t('err.locked');
+    if (/grade vote/i.test(text)) return t('err.vote_owner');
+    if (/private mode/i.test(text)) return t('err.private_mode');
+    if (/private/i.test(text)) return t('err.private');
+    if (/viewer/i.test(text)) return t('err.readonly');
+    if (/lock or unlock/i.test(text)) return t('err.lock_only');
+    return t('err.forbidden');
   }
-  if (code === 'conflict') return 'Someone else removed this element just now';
-  if (code === 'invalid') return `That change was not accepted (${text || 'invalid'})`;
-  if (code === 'too_large') return 'That is too large for the board';
-  if (code === 'rate_limited') return 'Too many changes at once — slow down a little';
-  if (code === 'unavailable') return 'The server cannot save changes right now — try again in a moment';
-  if (code === 'offline') return 'Not connected — try again when the board is live';
-  return text || 'Something went wrong';
+  if (code === 'conflict') return t('err.conflict');
+  if (code === 'invalid') return t('err.invalid', { reason: text || t('err.invalid_reason') });
+  if (code === 'too_large') return t('err.too_large');
+  if (code === 'rate_limited') return t('err.rate_limited');
+  if (code === 'unavailable') return t('err.unavailable');
+  if (code === 'offline') return t('err.offline');
+  if (code === 'timeout') return t('err.timeout');
+  return text || t('err.unknown');
 }

@@ -5,6 +5,7 @@ import { $, askText, h, humanError, pageParams, toast } from './dom.js';
 import { CIRCLES, PLACED, box, frameAt, num, str } from './geometry.js';
 import { deleteSelection, movableSelection, reorder, reparent } from './arrange.js';
 import { Facilitator } from './facilitator.js';
+import { applyI18n, preferredLang, setBoardLang, setLang, t, wireLangPicker } from './i18n.js';
 import { closeInline, openInline, placeInline } from './inline.js';
 import { Inspector } from './inspector.js';
 import { onKey } from './keys.js';
@@ -21,6 +22,16 @@ import { keyBetween } from './zindex.js';
 const { board, token } = pageParams();
 const NAME_KEY = `tussentafel:name:${board}`;
 const STICKY_TOOLS = new Set(['select', 'pen', 'link', 'grade_vote', 'milestone']); // stay on after use
+// Written during a private round, these must be private (the server refuses them otherwise).
+const PRIVATE_KINDS = new Set(['note', 'text', 'grade_vote']);
+
+/** In the private round's scope: the whole board, or the frame (child or inside its box). */
+function inPrivateScope(elements, frameId, el) {
+  if (!frameId || el.parent === frameId) return true;
+  const f = elements.get(frameId);
+  if (!f || f.kind !== 'frame') return false;
+  return el.x >= f.x && el.x <= f.x + f.w && el.y >= f.y && el.y <= f.y + f.h;
+}
 
 function storedName() {
   try {
@@ -71,10 +82,11 @@ class Editor {
     const sync = this.sync;
     sync.on('status', ({ status }) => {
       document.body.dataset.connection = status === 'idle' ? 'connecting' : status;
-      $('#conn').textContent = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', closed: 'Disconnected' }[status] || status;
+      $('#conn').textContent = t(`conn.${status === 'idle' ? 'connecting' : status}`);
     });
     sync.on('welcome', (message) => {
       document.body.dataset.role = message.role;
+      this.boardLang(message.lang);
       this.me.id = message.you;
       const self = sync.participants.get(message.you);
       if (self) this.me.color = self.color;
@@ -119,10 +131,10 @@ class Editor {
     });
     sync.on('event', (message) => {
       if (message.name === 'snapshot' && this.facilitator) this.facilitator.loadSnapshots();
-      if (message.name === 'reveal' && message.ids && message.ids.length) toast(`${message.ids.length} private notes revealed`, 'ok');
+      if (message.name === 'reveal' && message.ids && message.ids.length) toast(t('editor.revealed', { n: message.ids.length }), 'ok');
     });
     sync.on('closed', ({ code }) => {
-      const why = code === 4404 ? 'This board does not exist.' : code === 4401 ? 'This link is not (or no longer) valid for this board. Ask the facilitator for a new one.' : 'The server closed the connection.';
+      const why = t(code === 4404 ? 'closed.unknown' : code === 4401 ? 'closed.unauthorized' : 'closed.other');
       toast(why, 'error', 600000);
     });
     window.addEventListener('online', () => sync.reconnectNow());
@@ -133,30 +145,53 @@ class Editor {
     $('#zoom-out').addEventListener('click', () => this.zoom(0.8));
     $('#zoom-fit').addEventListener('click', () => { this.view.fit(this.view.contentBounds(), 60, 1); this.userMovedView(); });
     $('#me').addEventListener('click', () => this.rename());
+    wireLangPicker($('#ui-lang'), () => this.relabel());
   }
 
-  start() {
+  start(info) {
     this.sync.connect();
-    fetch(`/api/boards/${encodeURIComponent(board)}`, { headers: { authorization: `Bearer ${token}` } })
-      .then((r) => (r.ok ? r.json() : null))
-      .then((info) => {
-        if (!info) return;
-        $('#board-title').textContent = info.title;
-        document.title = `${info.title} · Tussentafel`;
-      })
-      .catch(() => {});
+    if (info) {
+      this.title = info.title;
+      $('#board-title').textContent = info.title;
+      document.title = `${info.title} · Tussentafel`;
+    }
     $('#me').textContent = this.me.name;
+  }
+
+  /** The board's language (welcome.lang): dates follow it; so do the labels
+   * unless this person chose their own language. */
+  boardLang(code) {
+    if (!code) return;
+    const before = document.documentElement.lang;
+    setBoardLang(code);
+    setLang(preferredLang() || code);
+    if (document.documentElement.lang !== before) this.relabel();
+  }
+
+  /** Draw every label again in the current language. */
+  relabel() {
+    applyI18n();
+    const status = this.sync.status;
+    $('#conn').textContent = t(`conn.${status === 'idle' ? 'connecting' : status}`);
+    if (this.title) $('#board-title').textContent = this.title;
+    $('#ui-lang').value = document.documentElement.lang;
+    this.toolbar.render();
+    this.inspector.render();
+    this.people.session();
+    if (this.facilitator) this.facilitator.render();
+    this.view.update(null);
+    this.redrawSelection();
   }
 
   // -- people and colours ---------------------------------------------------------
 
   author(el) {
     const p = el.author && this.sync.participants.get(el.author);
-    return p ? { name: p.name || 'Someone', color: p.color } : null;
+    return p ? { name: p.name || t('person.someone'), color: p.color } : null;
   }
 
   async rename() {
-    const name = await askText({ title: 'Your name', label: 'Shown to the others on this board', value: this.me.name, button: 'Save' });
+    const name = await askText({ title: t('name.title'), label: t('name.label'), value: this.me.name, button: t('common.save') });
     storeName(name);
     this.me.name = name;
     $('#me').textContent = name;
@@ -232,10 +267,10 @@ class Editor {
   /** May this user change el? (the server decides; this spares a round trip) */
   mayEdit(el, tell = false) {
     let why = '';
-    if (this.role === 'viewer') why = 'This screen is read-only';
+    if (this.role === 'viewer') why = t('err.readonly');
     else if (this.role !== 'facilitator') {
-      if (el.locked === true) why = 'This element is locked by the facilitator';
-      else if (el.kind === 'grade_vote' && el.author !== this.sync.you) why = 'Only its voter can change a grade marker';
+      if (el.locked === true) why = t('err.locked');
+      else if (el.kind === 'grade_vote' && el.author !== this.sync.you) why = t('err.vote_owner');
     }
     if (why && tell) toast(why, 'error');
     return !why;
@@ -251,7 +286,7 @@ class Editor {
       }
     }
     if (this.role === 'viewer') {
-      toast('This screen is read-only', 'error');
+      toast(t('err.readonly'), 'error');
       return null;
     }
     const inverse = undo ? inverseOps(this.sync.elements, ops) : null;
@@ -274,7 +309,7 @@ class Editor {
     const parent = !PLACED[kind] && kind !== 'link' ? frameAt(this.sync.elements, cx, cy) : null;
     if (parent) el.parent = parent.id;
     const session = this.sync.session;
-    if (kind === 'note' && session.private && (!session.private_frame || el.parent === session.private_frame)) el.private = true;
+    if (PRIVATE_KINDS.has(kind) && session.private && inPrivateScope(this.sync.elements, session.private_frame, el)) el.private = true;
     const batch = this.commit([{ op: 'put', el }]);
     if (!batch) return null;
     if (select) this.select([el.id]);
@@ -345,9 +380,9 @@ class Editor {
   topicAt(x, y) {
     const frame = frameAt(this.sync.elements, x, y);
     const label = str(frame && frame.label).toLowerCase();
-    if (/why/.test(label)) return 'why_here';
-    if (/collective|joint task|task/.test(label) && !/why/.test(label)) return 'collective_task';
-    if (/conduct|value/.test(label)) return 'value';
+    if (/why|waarom/.test(label)) return 'why_here';
+    if (/collective|joint task|task|opgave/.test(label) && !/why|waarom/.test(label)) return 'collective_task';
+    if (/conduct|value|omgangscode|waarden/.test(label)) return 'value';
     return null;
   }
 
@@ -364,14 +399,31 @@ class Editor {
 
 }
 
+async function boardInfo() {
+  try {
+    const r = await fetch(`/api/boards/${encodeURIComponent(board)}`, { headers: { authorization: `Bearer ${token}` } });
+    return r.ok ? await r.json() : null;
+  } catch {
+    return null;
+  }
+}
+
 async function main() {
+  setLang(preferredLang() || 'en');
+  applyI18n();
   if (!board || !token) {
     document.body.dataset.connection = 'closed';
     $('#stage').replaceChildren(h('div', { class: 'empty-state' },
-      h('h2', {}, 'This link is missing its access code'),
-      h('p', {}, 'Ask the facilitator for the participant link or scan the QR code on the screen.'),
-      h('p', {}, h('a', { href: '/' }, 'Create a new board'))));
+      h('h2', {}, t('missing.title')),
+      h('p', {}, t('missing.text')),
+      h('p', {}, h('a', { href: '/' }, t('missing.create')))));
     return;
+  }
+  const info = await boardInfo();
+  if (info && info.lang) {
+    setBoardLang(info.lang);
+    setLang(preferredLang() || info.lang);
+    applyI18n();
   }
   let name = storedName();
   if (!name) {
@@ -379,13 +431,13 @@ async function main() {
     try {
       last = localStorage.getItem('tussentafel:name') || '';
     } catch { /* private mode */ }
-    name = await askText({ title: 'Welcome to the table', label: 'Your name, as the others will see it', value: last,
-      placeholder: 'e.g. Ada from Urban Development', button: 'Join the board', id: 'name-prompt' });
+    name = await askText({ title: t('welcome.title'), label: t('welcome.label'), value: last,
+      placeholder: t('welcome.placeholder'), button: t('welcome.button'), id: 'name-prompt' });
     storeName(name);
   }
   const editor = new Editor(name);
   window.tussentafel = { editor, sync: editor.sync, view: editor.view };
-  editor.start();
+  editor.start(info);
 }
 
 main();

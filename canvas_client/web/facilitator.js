@@ -4,7 +4,8 @@
 
 import { presentBlock } from './present.js';
 import { $, copyText, h, humanError, pageParams, toast } from './dom.js';
-import { GRADES, box, human, str, union } from './geometry.js';
+import { GRADES, box, str, union } from './geometry.js';
+import { fmtNumber, fmtTime, label as enumLabel, t } from './i18n.js';
 
 const { board, token, join, screen } = pageParams();
 
@@ -20,7 +21,7 @@ async function api(path, { method = 'GET', body } = {}) {
 }
 
 function when(ms) {
-  return new Date(ms).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+  return fmtTime(ms, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 }
 
 export class Facilitator {
@@ -84,61 +85,61 @@ export class Facilitator {
     const app = this.app;
     const sess = app.sync.session;
     const btn = (label, fn, cls = '', id = null) => h('button', { type: 'button', class: cls, id, onclick: fn }, label);
-    const minutes = h('input', { type: 'number', id: 'timer-minutes', min: 1, max: 240, value: 5, 'aria-label': 'Minutes' });
-    const label = h('input', { type: 'text', id: 'timer-label', placeholder: 'What for? e.g. Write: why am I here', maxlength: 200 });
+    const minutes = h('input', { type: 'number', id: 'timer-minutes', min: 1, max: 240, value: 5, 'aria-label': t('fac.minutes_label') });
+    const label = h('input', { type: 'text', id: 'timer-label', placeholder: t('fac.timer_placeholder'), maxlength: 200 });
     const sections = [];
     sections.push(presentBlock(this)); // the projector first: it is used all session
     if (join || screen) {
       const participantLink = join ? `${location.origin}/b/${encodeURIComponent(board)}?t=${encodeURIComponent(join)}` : '';
       const screenLink = screen ? `${location.origin}/b/${encodeURIComponent(board)}/screen?t=${encodeURIComponent(screen)}${join ? `#join=${encodeURIComponent(join)}` : ''}` : '';
-      sections.push(h('section', { class: 'fac-block' }, h('h4', {}, 'Invite'),
-        participantLink ? h('div', { class: 'row' }, btn('Copy participant link', async () => toast(await copyText(participantLink) ? 'Participant link copied' : participantLink, 'ok'))) : null,
-        screenLink ? h('div', { class: 'row' }, h('a', { class: 'button', href: screenLink, target: '_blank', rel: 'noopener' }, 'Open the projector view')) : null));
+      sections.push(h('section', { class: 'fac-block' }, h('h4', {}, t('fac.invite')),
+        participantLink ? h('div', { class: 'row' }, btn(t('fac.copy_participant'), async () => toast(await copyText(participantLink) ? t('fac.participant_copied') : participantLink, 'ok'))) : null,
+        screenLink ? h('div', { class: 'row' }, h('a', { class: 'button', href: screenLink, target: '_blank', rel: 'noopener' }, t('fac.open_projector'))) : null));
     }
-    sections.push(h('section', { class: 'fac-block' }, h('h4', {}, 'Timer'),
-      sess.timer ? h('p', { class: 'muted' }, `Running: ${sess.timer.label || 'timer'}`) : null,
+    sections.push(h('section', { class: 'fac-block' }, h('h4', {}, t('fac.timer')),
+      sess.timer ? h('p', { class: 'muted' }, t('fac.running', { label: sess.timer.label || t('fac.timer_word') })) : null,
       label,
-      h('div', { class: 'row' }, minutes, h('span', { class: 'muted' }, 'minutes')),
+      h('div', { class: 'row' }, minutes, h('span', { class: 'muted' }, t('fac.minutes'))),
       h('div', { class: 'row' },
-        btn('Start timer', () => this.run('timer.start', { seconds: Math.max(1, Number(minutes.value) || 5) * 60, label: label.value.trim() }), 'primary', 'timer-start'),
-        btn('Stop', () => this.run('timer.stop'), '', 'timer-stop'))));
-    sections.push(h('section', { class: 'fac-block' }, h('h4', {}, 'The room'),
+        btn(t('fac.start_timer'), () => this.run('timer.start', { seconds: Math.max(1, Number(minutes.value) || 5) * 60, label: label.value.trim() }), 'primary', 'timer-start'),
+        btn(t('common.stop'), () => this.run('timer.stop'), '', 'timer-stop'))));
+    sections.push(h('section', { class: 'fac-block' }, h('h4', {}, t('fac.room')),
       h('div', { class: 'row' }, sess.follow === app.sync.you
-        ? btn('Stop “follow me”', () => this.follow(false), 'on', 'follow-toggle')
-        : btn('Follow me: everyone sees my view', () => this.follow(true), '', 'follow-toggle')),
+        ? btn(t('fac.follow_stop'), () => this.follow(false), 'on', 'follow-toggle')
+        : btn(t('fac.follow_start'), () => this.follow(true), '', 'follow-toggle')),
       h('div', { class: 'row' }, sess.private
-        ? [btn('Reveal the notes', () => this.reveal(), 'primary', 'reveal'), btn('End private round', () => this.run('private.stop'))]
-        : [btn('Private round', () => this.run('private.start', {}, 'Private round started'), '', 'private-start'),
-          btn('…in the selected frame', () => {
+        ? [btn(t('fac.reveal'), () => this.reveal(), 'primary', 'reveal'), btn(t('fac.private_stop'), () => this.run('private.stop'))]
+        : [btn(t('fac.private'), () => this.run('private.start', {}, t('fac.private_started')), '', 'private-start'),
+          btn(t('fac.private_frame'), () => {
             const frame = this.selectedFrame();
-            if (!frame) toast('Select a frame first', 'info');
-            else this.run('private.start', { frame: frame.id }, `Private round in “${frame.label}”`);
+            if (!frame) toast(t('fac.select_frame'), 'info');
+            else this.run('private.start', { frame: frame.id }, t('fac.private_in', { frame: frame.label }));
           })]),
       h('div', { class: 'row' },
-        btn('Lock selection', () => this.lock(true), '', 'lock'),
-        btn('Unlock', () => this.lock(false), '', 'unlock'))));
-    const snapLabel = h('input', { type: 'text', id: 'snapshot-label', placeholder: 'e.g. After the territory map', maxlength: 200 });
-    sections.push(h('section', { class: 'fac-block' }, h('h4', {}, 'Snapshots'),
-      h('div', { class: 'row' }, snapLabel, btn('Save', () => this.saveSnapshot(snapLabel.value), 'primary', 'snapshot-save')),
+        btn(t('fac.lock'), () => this.lock(true), '', 'lock'),
+        btn(t('fac.unlock'), () => this.lock(false), '', 'unlock'))));
+    const snapLabel = h('input', { type: 'text', id: 'snapshot-label', placeholder: t('fac.snapshot_placeholder'), maxlength: 200 });
+    sections.push(h('section', { class: 'fac-block' }, h('h4', {}, t('fac.snapshots')),
+      h('div', { class: 'row' }, snapLabel, btn(t('common.save'), () => this.saveSnapshot(snapLabel.value), 'primary', 'snapshot-save')),
       h('ul', { class: 'snapshots', id: 'snapshot-list' }, this.snapshots.length ? this.snapshots.map((snap) => this.snapshotRow(snap))
-        : h('li', { class: 'muted' }, 'No snapshots yet. Save one at the end of each exercise.'))));
+        : h('li', { class: 'muted' }, t('fac.no_snapshots')))));
     this.panel.replaceChildren(...sections);
   }
 
   async lock(locked) {
     const ids = [...this.app.selection];
     if (!ids.length) {
-      toast('Select what was agreed first, then lock it', 'info');
+      toast(t('fac.lock_first'), 'info');
       return;
     }
     const result = await this.run(locked ? 'lock' : 'unlock', { ids });
-    if (result) toast(`${result.ids.length} element${result.ids.length === 1 ? '' : 's'} ${locked ? 'locked' : 'unlocked'}`, 'ok');
+    if (result) toast(t(`fac.${locked ? 'locked' : 'unlocked'}_${result.ids.length === 1 ? 'one' : 'many'}`, { n: result.ids.length }), 'ok');
     this.app.inspector.render();
   }
 
   async saveSnapshot(label) {
-    const text = label.trim() || `Snapshot ${new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
-    const result = await this.run('snapshot', { label: text }, 'Snapshot saved');
+    const text = label.trim() || t('fac.snapshot_default', { time: fmtTime(Date.now()) });
+    const result = await this.run('snapshot', { label: text }, t('fac.snapshot_saved'));
     if (result) this.loadSnapshots();
   }
 
@@ -155,11 +156,11 @@ export class Facilitator {
     const svg = `/api/boards/${encodeURIComponent(board)}/snapshots/${encodeURIComponent(snap.snapshot)}.svg?t=${encodeURIComponent(token)}`;
     const armed = this.armed === snap.snapshot;
     return h('li', { dataset: { snapshot: snap.snapshot } },
-      h('div', { class: 'snap-title' }, snap.label || 'Snapshot'),
-      h('div', { class: 'muted' }, `${when(snap.created_at)} · ${snap.elements} elements`),
+      h('div', { class: 'snap-title' }, snap.label || t('fac.snapshot')),
+      h('div', { class: 'muted' }, t('fac.snapshot_meta', { when: when(snap.created_at), n: fmtNumber(snap.elements) })),
       h('div', { class: 'row' },
-        h('a', { class: 'button', href: svg, download: `${board}-${snap.snapshot}.svg` }, 'SVG'),
-        h('button', { type: 'button', class: armed ? 'danger' : '', onclick: () => this.restore(snap) }, armed ? 'Sure? Restore' : 'Restore')));
+        h('a', { class: 'button', href: svg, download: `${board}-${snap.snapshot}.svg` }, t('fac.svg')),
+        h('button', { type: 'button', class: armed ? 'danger' : '', onclick: () => this.restore(snap) }, t(armed ? 'fac.restore_sure' : 'fac.restore'))));
   }
 
   async restore(snap) {
@@ -172,7 +173,7 @@ export class Facilitator {
     this.armed = null;
     try {
       await api(`/snapshots/${encodeURIComponent(snap.snapshot)}/restore`, { method: 'POST' });
-      toast(`Board restored to “${snap.label}”`, 'ok');
+      toast(t('fac.restored', { label: snap.label }), 'ok');
     } catch (err) {
       toast(humanError(err.code, err.message), 'error');
     }
@@ -183,7 +184,7 @@ export class Facilitator {
 
   async loadInsights() {
     const panel = this.insightsPanel;
-    panel.replaceChildren(h('p', { class: 'muted' }, 'Looking at the board…'));
+    panel.replaceChildren(h('p', { class: 'muted' }, t('ins.loading')));
     let data;
     try {
       data = await api('/insights');
@@ -194,43 +195,43 @@ export class Facilitator {
     const els = this.app.sync.elements;
     const name = (id) => {
       const el = els.get(id);
-      return el ? str(el.label || el.text || el.holder || el.title || human(el.kind)) || id : id;
+      return el ? str(el.label || el.text || el.holder || el.title || enumLabel('kind', el.kind)) || id : id;
     };
     const chip = (id) => h('button', { type: 'button', class: 'chip', onclick: () => this.focus([id]) }, name(id));
-    const t = data.territory || {};
-    const blocks = [h('div', { class: 'row' }, h('button', { type: 'button', onclick: () => this.loadInsights() }, 'Refresh'))];
-    blocks.push(h('section', { class: 'ins-block' }, h('h4', {}, 'Territory'),
-      this.list('Overlapping domains', (t.overlaps || []).map(([a, b]) => h('li', {}, chip(a), ' overlaps ', chip(b)))),
-      this.list('Domains outside the table', (t.outside || []).map((id) => h('li', {}, chip(id)))),
-      this.list('People without a domain', (t.without_domain || []).map((n) => h('li', {}, n)))));
+    const ter = data.territory || {};
+    const blocks = [h('div', { class: 'row' }, h('button', { type: 'button', onclick: () => this.loadInsights() }, t('ins.refresh')))];
+    blocks.push(h('section', { class: 'ins-block' }, h('h4', {}, t('ins.territory')),
+      this.list(t('ins.overlapping'), (ter.overlaps || []).map(([a, b]) => h('li', {}, chip(a), ` ${t('ins.overlaps')} `, chip(b)))),
+      this.list(t('ins.outside'), (ter.outside || []).map((id) => h('li', {}, chip(id)))),
+      this.list(t('ins.without'), (ter.without_domain || []).map((n) => h('li', {}, n)))));
     const grades = Object.entries(data.grades || {});
-    blocks.push(h('section', { class: 'ins-block' }, h('h4', {}, 'Integration grades'),
-      grades.length ? grades.map(([scale, g]) => this.gradeChart(name(scale), g)) : h('p', { class: 'muted' }, 'No markers yet.')));
-    blocks.push(h('section', { class: 'ins-block' }, h('h4', {}, 'Roles'),
-      this.list('', (data.roles || []).map((r) => h('li', {}, h('strong', {}, human(r.rule)), r.holder ? ` — ${r.holder}` : '',
-        r.table ? ` at ${r.table}` : '', ' ', ...(r.cards || []).map(chip))), 'No warnings about roles.')));
-    blocks.push(h('section', { class: 'ins-block' }, h('h4', {}, 'Time'),
-      this.list('', (data.time || []).map((c) => h('li', {}, chip(c.milestones[0]), ' and ', chip(c.milestones[1]), ` are ${c.days} day${c.days === 1 ? '' : 's'} apart`)),
-        'No milestones of different lanes close together.')));
+    blocks.push(h('section', { class: 'ins-block' }, h('h4', {}, t('ins.grades')),
+      grades.length ? grades.map(([scale, g]) => this.gradeChart(name(scale), g)) : h('p', { class: 'muted' }, t('ins.no_markers'))));
+    blocks.push(h('section', { class: 'ins-block' }, h('h4', {}, t('ins.roles')),
+      this.list('', (data.roles || []).map((r) => h('li', {}, h('strong', {}, enumLabel('rule', r.rule)), r.holder ? ` — ${r.holder}` : '',
+        r.table ? ` ${t('ins.at', { table: r.table })}` : '', ' ', ...(r.cards || []).map(chip))), t('ins.no_roles'))));
+    blocks.push(h('section', { class: 'ins-block' }, h('h4', {}, t('ins.time')),
+      this.list('', (data.time || []).map((c) => h('li', {}, chip(c.milestones[0]), ` ${t('ins.and')} `, chip(c.milestones[1]), ` ${t(c.days === 1 ? 'ins.apart_one' : 'ins.apart_many', { n: c.days })}`)),
+        t('ins.no_time'))));
     panel.replaceChildren(...blocks);
   }
 
-  list(title, items, empty = 'None.') {
+  list(title, items, empty = t('ins.none')) {
     return h('div', {}, title ? h('h5', {}, title) : null, items.length ? h('ul', { class: 'ins-list' }, items) : h('p', { class: 'muted' }, empty));
   }
 
   gradeChart(title, g) {
     const max = Math.max(1, ...GRADES.flatMap((k) => [(g.current || {})[k] || 0, (g.ambition || {})[k] || 0]));
-    const row = (aspect) => h('div', { class: `grade-row ${aspect}` }, h('span', { class: 'aspect' }, aspect === 'current' ? 'Now' : 'Ambition'),
+    const row = (aspect) => h('div', { class: `grade-row ${aspect}` }, h('span', { class: 'aspect' }, t(aspect === 'current' ? 'ins.now' : 'ins.ambition')),
       ...GRADES.map((k) => {
         const n = (g[aspect] || {})[k] || 0;
-        return h('span', { class: 'bar', title: `${human(k)}: ${n}` }, h('i', { style: `height:${(n / max) * 100}%` }), h('b', {}, String(n)));
+        return h('span', { class: 'bar', title: `${enumLabel('grade', k)}: ${n}` }, h('i', { style: `height:${(n / max) * 100}%` }), h('b', {}, String(n)));
       }));
     const spread = g.spread || {};
     return h('div', { class: 'grade-chart' }, h('h5', {}, title),
-      h('div', { class: 'grade-head' }, h('span', {}), ...GRADES.map((k) => h('span', {}, human(k)))),
+      h('div', { class: 'grade-head' }, h('span', {}), ...GRADES.map((k) => h('span', { title: enumLabel('grade', k) }, enumLabel('grade', k)))),
       row('current'), row('ambition'),
-      h('p', { class: 'muted' }, `Spread now ${spread.current ?? 0}, ambition ${spread.ambition ?? 0} grade steps — the spread is what to talk about.`));
+      h('p', { class: 'muted' }, t('ins.spread', { current: spread.current ?? 0, ambition: spread.ambition ?? 0 })));
   }
 
   focus(ids) {

@@ -56,11 +56,6 @@ export function daysBetween(a, b) {
   return Math.round((b - a) / DAY_MS);
 }
 
-export function human(key) {
-  const text = str(key).replace(/_/g, ' ').trim();
-  return text.slice(0, 1).toUpperCase() + text.slice(1);
-}
-
 const CRC = (() => {
   const table = new Uint32Array(256);
   for (let n = 0; n < 256; n += 1) {

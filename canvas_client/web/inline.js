@@ -3,6 +3,7 @@
 
 import { $, h } from './dom.js';
 import { num } from './geometry.js';
+import { t } from './i18n.js';
 import { MAIN_FIELD } from './kinds.js';
 
 export { MAIN_FIELD };
@@ -68,7 +69,7 @@ export function openInline(app, id, field = null, fresh = false) {
   if (!field || !app.mayEdit(el, true)) return;
   const original = typeof el[field] === 'string' ? el[field] : '';
   const area = h('textarea', { id: 'inline-editor', class: `inline-editor k-${el.kind}`, rows: 1, maxlength: 2000,
-    spellcheck: 'true', 'aria-label': `Edit ${field}`, dataset: { id, field } });
+    spellcheck: 'true', 'aria-label': t('inline.edit', { field: t(`field.${field}`) }), dataset: { id, field } });
   area.value = original;
   $('#stage').append(area);
   current = { id, field, area, fresh, original };

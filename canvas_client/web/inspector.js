@@ -3,8 +3,9 @@
 
 import { readable } from './contrast.js';
 import { $, h } from './dom.js';
-import { human, str } from './geometry.js';
-import { ENUMS, KINDS } from './kinds.js';
+import { str } from './geometry.js';
+import { label as enumLabel, t } from './i18n.js';
+import { KINDS } from './kinds.js';
 
 /** The choices of an enum field of a kind ('' first when the field may be left out). */
 function choices(kind, field) {
@@ -16,31 +17,31 @@ function required(kind, field) {
   const spec = KINDS[kind] && KINDS[kind].fields.find((f) => f.name === field);
   return Boolean(spec && spec.required);
 }
-// [field, label, type]; type: text | area | enum | date | number
+// [field, label key (field.*), type]; type: text | area | enum | date | number
 const FIELDS = {
-  note: [['text', 'Text', 'area'], ['topic', 'Topic', 'enum']],
-  text: [['text', 'Text', 'area'], ['size', 'Size', 'number']],
-  table: [['label', 'Name of the table', 'text'], ['r', 'Radius', 'number']],
-  domain: [['label', 'Knowledge domain', 'text'], ['owner', 'Owner', 'text'], ['home', 'Home base', 'text'], ['r', 'Radius', 'number']],
-  territory: [['label', 'Name', 'text'], ['node', 'Kind', 'enum'], ['owner', 'Whose territory', 'text']],
-  link: [['rel', 'Relation', 'enum'], ['label', 'Label', 'text']],
-  grade_scale: [['label', 'Label', 'text'], ['question', 'Question', 'text']],
-  grade_vote: [['grade', 'Grade', 'enum'], ['aspect', 'Aspect', 'enum'], ['note', 'Why', 'text']],
-  role_card: [['role', 'Role', 'enum'], ['title', 'Title', 'text'], ['holder', 'Holder', 'text'], ['table', 'At table', 'text'], ['acquired', 'How the role came', 'enum']],
-  lane: [['label', 'Trajectory', 'text'], ['start', 'Start', 'date'], ['end', 'End', 'date']],
-  milestone: [['label', 'Label', 'text'], ['date', 'Date', 'date'], ['milestone', 'Kind', 'enum']],
-  ritual: [['moment', 'Moment', 'text'], ['focus', 'Pause at', 'text'], ['symbol', 'Symbol', 'text'], ['when', 'When', 'text']],
-  stroke: [['color', 'Colour', 'text'], ['width', 'Width', 'number']],
-  frame: [['label', 'Label', 'text'], ['exercise', 'Exercise', 'enum']],
-  vote: [['value', 'Vote', 'enum']],
+  note: [['text', 'text', 'area'], ['topic', 'topic', 'enum']],
+  text: [['text', 'text', 'area'], ['size', 'size', 'number']],
+  table: [['label', 'table_name', 'text'], ['r', 'radius', 'number']],
+  domain: [['label', 'domain', 'text'], ['owner', 'owner', 'text'], ['home', 'home', 'text'], ['r', 'radius', 'number']],
+  territory: [['label', 'name', 'text'], ['node', 'kind', 'enum'], ['owner', 'whose', 'text']],
+  link: [['rel', 'rel', 'enum'], ['label', 'label', 'text']],
+  grade_scale: [['label', 'label', 'text'], ['question', 'question', 'text']],
+  grade_vote: [['grade', 'grade', 'enum'], ['aspect', 'aspect', 'enum'], ['note', 'note', 'text']],
+  role_card: [['role', 'role', 'enum'], ['title', 'title', 'text'], ['holder', 'holder', 'text'], ['table', 'at_table', 'text'], ['acquired', 'acquired', 'enum']],
+  lane: [['label', 'trajectory', 'text'], ['start', 'start', 'date'], ['end', 'end', 'date']],
+  milestone: [['label', 'label', 'text'], ['date', 'date', 'date'], ['milestone', 'kind', 'enum']],
+  ritual: [['moment', 'moment', 'text'], ['focus', 'focus', 'text'], ['symbol', 'symbol', 'text'], ['when', 'when', 'text']],
+  stroke: [['color', 'color', 'text'], ['width', 'width', 'number']],
+  frame: [['label', 'label', 'text'], ['exercise', 'exercise', 'enum']],
+  vote: [['value', 'vote', 'enum']],
 };
 const INPUT = { text: 'text', id: 'text', size: 'number', date: 'date', enum: 'enum' };
 
-/** [field, label, type] of a kind: its own list above, else the registry's fields. */
+/** [field, label key, type] of a kind: its own list above, else the registry's fields. */
 function fieldsOf(kind) {
   if (FIELDS[kind]) return FIELDS[kind];
   const spec = KINDS[kind];
-  return spec ? spec.fields.filter((f) => INPUT[f.type]).map((f) => [f.name, human(f.name), INPUT[f.type]]) : [];
+  return spec ? spec.fields.filter((f) => INPUT[f.type]).map((f) => [f.name, f.name, INPUT[f.type]]) : [];
 }
 
 export class Inspector {
@@ -56,18 +57,18 @@ export class Inspector {
     const ids = [...app.selection];
     if (!ids.length) return this.root.replaceChildren(...this.help());
     if (ids.length > 1) {
-      return this.root.replaceChildren(h('h3', {}, `${ids.length} elements selected`), this.actions(ids));
+      return this.root.replaceChildren(h('h3', {}, t('insp.n_selected', { n: ids.length })), this.actions(ids));
     }
     const el = app.sync.elements.get(ids[0]);
     if (!el) return this.root.replaceChildren(...this.help());
     const editable = app.mayEdit(el);
     const who = app.author(el);
     const head = h('div', { class: 'insp-head' },
-      h('h3', {}, KINDS[el.kind] ? KINDS[el.kind].title : human(el.kind)),
-      who ? h('span', { class: 'by', style: `--c:${readable(who.color)}` }, `by ${who.name}`) : h('span', { class: 'by' }, el.author === 'system' ? 'from the template' : ''));
+      h('h3', {}, enumLabel('kind', el.kind) || el.kind),
+      who ? h('span', { class: 'by', style: `--c:${readable(who.color)}` }, t('insp.by', { name: who.name })) : h('span', { class: 'by' }, el.author === 'system' ? t('insp.from_template') : ''));
     const notes = [];
-    if (el.locked === true) notes.push(h('p', { class: 'note-locked' }, 'Locked by the facilitator'));
-    if (el.private === true) notes.push(h('p', { class: 'note-private' }, 'Private until the facilitator reveals it'));
+    if (el.locked === true) notes.push(h('p', { class: 'note-locked' }, t('insp.locked')));
+    if (el.private === true) notes.push(h('p', { class: 'note-private' }, t('insp.private')));
     const fields = fieldsOf(el.kind).map(([field, label, type]) => this.field(el, field, label, type, editable));
     this.root.replaceChildren(head, ...notes, h('div', { class: 'fields' }, fields), this.actions(ids, el));
   }
@@ -77,7 +78,7 @@ export class Inspector {
     const value = el[field];
     let input;
     if (type === 'enum') {
-      input = h('select', { id, disabled: !editable }, choices(el.kind, field).map((v) => h('option', { value: v }, v ? human(v) : '—')));
+      input = h('select', { id, disabled: !editable }, choices(el.kind, field).map((v) => h('option', { value: v }, v ? enumLabel(field, v) : '—')));
       input.value = str(value);
     } else if (type === 'area') {
       input = h('textarea', { id, rows: 4, maxlength: 2000, disabled: !editable });
@@ -90,7 +91,7 @@ export class Inspector {
     input.dataset.field = field;
     input.addEventListener('change', () => this.save(el.id, field, type, input.value));
     if (type !== 'area') input.addEventListener('keydown', (e) => { if (e.key === 'Enter') input.blur(); });
-    return h('div', { class: 'field' }, h('label', { for: id }, label), input);
+    return h('div', { class: 'field' }, h('label', { for: id }, t(`field.${label}`)), input);
   }
 
   save(id, field, type, raw) {
@@ -111,13 +112,13 @@ export class Inspector {
     const app = this.app;
     const btn = (label, fn, cls = '') => h('button', { type: 'button', class: cls, onclick: fn }, label);
     const rows = [
-      h('div', { class: 'row' }, btn('To front', () => app.reorder('front')), btn('Forward', () => app.reorder('forward')),
-        btn('Backward', () => app.reorder('backward')), btn('To back', () => app.reorder('back'))),
-      h('div', { class: 'row' }, btn('Delete', () => app.deleteSelection(), 'danger')),
+      h('div', { class: 'row' }, btn(t('insp.front'), () => app.reorder('front')), btn(t('insp.forward'), () => app.reorder('forward')),
+        btn(t('insp.backward'), () => app.reorder('backward')), btn(t('insp.back'), () => app.reorder('back'))),
+      h('div', { class: 'row' }, btn(t('insp.delete'), () => app.deleteSelection(), 'danger')),
     ];
     if (el && ['note', 'role_card', 'domain', 'territory'].includes(el.kind)) {
-      rows.unshift(h('div', { class: 'row react' }, h('span', {}, 'React:'),
-        ...ENUMS.value.map((v) => btn(human(v), () => this.react(el, v)))));
+      rows.unshift(h('div', { class: 'row react' }, h('span', {}, t('insp.react')),
+        ...KINDS.vote.fields.find((f) => f.name === 'value').values.map((v) => btn(enumLabel('value', v), () => this.react(el, v)))));
     }
     return h('div', { class: 'actions' }, rows);
   }
@@ -135,14 +136,14 @@ export class Inspector {
 
   help() {
     return [
-      h('h3', {}, 'How this board works'),
+      h('h3', {}, t('help.title')),
       h('ul', { class: 'help' },
-        h('li', {}, 'Pick a tool on the left; click or drag on the board.'),
-        h('li', {}, 'Double-click an element to edit its text.'),
-        h('li', {}, h('kbd', {}, 'Delete'), ' removes, ', h('kbd', {}, 'Ctrl Z'), ' undoes your own changes, ', h('kbd', {}, 'Esc'), ' deselects.'),
-        h('li', {}, 'Scroll to pan, ', h('kbd', {}, 'Ctrl'), ' + scroll to zoom, pinch on a tablet.')),
-      h('h4', {}, 'Lines in the territory map'),
-      h('ul', { class: 'legend' }, ENUMS.rel.map((rel) => h('li', { class: `rel-${rel}` }, human(rel)))),
+        h('li', {}, t('help.tool')),
+        h('li', {}, t('help.edit')),
+        h('li', {}, h('kbd', {}, 'Delete'), t('help.removes'), h('kbd', {}, 'Ctrl Z'), t('help.undoes'), h('kbd', {}, 'Esc'), t('help.deselects')),
+        h('li', {}, t('help.pan'), h('kbd', {}, 'Ctrl'), t('help.zoom'))),
+      h('h4', {}, t('help.lines')),
+      h('ul', { class: 'legend' }, KINDS.link.fields.find((f) => f.name === 'rel').values.map((rel) => h('li', { class: `rel-${rel}` }, enumLabel('rel', rel)))),
     ];
   }
 }

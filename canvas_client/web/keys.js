@@ -2,6 +2,7 @@
 // space to pan, +/- and 0 to zoom, one letter per tool.
 
 import { TOOLS } from './toolbar.js';
+import { t } from './i18n.js';
 
 export function onKey(app, e) {
   const typing = e.target.closest && e.target.closest('input, textarea, select, [contenteditable]');
@@ -10,7 +11,7 @@ export function onKey(app, e) {
   if (mod && (e.key === 'z' || e.key === 'Z')) {
     e.preventDefault();
     const done = e.shiftKey ? app.undo.redo() : app.undo.undo();
-    if (!done) app.hint(e.shiftKey ? 'Nothing to redo' : 'Nothing of yours to undo');
+    if (!done) app.hint(t(e.shiftKey ? 'hint.nothing_redo' : 'hint.nothing_undo'));
     return;
   }
   if (mod && (e.key === 'y' || e.key === 'Y')) {

@@ -1,13 +1,11 @@
 // The landing page: create a board, then show its three links and a QR code.
 
 import { $, copyText, h, toast } from './dom.js';
+import { applyI18n, browserLang, fmtTime, preferredLang, setBoardLang, setLang, t, wireLangPicker } from './i18n.js';
 
 const RECENT_KEY = 'tussentafel:recent';
-const ROLES = [
-  ['facilitator', 'Facilitator', 'Keep this one to yourself: it runs the session.'],
-  ['participant', 'Participants', 'Share with the table, or let them scan the QR code.'],
-  ['viewer', 'Projector', 'Open on the room\'s screen: read-only, fits the whole board.'],
-];
+const ROLES = ['facilitator', 'participant', 'viewer'];
+let shown = null; // the board on show, redrawn when the language changes
 
 function recent() {
   try {
@@ -38,15 +36,17 @@ function pageLinks(made) {
 
 function showResult(made) {
   const links = pageLinks(made);
-  $('#result-title').textContent = `“${made.title}” is ready`;
-  $('#links').replaceChildren(...ROLES.map(([role, name, what]) => {
-    const input = h('input', { type: 'text', readonly: true, value: links[role], 'aria-label': `${name} link` });
+  shown = made;
+  $('#result-title').textContent = t('landing.ready_named', { title: made.title });
+  $('#links').replaceChildren(...ROLES.map((role) => {
+    const [name, what] = [t(`landing.role.${role}`), t(`landing.role.${role}_what`)];
+    const input = h('input', { type: 'text', readonly: true, value: links[role], 'aria-label': t('landing.link_label', { name }) });
     input.addEventListener('focus', () => input.select());
     return h('div', { class: 'link-row', dataset: { role } },
       h('div', { class: 'link-head' }, h('strong', {}, name), h('span', { class: 'muted' }, what)),
       h('div', { class: 'row' }, input,
-        h('button', { type: 'button', class: 'copy', onclick: async () => toast(await copyText(links[role]) ? `${name} link copied` : 'Select the link and copy it', 'ok') }, 'Copy'),
-        h('a', { class: 'button ghost', href: links[role], target: '_blank', rel: 'noopener' }, 'Open')));
+        h('button', { type: 'button', class: 'copy', onclick: async () => toast(await copyText(links[role]) ? t('landing.copied', { name }) : t('landing.copy_manually'), 'ok') }, t('common.copy')),
+        h('a', { class: 'button ghost', href: links[role], target: '_blank', rel: 'noopener' }, t('common.open'))));
   }));
   $('#qr-img').src = `/api/qr.svg?data=${encodeURIComponent(links.participant)}`;
   $('#open-facilitator').href = links.facilitator;
@@ -59,7 +59,7 @@ function renderRecent() {
   $('#recent').hidden = !list.length;
   $('#recent-list').replaceChildren(...list.map((b) => h('li', {},
     h('a', { href: b.facilitator }, b.title),
-    h('span', { class: 'muted' }, ` · ${b.template} · ${new Date(b.at).toLocaleDateString()}`))));
+    h('span', { class: 'muted' }, ` · ${t(`landing.template.${b.template}`)} · ${fmtTime(b.at, { day: 'numeric', month: 'short', year: 'numeric' })}`))));
 }
 
 $('#create-form').addEventListener('submit', async (event) => {
@@ -68,17 +68,18 @@ $('#create-form').addEventListener('submit', async (event) => {
   const error = $('#create-error');
   error.hidden = true;
   button.disabled = true;
-  const title = $('#title').value.trim() || 'Atelier';
+  const title = $('#title').value.trim() || t('landing.default_title');
   const template = new FormData(event.target).get('template') || 'blank';
+  const lang = new FormData(event.target).get('lang') || browserLang();
   try {
-    const r = await fetch('/api/boards', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title, template }) });
+    const r = await fetch('/api/boards', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title, template, lang }) });
     const made = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(made.message || `The server said ${r.status}`);
+    if (!r.ok) throw new Error(made.message || t('landing.server_said', { status: r.status }));
     remember({ board: made.board, title: made.title, template, at: Date.now(), facilitator: pageLinks(made).facilitator });
     showResult(made);
     renderRecent();
   } catch (err) {
-    error.textContent = `Could not create the board: ${err.message}`;
+    error.textContent = t('landing.create_failed', { error: err.message });
     error.hidden = false;
   } finally {
     button.disabled = false;
@@ -86,10 +87,19 @@ $('#create-form').addEventListener('submit', async (event) => {
 });
 
 $('#again').addEventListener('click', () => {
+  shown = null;
   $('#result').hidden = true;
   $('#create-form').hidden = false;
   $('#title').value = '';
   $('#title').focus();
 });
 
+setLang(preferredLang() || browserLang());
+setBoardLang(browserLang());
+$(`input[name=lang][value=${browserLang()}]`).checked = true;
+applyI18n();
+wireLangPicker($('#ui-lang'), () => {
+  if (shown) showResult(shown);
+  renderRecent();
+});
 renderRecent();

@@ -4,6 +4,7 @@
 
 import { readable } from './contrast.js';
 import { $, h, initials, mmss } from './dom.js';
+import { label as enumLabel, t } from './i18n.js';
 import { s } from './render.js';
 
 const CURSOR_IDLE_MS = 12000;
@@ -66,7 +67,7 @@ export class People {
   }
 
   cursorNode(p) {
-    const name = p.name || 'Someone';
+    const name = p.name || t('person.someone');
     const w = Math.min(220, 16 + name.length * 7.4);
     const g = s('g', { class: 'cursor', 'data-participant': p.id },
       s('path', { d: 'M0,0 L0,17 L4.5,13 L8,20.5 L11,19 L7.6,11.8 L13.5,11.5 Z', fill: p.color, stroke: '#fff', 'stroke-width': 1.5, 'stroke-linejoin': 'round' }),
@@ -84,12 +85,12 @@ export class People {
     const shown = people.slice(0, 8);
     const chips = shown.map((p) => h('button', {
       type: 'button', class: `avatar${p.id === this.sync.you ? ' me' : ''}${p.role === 'facilitator' ? ' lead' : ''}`,
-      style: `background:${readable(p.color)}`, title: `${p.name || 'Someone'}${p.id === this.sync.you ? ' (you)' : ''} · ${p.role}`,
+      style: `background:${readable(p.color)}`, title: `${p.id === this.sync.you ? t('person.you', { name: p.name || t('person.someone') }) : p.name || t('person.someone')} · ${enumLabel('approle', p.role)}`,
       dataset: { participant: p.id },
       onclick: () => Array.isArray(p.viewport) && p.id !== this.sync.you && (this.app.view.fit(p.viewport, 0, 4), this.app.userMovedView()),
     }, initials(p.name)));
     if (people.length > shown.length) chips.push(h('span', { class: 'avatar more' }, `+${people.length - shown.length}`));
-    $('#people').replaceChildren(...chips, h('span', { class: 'online-count' }, `${people.length} online`));
+    $('#people').replaceChildren(...chips, h('span', { class: 'online-count' }, t('people.online', { n: people.length })));
   }
 
   /** Timer, follow and private-round banners from the session. */
@@ -99,25 +100,24 @@ export class People {
     const facilitator = this.sync.role === 'facilitator';
     const banners = [];
     if (sess.private) {
-      const where = sess.private_frame ? ` in “${this.frameName(sess.private_frame)}”` : '';
+      const where = sess.private_frame ? t('banner.where', { frame: this.frameName(sess.private_frame) }) : '';
       banners.push(h('div', { class: 'banner private', id: 'private-banner' },
-        h('strong', {}, 'Private round'),
-        facilitator ? ` — participants' new notes${where} are hidden from each other until you reveal them.`
-          : ` — your new notes${where} are visible only to you and the facilitator until the reveal. Write first, then reveal together.`,
-        facilitator ? h('button', { type: 'button', onclick: () => this.app.facilitator && this.app.facilitator.reveal() }, 'Reveal now') : null));
+        h('strong', {}, t('banner.private')),
+        t(facilitator ? 'banner.private_fac' : 'banner.private_part', { where }),
+        facilitator ? h('button', { type: 'button', onclick: () => this.app.facilitator && this.app.facilitator.reveal() }, t('banner.reveal_now')) : null));
     }
     if (sess.follow) {
       const leader = this.sync.participants.get(sess.follow);
-      const name = leader ? leader.name || 'the facilitator' : 'the facilitator';
+      const name = (leader && leader.name) || t('person.the_facilitator');
       if (sess.follow === me) {
-        banners.push(h('div', { class: 'banner follow', id: 'follow-banner' }, h('strong', {}, 'Everyone follows your view.'),
-          h('button', { type: 'button', onclick: () => this.app.facilitator && this.app.facilitator.follow(false) }, 'Stop')));
+        banners.push(h('div', { class: 'banner follow', id: 'follow-banner' }, h('strong', {}, t('banner.you_lead')),
+          h('button', { type: 'button', onclick: () => this.app.facilitator && this.app.facilitator.follow(false) }, t('common.stop'))));
       } else if (this.app.following) {
-        banners.push(h('div', { class: 'banner follow', id: 'follow-banner' }, h('strong', {}, `Following ${name}'s view.`),
-          ' Move the board to look around on your own.'));
+        banners.push(h('div', { class: 'banner follow', id: 'follow-banner' }, h('strong', {}, t('banner.following', { name })),
+          t('banner.look_around')));
       } else {
-        banners.push(h('div', { class: 'banner follow', id: 'follow-banner' }, `${name} is leading the view.`,
-          h('button', { type: 'button', onclick: () => { this.app.following = true; this.app.followLeader(); this.session(); } }, 'Follow again')));
+        banners.push(h('div', { class: 'banner follow', id: 'follow-banner' }, t('banner.leading', { name }),
+          h('button', { type: 'button', onclick: () => { this.app.following = true; this.app.followLeader(); this.session(); } }, t('banner.follow_again'))));
       }
     }
     $('#banners').replaceChildren(...banners);
@@ -127,21 +127,21 @@ export class People {
 
   frameName(id) {
     const el = this.sync.elements.get(id);
-    return (el && el.label) || 'this frame';
+    return (el && el.label) || t('frame.this');
   }
 
   timer() {
     const box = $('#timer');
-    const t = this.sync.session.timer;
+    const timer = this.sync.session.timer;
     clearInterval(this.timerTick);
-    if (!t) {
+    if (!timer) {
       box.hidden = true;
       return;
     }
     box.hidden = false;
     const draw = () => {
-      const left = t.ends - this.sync.serverNow();
-      box.replaceChildren(h('span', { class: 'timer-label' }, t.label || 'Timer'), h('span', { class: 'timer-time' }, left > 0 ? mmss(left) : "Time's up"));
+      const left = timer.ends - this.sync.serverNow();
+      box.replaceChildren(h('span', { class: 'timer-label' }, timer.label || t('timer.default')), h('span', { class: 'timer-time' }, left > 0 ? mmss(left) : t('timer.up')));
       box.classList.toggle('done', left <= 0);
       box.classList.toggle('soon', left > 0 && left < 60000);
       if (left <= 0) clearInterval(this.timerTick);

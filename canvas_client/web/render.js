@@ -6,8 +6,9 @@
 import { readable } from './contrast.js';
 import {
   BOLD_W, CHAR_W, GRADES, SIZES, LANE_AXIS_Y, LANE_H, TEXT_SIZE, box, color, day, daysBetween, fit,
-  human, laneWidth, linkLine, num, pick, points, scaleColumns, str, textLines, wrap,
+  laneWidth, linkLine, num, pick, points, scaleColumns, str, textLines, wrap,
 } from './geometry.js';
+import { fmtDay, label, t } from './i18n.js';
 
 export const NS = 'http://www.w3.org/2000/svg';
 
@@ -70,7 +71,7 @@ function frame(el) {
   const r = Math.min(14, w / 4, band / 2);
   const size = band * 0.45;
   const fill = EXERCISE[el.exercise] || '#e5e7eb';
-  const tag = el.exercise ? str(el.exercise).toUpperCase() : '';
+  const tag = el.exercise ? label('exercise', str(el.exercise)).toUpperCase() : '';
   const tagW = tag.length * size * 0.6 * BOLD_W + (tag ? 24 : 0);
   return [
     s('rect', { x, y, width: w, height: h, rx: r, fill: '#f8fafc', stroke: '#94a3b8', 'stroke-width': 2, class: 'frame-body' }),
@@ -160,12 +161,12 @@ function note(el, ctx) {
       'stroke-dasharray': el.private === true ? '6 4' : null }),
     lines(x + pad, y + pad + size, rows, size, { class: 'body' }),
   ];
-  if (topic) out.push(text(x + pad, y + h - 8, fit(human(topic), w - 2 * pad - 60, 11), { size: 11, fill: '#57534e' }));
+  if (topic) out.push(text(x + pad, y + h - 8, fit(label('topic', topic), w - 2 * pad - 60, 11), { size: 11, fill: '#57534e' }));
   if (who) {
     out.push(s('rect', { x, y, width: 5, height: h, fill: who.color, rx: 2 }));
     out.push(text(x + w - pad, y + h - 8, fit(who.name, Math.max(30, w / 2 - pad), 11), { size: 11, anchor: 'end', fill: readable(who.color, fill), bold: true }));
   }
-  if (el.private === true) out.push(text(x + w - pad, y + pad + 4, 'private', { size: 10, anchor: 'end', fill: '#6b7280', italic: true }));
+  if (el.private === true) out.push(text(x + w - pad, y + pad + 4, t('render.private'), { size: 10, anchor: 'end', fill: '#6b7280', italic: true }));
   return out;
 }
 
@@ -176,16 +177,16 @@ function roleCard(el) {
   const role = str(el.role);
   const tint = PROCESS.has(role) ? '#2563eb' : CONTENT.has(role) ? '#16a34a' : role === 'pen_holder' ? '#d97706' : '#7c3aed';
   const title = str(el.title).trim();
-  const name = role === 'custom' ? (title || 'Custom role') : human(role);
+  const name = role === 'custom' ? (title || t('render.custom_role')) : label('role', role);
   const holder = str(el.holder).trim();
   const tableName = str(el.table).trim();
-  const extra = [role !== 'custom' ? title : '', human(el.acquired)].filter(Boolean).join(' · ');
+  const extra = [role !== 'custom' ? title : '', label('acquired', el.acquired)].filter(Boolean).join(' · ');
   return [
     s('rect', { x, y, width: w, height: h, rx: 8, fill: '#fff', stroke: tint, 'stroke-width': 2 }),
     s('path', { d: `M${x},${y + 28} V${y + 8} Q${x},${y} ${x + 8},${y} H${x + w - 8} Q${x + w},${y} ${x + w},${y + 8} V${y + 28} Z`, fill: readable(tint) }),
     text(x + 10, y + 19, fit(name, w - 20, 12, true), { size: 12, bold: true, fill: '#fff', cls: 'label' }),
-    text(x + 10, y + 52, fit(holder || '(no holder yet)', w - 20, 15, !!holder), { size: 15, bold: !!holder, fill: holder ? '#111827' : '#9ca3af', cls: 'holder' }),
-    text(x + 10, y + 74, fit(tableName ? `at ${tableName}` : 'at this table', w - 20, 12), { size: 12, fill: '#374151' }),
+    text(x + 10, y + 52, fit(holder || t('render.no_holder'), w - 20, 15, !!holder), { size: 15, bold: !!holder, fill: holder ? '#111827' : '#9ca3af', cls: 'holder' }),
+    text(x + 10, y + 74, fit(tableName ? t('render.at_table', { table: tableName }) : t('render.this_table'), w - 20, 12), { size: 12, fill: '#374151' }),
     extra ? text(x + 10, y + 97, fit(extra, w - 20, 11), { size: 11, fill: '#6b7280', italic: true }) : null,
   ];
 }
@@ -198,15 +199,15 @@ function gradeScale(el) {
     s('rect', { x, y, width: w, height: h, rx: 8, fill: '#fafafa', stroke: '#9ca3af', 'stroke-width': 1.5 }),
     text(x + 12, y + 21, fit(el.label, w - 190, 15, true), { size: 15, bold: true, cls: 'label' }),
     s('circle', { cx: x + w - 150, cy: y + 16, r: 5, fill: '#374151' }),
-    text(x + w - 140, y + 20, 'now', { size: 11, fill: '#374151' }),
+    text(x + w - 140, y + 20, t('render.now'), { size: 11, fill: '#374151' }),
     s('circle', { cx: x + w - 90, cy: y + 16, r: 5, fill: '#fff', stroke: '#374151', 'stroke-width': 2 }),
-    text(x + w - 80, y + 20, 'ambition', { size: 11, fill: '#374151' }),
+    text(x + w - 80, y + 20, t('render.ambition'), { size: 11, fill: '#374151' }),
   ];
   const question = str(el.question).trim();
   if (question) out.push(text(x + 12, y + 38, fit(question, w - 24, 12), { size: 12, fill: '#4b5563', italic: true }));
   scaleColumns(el).forEach(([cx, cw], i) => {
     out.push(s('rect', { x: cx + 2, y: y + 46, width: cw - 4, height: 66, rx: 4, fill: GRADE_FILL[i], class: 'grade-col', 'data-grade': GRADES[i] }));
-    out.push(text(cx + cw / 2, y + 62, human(GRADES[i]), { size: 12, bold: true, anchor: 'middle', fill: '#374151' }));
+    out.push(text(cx + cw / 2, y + 62, label('grade', GRADES[i]), { size: 12, bold: true, anchor: 'middle', fill: '#374151' }));
   });
   return out;
 }
@@ -220,7 +221,7 @@ function lane(el) {
   const out = [
     s('rect', { x, y, width: w, height: LANE_H, rx: 6, fill: '#f0fdf4', stroke: '#86efac', 'stroke-width': 1.5 }),
     text(x + 10, y + 19, fit(el.label, w - 190, 14, true), { size: 14, bold: true, cls: 'label' }),
-    text(x + w - 10, y + 18, `${str(el.start)} → ${str(el.end)}`, { size: 11, anchor: 'end', fill: '#4b5563' }),
+    text(x + w - 10, y + 18, `${fmtDay(el.start)} → ${fmtDay(el.end)}`, { size: 11, anchor: 'end', fill: '#4b5563' }),
     s('line', { x1: x, y1: y + LANE_AXIS_Y, x2: x + w, y2: y + LANE_AXIS_Y, stroke: '#9ca3af', 'stroke-width': 2 }),
   ];
   if (start !== null && end !== null && end > start) {
@@ -245,7 +246,7 @@ function milestone(el, ctx, place) {
   return [
     s('path', { d: `M${cx},${cy - 8} L${cx + 8},${cy} L${cx},${cy + 8} L${cx - 8},${cy} Z`, fill, stroke: '#fff', 'stroke-width': 1.5 }),
     text(cx, labelY, fit(el.label, 150, 11), { size: 11, anchor: 'middle', fill: '#111827', cls: 'label' }),
-    s('title', {}, `${str(el.date)} ${str(el.milestone)}`),
+    s('title', {}, `${fmtDay(el.date)} · ${label('milestone', el.milestone)}`),
   ];
 }
 
@@ -255,12 +256,12 @@ function ritual(el) {
   const [w, h] = SIZES.ritual;
   const out = [
     s('rect', { x, y, width: w, height: h, rx: 10, fill: '#fff7ed', stroke: '#d97706', 'stroke-width': 2 }),
-    text(x + 12, y + 20, 'Ritual', { size: 13, bold: true, fill: '#9a3412' }),
+    text(x + 12, y + 20, t('render.ritual'), { size: 13, bold: true, fill: '#9a3412' }),
   ];
   const when = str(el.when).trim();
   if (when) out.push(text(x + w - 12, y + 20, fit(when, w - 90, 11), { size: 11, anchor: 'end', fill: '#9a3412' }));
   let top = y + 42;
-  for (const [caption, key] of [['Moment', 'moment'], ['Pause at', 'focus'], ['Symbol', 'symbol']]) {
+  for (const [caption, key] of [[t('render.moment'), 'moment'], [t('render.focus'), 'focus'], [t('render.symbol'), 'symbol']]) {
     const rest = fit(str(el[key]).trim(), w - 24 - (caption.length + 2) * 12 * CHAR_W, 12);
     out.push(s('text', { x: x + 12, y: top, 'font-size': 12, fill: '#1f2937' },
       s('tspan', { 'font-weight': 'bold' }, `${caption}: `), rest));
@@ -310,7 +311,7 @@ function gradeVote(el, ctx, place) {
   const tint = who ? who.color : pick(str(el.author) || el.id);
   const current = el.aspect === 'current';
   const out = [s('circle', { cx, cy, r: 7, fill: current ? tint : '#fff', stroke: tint, 'stroke-width': current ? 1.5 : 2.5 })];
-  const tip = [who && who.name, human(el.aspect), str(el.note)].filter(Boolean).join(' — ');
+  const tip = [who && who.name, label('aspect', el.aspect), str(el.note)].filter(Boolean).join(' — ');
   if (tip) out.push(s('title', {}, tip));
   return out;
 }
@@ -330,11 +331,11 @@ function link(el, ctx) {
   const [x1, y1, x2, y2] = line;
   const rel = REL[el.rel] ? el.rel : 'involves';
   const [tint, dash, width] = REL[rel];
-  const label = str(el.label).trim() || human(el.rel);
+  const name = str(el.label).trim() || label('rel', el.rel);
   return [
     s('line', { x1, y1, x2, y2, stroke: 'transparent', 'stroke-width': 14, class: 'hit' }),
     s('line', { x1, y1, x2, y2, stroke: tint, 'stroke-width': width, 'stroke-dasharray': dash || null, 'marker-end': `url(#tt-arrow-${rel})` }),
-    text((x1 + x2) / 2, (y1 + y2) / 2 - 5, fit(label, 180, 11), { size: 11, anchor: 'middle', fill: readable(tint), cls: 'link-label' }),
+    text((x1 + x2) / 2, (y1 + y2) / 2 - 5, fit(name, 180, 11), { size: 11, anchor: 'middle', fill: readable(tint), cls: 'link-label' }),
   ];
 }
 
@@ -367,5 +368,5 @@ function lockBadge(x, y) {
     s('circle', { cx: 0, cy: 0, r: 11, fill: '#334155' }),
     s('rect', { x: -5, y: -2, width: 10, height: 8, rx: 1.5, fill: '#fff' }),
     s('path', { d: 'M-3,-2 V-4.5 A3,3 0 0 1 3,-4.5 V-2', fill: 'none', stroke: '#fff', 'stroke-width': 1.8 }),
-    s('title', {}, 'Locked by the facilitator'));
+    s('title', {}, t('insp.locked')));
 }

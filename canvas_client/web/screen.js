@@ -2,18 +2,19 @@
 // board or follows the facilitator's view; join QR code and timer overlay.
 
 import { $, h, mmss, pageParams } from './dom.js';
+import { applyI18n, preferredLang, setBoardLang, setLang, t, wireLangPicker } from './i18n.js';
 import { BoardSync } from './sync.js';
 import { BoardView } from './view.js';
 import { Presenter } from './screen_present.js';
 
 const { board, token, join } = pageParams();
 
-const sync = new BoardSync({ board, token, name: 'Projector' });
+const sync = new BoardSync({ board, token, name: t('enum.approle.viewer') });
 const view = new BoardView($('#board'), {
   elements: () => sync.elements,
   author: (el) => {
     const p = el.author && sync.participants.get(el.author);
-    return p ? { name: p.name || 'Someone', color: p.color } : null;
+    return p ? { name: p.name || t('person.someone'), color: p.color } : null;
   },
 });
 const presenter = new Presenter({ sync, view, board, token });
@@ -45,26 +46,26 @@ function renderJoin() {
   if (join) {
     const url = `${location.origin}/b/${encodeURIComponent(board)}?t=${encodeURIComponent(join)}`;
     card.replaceChildren(
-      h('img', { src: `/api/qr.svg?data=${encodeURIComponent(url)}`, alt: 'QR code to join the board', width: 260, height: 260 }),
-      h('div', { class: 'join-text' }, h('strong', {}, 'Join the board'), h('span', {}, 'Scan with your phone or laptop camera')));
+      h('img', { src: `/api/qr.svg?data=${encodeURIComponent(url)}`, alt: t('screen.qr_alt'), width: 260, height: 260 }),
+      h('div', { class: 'join-text' }, h('strong', {}, t('screen.join')), h('span', {}, t('screen.scan'))));
   } else {
-    card.replaceChildren(h('div', { class: 'join-text' }, h('strong', {}, 'Join the board'),
-      h('span', {}, `Ask the facilitator for the link · ${host} · board ${board}`)));
+    card.replaceChildren(h('div', { class: 'join-text' }, h('strong', {}, t('screen.join')),
+      h('span', {}, t('screen.ask', { host, board }))));
   }
 }
 
 function renderTimer() {
   const box = $('#screen-timer');
-  const t = sync.session.timer;
+  const timer = sync.session.timer;
   clearInterval(timerTick);
-  if (!t) {
+  if (!timer) {
     box.hidden = true;
     return;
   }
   box.hidden = false;
   const draw = () => {
-    const left = t.ends - sync.serverNow();
-    box.replaceChildren(h('span', { class: 'timer-label' }, t.label || 'Timer'), h('span', { class: 'timer-time' }, left > 0 ? mmss(left) : "Time's up"));
+    const left = timer.ends - sync.serverNow();
+    box.replaceChildren(h('span', { class: 'timer-label' }, timer.label || t('timer.default')), h('span', { class: 'timer-time' }, left > 0 ? mmss(left) : t('timer.up')));
     box.classList.toggle('done', left <= 0);
     box.classList.toggle('soon', left > 0 && left < 60000);
     if (left <= 0) clearInterval(timerTick);
@@ -77,16 +78,16 @@ function renderSession() {
   const banner = $('#screen-banner');
   const s = sync.session;
   banner.hidden = !s.private;
-  banner.textContent = s.private ? 'Private round — write first; the notes appear when the facilitator reveals them' : '';
+  banner.textContent = s.private ? t('screen.private') : '';
   const online = [...sync.participants.values()].filter((p) => p.online && p.role !== 'viewer').length;
   const leader = s.follow && sync.participants.get(s.follow);
-  $('#screen-status').textContent = [`${online} at the table`, leader ? `following ${leader.name || 'the facilitator'}` : ''].filter(Boolean).join(' · ');
+  $('#screen-status').textContent = [t('screen.at_table', { n: online }), leader ? t('screen.following', { name: leader.name || t('person.the_facilitator') }) : ''].filter(Boolean).join(' · ');
   renderTimer();
 }
 
 sync.on('status', ({ status }) => {
   document.body.dataset.connection = status === 'idle' ? 'connecting' : status;
-  $('#conn').textContent = status === 'live' ? '' : { connecting: 'Connecting…', reconnecting: 'Reconnecting…', closed: 'This projector link is not valid (any more)' }[status] || '';
+  $('#conn').textContent = status === 'live' ? '' : status === 'closed' ? t('screen.closed') : t('conn.connecting');
 });
 sync.on('change', ({ ids }) => {
   view.update(ids);
@@ -105,17 +106,47 @@ sync.on('presence', ({ participants }) => {
 });
 window.addEventListener('resize', frameSoon);
 
+let title = '';
+
+/** Every label again in the current language (own choice, else the board's). */
+function relabel() {
+  applyI18n();
+  $('#ui-lang').value = document.documentElement.lang;
+  if (title) {
+    $('#board-title').textContent = title;
+    document.title = t('screen.doc_title', { title });
+  }
+  renderJoin();
+  renderSession();
+  view.update(null);
+  presenter.camera();
+  presenter.renderInsights();
+}
+
+function boardLang(code) {
+  if (!code) return;
+  const before = document.documentElement.lang;
+  setBoardLang(code);
+  setLang(preferredLang() || code);
+  if (document.documentElement.lang !== before) relabel();
+}
+
+sync.on('welcome', (message) => boardLang(message.lang));
+setLang(preferredLang() || 'en');
+applyI18n();
+wireLangPicker($('#ui-lang'), relabel);
 renderJoin();
 if (!board || !token) {
-  $('#conn').textContent = 'This projector link is missing its access code';
+  $('#conn').textContent = t('screen.missing');
 } else {
   sync.connect();
   fetch(`/api/boards/${encodeURIComponent(board)}`, { headers: { authorization: `Bearer ${token}` } })
     .then((r) => (r.ok ? r.json() : null))
     .then((info) => {
       if (!info) return;
-      $('#board-title').textContent = info.title;
-      document.title = `${info.title} · projector`;
+      title = info.title;
+      boardLang(info.lang);
+      relabel();
     })
     .catch(() => {});
 }

@@ -5,8 +5,8 @@
 
 import { h } from './dom.js';
 import { presentedFrame } from './exercises.js';
-import { GRADES, box, human, str } from './geometry.js';
-import { t } from './i18n.js';
+import { GRADES, box, str } from './geometry.js';
+import { label, t } from './i18n.js';
 import { s } from './render.js';
 
 /** No text on the projector is smaller than this while a frame is presented. */
@@ -107,7 +107,7 @@ export class Presenter {
 
   name(id) {
     const el = this.sync.elements.get(id);
-    return el ? str(el.label || el.text || el.holder || el.title) || human(el.kind) : id;
+    return el ? str(el.label || el.text || el.holder || el.title) || label('kind', el.kind) : id;
   }
 
   renderInsights() {
@@ -137,7 +137,7 @@ export class Presenter {
       return h('span', { class: `bar ${aspect}` }, h('i', { style: `height:${(n / max) * 100}%` }), h('b', {}, String(n)));
     })];
     return h('div', { class: 'present-grades' }, h('p', { class: 'muted' }, title),
-      h('div', { class: 'present-chart' }, h('span', {}), ...GRADES.map((k) => h('span', { class: 'head' }, human(k))),
+      h('div', { class: 'present-chart' }, h('span', {}), ...GRADES.map((k) => h('span', { class: 'head' }, label('grade', k))),
         ...row('current', t('screen.insights.now')), ...row('ambition', t('screen.insights.ambition'))));
   }
 }

@@ -92,6 +92,9 @@ export class BoardSync {
     this._listeners = new Map();
     this._ws = null;
     this._seq = 0;
+    // push ids are remembered by the server per participant, and a reload keeps
+    // the participant (same client id) but restarts _seq: a nonce keeps them apart
+    this._nonce = newId('').slice(0, 8);
     this._acks = new Map(); // batch -> resolve(ack)
     this._cmds = new Map(); // cmd id -> {resolve, reject, timer}
     this._backoff = 0;
@@ -375,7 +378,7 @@ export class BoardSync {
    * reconnect until acked). Returns {batch, ack: Promise<ack message>}. */
   push(ops) {
     this._seq += 1;
-    const batch = `b${this._seq}-${this.clientId.slice(-6)}`;
+    const batch = `b${this._seq}-${this._nonce}`;
     const ack = new Promise((resolve) => this._acks.set(batch, resolve));
     const ids = this.replica.local(batch, ops);
     if (this.live) this._send({ type: 'push', id: batch, ops });

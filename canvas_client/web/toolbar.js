@@ -1,7 +1,7 @@
 // The tool bar (left) and the options of the chosen tool (top of the board).
 
 import { $, h } from './dom.js';
-import { human } from './geometry.js';
+import { label as enumLabel, t } from './i18n.js';
 import { ENUMS } from './kinds.js';
 import { s } from './render.js';
 
@@ -25,22 +25,22 @@ export const ICONS = {
 };
 
 export const TOOLS = [
-  { id: 'select', name: 'Select and move', key: 'v', group: 'general' },
-  { id: 'hand', name: 'Pan the board', key: 'h', group: 'general' },
-  { id: 'note', name: 'Note', key: 'n', group: 'task', hint: 'Click to add a note, then type. Enter saves.' },
-  { id: 'text', name: 'Text', key: 't', group: 'task', hint: 'Click to add a line of text.' },
-  { id: 'table', name: 'Table circle', key: 'c', group: 'territory', hint: 'Drag to draw the joint table; then name it.' },
-  { id: 'domain', name: 'Knowledge domain circle', key: 'd', group: 'territory', hint: 'Drag to draw a knowledge domain (in your colour); then name it.' },
-  { id: 'territory', name: 'Territory: person, team, manager, table', key: 'e', group: 'territory', hint: 'Click to place a node of your formal territory.' },
-  { id: 'link', name: 'Line: member of, reports to, decides, escalates', key: 'l', group: 'territory', hint: 'Press on an element and drag to another one.' },
-  { id: 'role_card', name: 'Role card', key: 'r', group: 'role', hint: 'Click to place a role card with your name on it.' },
-  { id: 'grade_vote', name: 'Grade marker', key: 'g', group: 'grades', hint: 'Click a column of the integration-grade scale. Your marker moves if you click again.' },
-  { id: 'grade_scale', name: 'Integration-grade scale', group: 'grades', hint: 'Click to place a scale.' },
-  { id: 'lane', name: 'Time lane', key: 'a', group: 'time', hint: 'Drag left to right: the lane spans those dates (6 px a day, shared with the other lanes).' },
-  { id: 'milestone', name: 'Milestone', key: 'm', group: 'time', hint: 'Click on a lane at the date of the milestone.' },
-  { id: 'ritual', name: 'Ritual', key: 'i', group: 'time', hint: 'Click to place a ritual card: moment, pause, symbol.' },
-  { id: 'pen', name: 'Pen', key: 'p', group: 'draw', hint: 'Draw freely.' },
-  { id: 'frame', name: 'Frame', key: 'f', group: 'draw', hint: 'Drag to draw an area; elements made inside belong to it.' },
+  { id: 'select', key: 'v', group: 'general' },
+  { id: 'hand', key: 'h', group: 'general' },
+  { id: 'note', key: 'n', group: 'task', hint: true },
+  { id: 'text', key: 't', group: 'task', hint: true },
+  { id: 'table', key: 'c', group: 'territory', hint: true },
+  { id: 'domain', key: 'd', group: 'territory', hint: true },
+  { id: 'territory', key: 'e', group: 'territory', hint: true },
+  { id: 'link', key: 'l', group: 'territory', hint: true },
+  { id: 'role_card', key: 'r', group: 'role', hint: true },
+  { id: 'grade_vote', key: 'g', group: 'grades', hint: true },
+  { id: 'grade_scale', group: 'grades', hint: true },
+  { id: 'lane', key: 'a', group: 'time', hint: true },
+  { id: 'milestone', key: 'm', group: 'time', hint: true },
+  { id: 'ritual', key: 'i', group: 'time', hint: true },
+  { id: 'pen', key: 'p', group: 'draw', hint: true },
+  { id: 'frame', key: 'f', group: 'draw', hint: true },
 ];
 
 const TOPICS = ['auto', ...ENUMS.topic];
@@ -53,13 +53,13 @@ export function icon(name) {
       'stroke-linecap': 'round', 'stroke-linejoin': 'round' }));
 }
 
-function segmented(values, current, onPick, label = human) {
+function segmented(values, current, onPick, label) {
   return h('div', { class: 'seg', role: 'radiogroup' }, values.map((v) => h('button', {
     type: 'button', class: v === current ? 'on' : '', role: 'radio', 'aria-checked': String(v === current),
     dataset: { value: v }, onclick: () => onPick(v) }, label(v))));
 }
 
-function select(values, current, onPick, label = human) {
+function select(values, current, onPick, label) {
   const node = h('select', { onchange: (e) => onPick(e.target.value) },
     values.map((v) => h('option', { value: v, selected: v === current }, label(v))));
   node.value = current;
@@ -83,8 +83,9 @@ export class Toolbar {
         groups.push(h('div', { class: 'tool-sep', role: 'separator' }));
         last = tool.group;
       }
-      const title = tool.key ? `${tool.name} (${tool.key.toUpperCase()})` : tool.name;
-      groups.push(h('button', { type: 'button', class: `tool${app.tool === tool.id ? ' on' : ''}`, title, 'aria-label': tool.name,
+      const name = t(`tool.${tool.id}`);
+      const title = tool.key ? `${name} (${tool.key.toUpperCase()})` : name;
+      groups.push(h('button', { type: 'button', class: `tool${app.tool === tool.id ? ' on' : ''}`, title, 'aria-label': name,
         'aria-pressed': String(app.tool === tool.id), dataset: { tool: tool.id }, onclick: () => app.setTool(tool.id) }, icon(tool.id)));
     }
     groups.shift();
@@ -102,19 +103,19 @@ export class Toolbar {
       this.renderOptions();
     };
     const parts = [];
-    if (app.tool === 'note') parts.push(h('label', {}, 'Topic'), select(TOPICS, o.topic, set('topic'), (v) => (v === 'auto' ? 'From the area' : human(v))));
-    if (app.tool === 'territory') parts.push(segmented(ENUMS.node, o.node, set('node')));
-    if (app.tool === 'link') parts.push(segmented(ENUMS.rel, o.rel, set('rel')));
-    if (app.tool === 'role_card') parts.push(h('label', {}, 'Role'), select(ROLES, o.role, set('role')));
-    if (app.tool === 'grade_vote') parts.push(segmented(ENUMS.aspect, o.aspect, set('aspect'), (v) => (v === 'current' ? '● Where we are now' : '○ Where we want to be')));
-    if (app.tool === 'milestone') parts.push(segmented(ENUMS.milestone, o.milestone, set('milestone')));
+    if (app.tool === 'note') parts.push(h('label', {}, t('toolbar.topic')), select(TOPICS, o.topic, set('topic'), (v) => enumLabel('topic', v)));
+    if (app.tool === 'territory') parts.push(segmented(ENUMS.node, o.node, set('node'), (v) => enumLabel('node', v)));
+    if (app.tool === 'link') parts.push(segmented(ENUMS.rel, o.rel, set('rel'), (v) => enumLabel('rel', v)));
+    if (app.tool === 'role_card') parts.push(h('label', {}, t('toolbar.role')), select(ROLES, o.role, set('role'), (v) => enumLabel('role', v)));
+    if (app.tool === 'grade_vote') parts.push(segmented(ENUMS.aspect, o.aspect, set('aspect'), (v) => t(v === 'current' ? 'toolbar.now' : 'toolbar.ambition')));
+    if (app.tool === 'milestone') parts.push(segmented(ENUMS.milestone, o.milestone, set('milestone'), (v) => enumLabel('milestone', v)));
     if (app.tool === 'pen') {
       parts.push(h('div', { class: 'swatches' }, PEN_COLORS.map((c) => h('button', {
-        type: 'button', class: `swatch${o.penColor === c ? ' on' : ''}`, title: c ? c : 'My colour',
+        type: 'button', class: `swatch${o.penColor === c ? ' on' : ''}`, title: c ? c : t('toolbar.my_colour'),
         style: `background:${c || app.me.color}`, onclick: () => set('penColor')(c) }))));
-      parts.push(segmented(['2', '4', '8'], String(o.penWidth), (v) => set('penWidth')(Number(v)), (v) => ({ 2: 'Fine', 4: 'Medium', 8: 'Bold' }[v])));
+      parts.push(segmented(['2', '4', '8'], String(o.penWidth), (v) => set('penWidth')(Number(v)), (v) => t({ 2: 'pen.fine', 4: 'pen.medium', 8: 'pen.bold' }[v])));
     }
-    if (tool && tool.hint) parts.push(h('span', { class: 'hint' }, tool.hint));
+    if (tool && tool.hint) parts.push(h('span', { class: 'hint' }, t(`tool.${tool.id}.hint`)));
     this.options.replaceChildren(...parts);
     this.options.hidden = !parts.length;
   }

@@ -5,6 +5,7 @@
 import {
   CIRCLES, LANE_PX_PER_DAY, SIZES, addDays, box, day, daysBetween, isoDay, laneWidth, num, scaleHit,
 } from './geometry.js';
+import { t } from './i18n.js';
 import { KINDS } from './kinds.js';
 import { s, smoothPath } from './render.js';
 import { boundsOf, drawSelection } from './selection.js';
@@ -100,7 +101,7 @@ export class Tools {
     else if (tool === 'lane') this.gesture = { ...base, type: 'lane' };
     else if (tool === 'link') {
       if (!target || target.kind === 'link') {
-        this.app.hint('Press on an element and drag to another one to draw a line');
+        this.app.hint(t('hint.link_start'));
         this.gesture = { type: 'pan', last: at };
         return;
       }
@@ -195,21 +196,21 @@ export class Tools {
       const [cx, cy] = g.startWorld;
       const r = g.moved ? Math.hypot(world[0] - cx, world[1] - cy) : (g.kind === 'table' ? 300 : 90);
       const fields = { x: Math.round(cx), y: Math.round(cy), r: Math.max(20, Math.round(r)) };
-      if (g.kind === 'table') fields.label = 'Our table';
-      else Object.assign(fields, { label: 'Knowledge domain', owner: app.me.name, color: app.me.color });
+      if (g.kind === 'table') fields.label = t('new.table');
+      else Object.assign(fields, { label: t('new.domain'), owner: app.me.name, color: app.me.color });
       app.create(g.kind, fields, { edit: true });
       return;
     }
     if (g.type === 'rect') {
       const b = g.moved ? this.rectOf(g.startWorld, world) : [world[0], world[1], 600, 400];
-      app.create('frame', { x: Math.round(b[0]), y: Math.round(b[1]), w: Math.max(FRAME_MIN.min_w, Math.round(b[2])), h: Math.max(FRAME_MIN.min_h, Math.round(b[3])), label: 'Frame' }, { edit: true });
+      app.create('frame', { x: Math.round(b[0]), y: Math.round(b[1]), w: Math.max(FRAME_MIN.min_w, Math.round(b[2])), h: Math.max(FRAME_MIN.min_h, Math.round(b[3])), label: t('new.frame') }, { edit: true });
       return;
     }
     if (g.type === 'lane') return this.finishLane(g, world);
     if (g.type === 'link') {
       const to = this.hitAt(event.clientX, event.clientY);
       if (!to || to.id === g.from.id || to.kind === 'link') {
-        if (g.moved) app.hint('Drop the line on another element to connect them');
+        if (g.moved) app.hint(t('hint.link_drop'));
         return;
       }
       const [fx, fy] = [num(g.from, 'x'), num(g.from, 'y')];
@@ -353,7 +354,7 @@ export class Tools {
     }
     start = start || isoDay(Date.UTC(new Date().getFullYear(), new Date().getMonth(), new Date().getDate()));
     const end = addDays(start, Math.max(40, width / LANE_PX_PER_DAY));
-    app.create('lane', { x: Math.round(left), y: Math.round(y0 - 40), label: 'New trajectory', start, end }, { edit: true });
+    app.create('lane', { x: Math.round(left), y: Math.round(y0 - 40), label: t('new.lane'), start, end }, { edit: true });
   }
 
   place(tool, world, target) {
@@ -365,16 +366,16 @@ export class Tools {
       const topic = o.topic === 'auto' ? app.topicAt(x, y) : o.topic;
       if (topic) fields.topic = topic;
       app.create('note', fields, { edit: true });
-    } else if (tool === 'text') app.create('text', { x, y: y - 12, text: 'Text', size: KINDS.text.geometry.new.size }, { edit: true });
+    } else if (tool === 'text') app.create('text', { x, y: y - 12, text: t('new.text'), size: KINDS.text.geometry.new.size }, { edit: true });
     else if (tool === 'territory') {
-      app.create('territory', { ...centred('territory', x, y), label: { person: app.me.name, team: 'Team', manager: 'Manager', table: 'Other table' }[o.node] || 'Team',
+      app.create('territory', { ...centred('territory', x, y), label: { person: app.me.name, team: t('new.team'), manager: t('new.manager'), table: t('new.other_table') }[o.node] || t('new.team'),
         node: o.node, owner: app.me.name }, { edit: true });
     } else if (tool === 'role_card') {
       const fields = { ...centred('role_card', x, y), role: o.role, holder: app.me.name };
-      if (o.role === 'custom') fields.title = 'My role';
+      if (o.role === 'custom') fields.title = t('new.my_role');
       app.create('role_card', fields, { edit: o.role === 'custom' ? 'title' : 'holder' });
     } else if (tool === 'ritual') app.create('ritual', { ...centred('ritual', x, y), moment: '', focus: '', symbol: '' }, { edit: 'moment' });
-    else if (tool === 'grade_scale') app.create('grade_scale', { ...centred('grade_scale', x, y), label: 'Integration grade' }, { edit: true });
+    else if (tool === 'grade_scale') app.create('grade_scale', { ...centred('grade_scale', x, y), label: t('new.grade_scale') }, { edit: true });
     else if (tool === 'grade_vote') this.placeGradeVote(world, target);
     else if (tool === 'milestone') this.placeMilestone(world, target);
   }
@@ -384,7 +385,7 @@ export class Tools {
     const scale = target && target.kind === 'grade_scale' ? target : null;
     const spot = scale && scaleHit(scale, ...world);
     if (!spot) {
-      app.hint('Click in a column of an integration-grade scale to place your marker');
+      app.hint(t('hint.grade_vote'));
       return;
     }
     const aspect = app.opts.aspect;
@@ -404,13 +405,13 @@ export class Tools {
     const start = lane && day(lane.start);
     const end = lane && day(lane.end);
     if (!lane || start === null || end === null) {
-      app.hint('Click on a lane to add a milestone at that date');
+      app.hint(t('hint.milestone'));
       return;
     }
-    const t = Math.min(1, Math.max(0, (world[0] - num(lane, 'x')) / laneWidth(lane)));
-    const date = isoDay(start + Math.round(t * daysBetween(start, end)) * 86400000);
+    const at = Math.min(1, Math.max(0, (world[0] - num(lane, 'x')) / laneWidth(lane)));
+    const date = isoDay(start + Math.round(at * daysBetween(start, end)) * 86400000);
     app.create('milestone', { x: Math.round(world[0]), y: Math.round(num(lane, 'y') + KINDS.lane.geometry.params.axis_y), lane: lane.id, date,
-      label: 'Milestone', milestone: app.opts.milestone }, { edit: true });
+      label: t('new.milestone'), milestone: app.opts.milestone }, { edit: true });
   }
 
   drawSelection(others = []) { drawSelection(this, others); }

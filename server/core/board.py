@@ -27,6 +27,8 @@ MAX_ELEMENTS: Final = 20_000
 SYSTEM: Final = "system"  # the ``by`` of changes made by the server itself (templates)
 
 Element = dict[str, Any]
+#: What a tombstone keeps to restore an element: who deleted it and its last content.
+Grave = tuple[str, Element]
 _IMMUTABLE: Final = frozenset({"id", "kind"})
 _STAMPS: Final = frozenset(STAMPS)
 
@@ -36,6 +38,13 @@ _ID = re.compile(ID_PATTERN[1:-1])
 
 def _is_id(value: Any) -> bool:
     return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+def push_key(participant: str, push_id: Any) -> str:
+    """The key a committed push is remembered by: ids are per participant, and
+    the integer 1 and the string "1" are different ids."""
+    tag = "s" if isinstance(push_id, str) else "i"
+    return f"{participant}\x1f{tag}{push_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +84,8 @@ class Change:
     before: dict[str, Element | None] = field(default_factory=dict)
     after: dict[str, Element | None] = field(default_factory=dict)
     tombs_before: dict[str, tuple[int, int]] = field(default_factory=dict)
+    graves_before: dict[str, Grave] = field(default_factory=dict)
+    push: str | None = None  # ``push_key`` of the push that made it (remembered)
 
     @property
     def touches_private(self) -> bool:
@@ -85,16 +96,34 @@ class Change:
 
     def log_record(self) -> dict[str, Any]:
         """What the change log keeps: enough to replay the change (see ``replay``)."""
-        return {"clock": self.clock, "time": self.time, "by": self.by, "ops": self.ops}
+        record = {"clock": self.clock, "time": self.time, "by": self.by, "ops": self.ops}
+        if self.push is not None:
+            record["push"] = self.push
+        return record
+
+    def graves(self) -> dict[str, Grave]:
+        """The graves this change digs: deleter and last content of each id it deletes."""
+        return {
+            eid: (self.by, was)
+            for eid, el in self.after.items()
+            if el is None and (was := self.before.get(eid)) is not None
+        }
 
 
 @dataclass(slots=True)
 class BoardState:
     """One board: its clock, live elements and recent tombstones.
 
-    ``tombstones`` maps a deleted id to ``(clock, time)`` of its deletion.
+    ``tombstones`` maps a deleted id to ``(clock, time)`` of its deletion,
+    ``graves`` (for the same ids, when known) to who deleted it and its last
+    content: what ``restore`` brings back.
     ``floor``: catch-up from any ``since >= floor`` is exact (no tombstone
     after it was compacted away).
+    ``pushes`` maps ``push_key`` of every remembered push to the ``(clock,
+    time)`` of its change: a re-sent push is answered, not applied again.
+    ``hidden`` maps an element that turned private (was public) to the clock
+    of that change; exact for clocks after ``hidden_floor`` (what catch-up
+    needs to tell a recipient to drop it).
     """
 
     board: str
@@ -102,19 +131,30 @@ class BoardState:
     elements: dict[str, Element] = field(default_factory=dict)
     tombstones: dict[str, tuple[int, int]] = field(default_factory=dict)
     floor: int = 0
+    graves: dict[str, Grave] = field(default_factory=dict)
+    pushes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    hidden: dict[str, int] = field(default_factory=dict)
+    hidden_floor: int = 0
 
     def advance(self, change: Change) -> None:
         """Apply an accepted change. Raises RuntimeError if it is not the next clock."""
         if change.clock != self.clock + 1:
             raise RuntimeError(f"change {change.clock} does not follow clock {self.clock}")
         for eid, el in change.after.items():
+            was = change.before.get(eid)
             if el is None:
                 self.elements.pop(eid, None)
-                if change.before.get(eid) is not None:
+                if was is not None:
                     self.tombstones[eid] = (change.clock, change.time)
+                    self.graves[eid] = (change.by, was)
             else:
                 self.elements[eid] = el
                 self.tombstones.pop(eid, None)
+                self.graves.pop(eid, None)
+                if el.get("private") is True and was is not None and was.get("private") is not True:
+                    self.hidden[eid] = change.clock
+        if change.push is not None:
+            self.pushes[change.push] = (change.clock, change.time)
         self.clock = change.clock
 
     def revert(self, change: Change) -> None:
@@ -127,7 +167,13 @@ class BoardState:
             else:
                 self.elements[eid] = el
             self.tombstones.pop(eid, None)
+            self.graves.pop(eid, None)
+            if self.hidden.get(eid) == change.clock:
+                del self.hidden[eid]
         self.tombstones.update(change.tombs_before)
+        self.graves.update(change.graves_before)
+        if change.push is not None:
+            self.pushes.pop(change.push, None)
         self.clock -= 1
 
     def changes_since(
@@ -152,8 +198,54 @@ class BoardState:
         ]
         for eid, clock in dropped:
             del self.tombstones[eid]
+            self.graves.pop(eid, None)
             self.floor = max(self.floor, clock)
+        self.graves = {eid: g for eid, g in self.graves.items() if eid in self.tombstones}
+        self.forget_pushes(now=now, max_age_ms=max_age_ms, max_clocks=max_clocks)
+        self.hidden = {eid: c for eid, c in self.hidden.items() if c > self.floor}
         return len(dropped)
+
+    def forget_pushes(self, *, now: int, max_age_ms: int, max_clocks: int) -> list[str]:
+        """Forget the push ids of changes older than the kept history; returns them."""
+        old = [
+            key for key, (clock, time) in self.pushes.items()
+            if clock <= self.clock - max_clocks or time < now - max_age_ms
+        ]
+        for key in old:
+            del self.pushes[key]
+        return old
+
+    def catch_up(
+        self, since: int, viewer: Actor, *, max_clocks: int = 100_000
+    ) -> tuple[list[Element], list[str]] | None:
+        """``changes_since`` as ``viewer`` may see it: the changed elements it
+        may see, and in ``deleted`` only ids it may have seen (deleted, or
+        turned private by their author since) -- never ids of other people's
+        private elements. None: not exactly known (send the full board)."""
+        found = self.changes_since(since, max_clocks=max_clocks)
+        if found is None:
+            return None
+        changed, dead = found
+        elements: list[Element] = []
+        deleted: list[str] = []
+        for el in changed:
+            if visible_to(el, viewer):
+                elements.append(el)
+            elif not self._unseen(el["id"], since):
+                deleted.append(el["id"])
+            elif since < self.hidden_floor:
+                return None  # it may have been public at ``since``: we cannot tell
+        for eid in dead:
+            grave = self.graves.get(eid)
+            if grave is None or visible_to(grave[1], viewer) or not self._unseen(eid, since):
+                deleted.append(eid)
+            elif since < self.hidden_floor:
+                return None
+        return elements, deleted
+
+    def _unseen(self, eid: str, since: int) -> bool:
+        """A private element was not public at ``since`` (as far as ``hidden`` knows)."""
+        return self.hidden.get(eid, -1) <= since
 
 
 def apply(
@@ -216,6 +308,7 @@ class _Batch:
         self.current: dict[str, Element | None] = {}
         self.before: dict[str, Element | None] = {}
         self.tombs_before: dict[str, tuple[int, int]] = {}
+        self.graves_before: dict[str, Grave] = {}
         self.wire: list[dict[str, Any]] = []
 
     @property
@@ -234,6 +327,7 @@ class _Batch:
             before=self.before,
             after=self.current,
             tombs_before=self.tombs_before,
+            graves_before=self.graves_before,
         )
 
     def get(self, eid: str) -> Element | None:
@@ -251,6 +345,8 @@ class _Batch:
             self.before[eid] = self.state.elements.get(eid)
             if eid in self.state.tombstones:
                 self.tombs_before[eid] = self.state.tombstones[eid]
+            if eid in self.state.graves:
+                self.graves_before[eid] = self.state.graves[eid]
         self.current[eid] = el
 
     def op(self, op: Any) -> None:
@@ -263,8 +359,10 @@ class _Batch:
             self.patch(op)
         elif kind == "del":
             self.delete(op)
+        elif kind == "restore":
+            self.restore_op(op)
         else:
-            raise ProtocolError(errors.INVALID, "op must be put, patch or del")
+            raise ProtocolError(errors.INVALID, "op must be put, patch, del or restore")
 
     def _target(self, op: Mapping[str, Any]) -> tuple[str, Element]:
         eid = op.get("id")
@@ -284,8 +382,9 @@ class _Batch:
         if existing.get("locked") is True:
             raise ProtocolError(errors.FORBIDDEN, "this element is locked by the facilitator")
         if existing.get("author") != actor.participant:
-            if existing.get("kind") == "grade_vote":
-                raise ProtocolError(errors.FORBIDDEN, "only its voter may change a grade vote")
+            kind = existing.get("kind")
+            if kind in _OWNED:
+                raise ProtocolError(errors.FORBIDDEN, f"only its voter may change a {_OWNED[kind]}")
             if existing.get("private") is True:
                 raise ProtocolError(errors.FORBIDDEN, "this element is private to its author")
 
@@ -296,14 +395,27 @@ class _Batch:
             raise ProtocolError(errors.INVALID, str(exc)) from None
         if self.actor.facilitator:
             return
-        was_locked = existing is not None and existing.get("locked") is True
-        if (el.get("locked") is True) != was_locked:
+        before: Element = existing or {}
+        if el.get("locked") != before.get("locked"):
             raise ProtocolError(errors.FORBIDDEN, "only a facilitator may lock or unlock")
-        if self.scope is not None and el["kind"] == "note" and el.get("private") is not True:
-            if self.scope == "" or el.get("parent") == self.scope:
-                raise ProtocolError(
-                    errors.FORBIDDEN, "private mode is on: notes here must be private"
-                )
+        if el.get("private") != before.get("private") and el.get("author") != (
+            self.actor.participant
+        ):
+            raise ProtocolError(
+                errors.FORBIDDEN, "only its author may make an element private or public"
+            )
+        if (
+            self.scope is not None
+            and el["kind"] in _PRIVATE_KINDS
+            and el.get("private") is not True
+            and (existing is None or el["kind"] == "note")  # others: when written
+            and in_scope(self.get, el, self.scope)
+        ):
+            raise ProtocolError(
+                errors.FORBIDDEN,
+                f"private mode is on: a {_PRIVATE_KINDS[el['kind']]} written here must be "
+                "private until the facilitator reveals it",
+            )
 
     def put(self, op: Mapping[str, Any]) -> None:
         if set(op) - {"op", "el"}:
@@ -374,6 +486,101 @@ class _Batch:
         self.wire.append({"op": "del", "id": eid})
 
 
+    def restore_op(self, op: Mapping[str, Any]) -> None:
+        if set(op) - {"op", "id"}:
+            raise ProtocolError(errors.INVALID, "a restore has only op and id")
+        eid = op.get("id")
+        if not _is_id(eid):
+            raise ProtocolError(errors.INVALID, "id must be 1-64 of A-Za-z0-9_-")
+        assert isinstance(eid, str)
+        if self.get(eid) is not None:
+            raise ProtocolError(errors.CONFLICT, f"element {eid} is not deleted")
+        grave = self.grave(eid)
+        if grave is None:
+            raise ProtocolError(
+                errors.CONFLICT,
+                f"element {eid} cannot be restored (unknown, or deleted too long ago)",
+            )
+        deleter, was = grave
+        actor = self.actor
+        if not (
+            actor.facilitator
+            or deleter == actor.participant
+            or was.get("author") == actor.participant
+        ):
+            raise ProtocolError(
+                errors.FORBIDDEN,
+                "only who deleted it, its author or a facilitator may restore an element",
+            )
+        el = {**was, "v": self.clock, "updated": self.now}
+        self.set(eid, el)
+        self.wire.append({"op": "put", "el": el})
+
+    def grave(self, eid: str) -> Grave | None:
+        if eid in self.current:  # deleted earlier in this batch
+            was = self.before[eid]
+            return None if self.current[eid] is not None or was is None else (
+                self.actor.participant, was
+            )
+        return self.state.graves.get(eid)
+
+
+#: Kinds that belong to their voter: only they (or a facilitator) change them.
+_OWNED: Final = {"grade_vote": "grade vote", "vote": "vote"}
+#: Kinds that must be private when written during a private round.
+_PRIVATE_KINDS: Final = {"note": "note", "text": "text", "grade_vote": "grade marker"}
+
+
+def in_scope(get: Any, el: Element, scope: str) -> bool:
+    """Whether ``el`` lies in a private round's scope: the whole board
+    (``""``), or the frame ``scope`` -- its child, or placed inside its box.
+    ``get`` looks an element up by id."""
+    if scope == "" or el.get("parent") == scope:
+        return True
+    frame = get(scope)
+    if not isinstance(frame, dict) or frame.get("kind") != "frame":
+        return False
+    x, y = el.get("x"), el.get("y")
+    if not isinstance(x, int | float) or not isinstance(y, int | float):
+        return False
+    fx, fy, fw, fh = (frame.get(k, 0) for k in ("x", "y", "w", "h"))
+    return bool(fx <= x <= fx + fw and fy <= y <= fy + fh)
+
+
+def private_count(state: BoardState, scope: str | None) -> int:
+    """How many private notes, texts and grade markers lie in the scope of a
+    private round (0 when none runs): the live count a projector shows."""
+    if scope is None:
+        return 0
+    get = state.elements.get
+    return sum(
+        1 for el in state.elements.values()
+        if el.get("private") is True and el.get("kind") in _PRIVATE_KINDS
+        and in_scope(get, el, scope)
+    )
+
+
+BIN_TEXT: Final = 80
+
+
+def deleted_entries(state: BoardState, limit: int) -> list[dict[str, Any]]:
+    """The "recently deleted" bin: restorable elements, newest deletion first."""
+    ranked = sorted(
+        (clock, eid) for eid, (clock, _) in state.tombstones.items()
+        if eid in state.graves and eid not in state.elements
+    )
+    out = []
+    for clock, eid in reversed(ranked[-limit:] if limit > 0 else []):
+        deleter, el = state.graves[eid]
+        text = next((el[k] for k in ("text", "label", "title") if isinstance(el.get(k), str)), "")
+        out.append({
+            "id": eid, "kind": el.get("kind"), "text": text[:BIN_TEXT],
+            "author": el.get("author"), "deleted_by": deleter,
+            "deleted_at": state.tombstones[eid][1], "clock": clock,
+        })
+    return out
+
+
 # -- changes the server makes itself ------------------------------------------
 
 
@@ -409,11 +616,13 @@ def lock_ops(state: BoardState, ids: Iterable[str], *, locked: bool) -> list[dic
 
 
 def reveal_ops(state: BoardState, frame: str | None = None) -> list[dict[str, Any]]:
-    """Patch ops that make the private elements (in ``frame``, if given) public."""
+    """Patch ops that make the private elements (in ``frame``, if given: its
+    children and what lies in its box) public."""
+    get = state.elements.get
     return [
         {"op": "patch", "id": eid, "set": {"private": False}}
         for eid, el in state.elements.items()
-        if el.get("private") is True and (frame is None or el.get("parent") == frame)
+        if el.get("private") is True and (frame is None or in_scope(get, el, frame))
     ]
 
 
@@ -465,13 +674,16 @@ def change_from_record(state: BoardState, record: Mapping[str, Any]) -> Change:
     """Rebuild a change committed elsewhere (another process, the log) against
     this state, trusting it: puts as sent, patches stamped with its clock."""
     clock, time = record["clock"], record["time"]
-    change = Change(clock=clock, time=time, by=record["by"], ops=list(record["ops"]))
+    change = Change(clock=clock, time=time, by=record["by"], ops=list(record["ops"]),
+                    push=record.get("push"))
     for op in change.ops:
         eid = op["el"]["id"] if op["op"] == "put" else op["id"]
         if eid not in change.before:
             change.before[eid] = state.elements.get(eid)
             if eid in state.tombstones:
                 change.tombs_before[eid] = state.tombstones[eid]
+            if eid in state.graves:
+                change.graves_before[eid] = state.graves[eid]
         current = change.after[eid] if eid in change.after else change.before[eid]
         if op["op"] == "put":
             change.after[eid] = op["el"]

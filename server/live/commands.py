@@ -13,7 +13,7 @@ from typing import Any
 from schemas.elements import ID_PATTERN
 from schemas.messages import Cmd
 from server.core import errors
-from server.core.board import Actor, Change, Rejection, lock_ops, reveal_ops
+from server.core.board import Actor, Change, Rejection, lock_ops, private_count, reveal_ops
 from server.core.clock import now_ms
 from server.core.errors import ProtocolError
 from server.live import snapshots
@@ -122,13 +122,16 @@ class Commands:
 
     async def private_start(self, room: Room, actor: Actor, args: Args) -> Args:
         frame = _frame_arg(args)
-        event = {"name": "private", "private": True, "frame": frame}
+        count = private_count(room.state, frame or "")
+        event = {"name": "private", "private": True, "frame": frame, "count": count}
         await self._set_session(room, event, private=True, private_frame=frame)
+        room.private_count_now()
         return {"private": True, "frame": frame}
 
     async def private_stop(self, room: Room, actor: Actor, args: Args) -> Args:
-        event = {"name": "private", "private": False, "frame": None}
+        event = {"name": "private", "private": False, "frame": None, "count": 0}
         await self._set_session(room, event, private=False, private_frame=None)
+        room.private_count_now()
         return {"private": False}
 
     async def present_frame(self, room: Room, actor: Actor, args: Args) -> Args:

@@ -27,6 +27,8 @@ from server.core.board import (
     Rejection,
     apply,
     change_from_record,
+    private_count,
+    push_key,
     restore_ops,
     visible_ops,
     visible_to,
@@ -42,6 +44,7 @@ from server.store import BoardMeta, ClockConflict, Store
 log = logging.getLogger("tussentafel.room")
 
 MAX_RETRIES = 8
+PRIVATE_COUNT_S = 0.5  # the private_count event goes out at most twice a second
 
 
 class Connection(Protocol):
@@ -57,6 +60,15 @@ class Connection(Protocol):
         ...
 
     def close(self, code: int, reason: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """A push committed before (its id is remembered): answered, not applied."""
+
+    clock: int
+    time: int
+    change: Change | None = None  # the change of this very group, not durable yet
 
 
 @dataclass(slots=True, eq=False)
@@ -98,6 +110,8 @@ class Room:
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
         self.on_change: list[Any] = []  # callbacks(room, change) after fan-out (insights)
+        self._count_sent = private_count(state, self.private_scope)
+        self._count_task: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -112,6 +126,8 @@ class Room:
         await self.store.unsubscribe(self.board)
         for task in self._tasks:
             task.cancel()
+        if self._count_task is not None:
+            self._count_task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -139,17 +155,14 @@ class Room:
             entry = self.presence.join(actor.participant, name, actor.role)
             with contextlib.suppress(Exception):
                 await self.store.save_participant(self.board, dict(entry, online=False))
-            catch_up = None if since is None else self.state.changes_since(
-                since, max_clocks=self.settings.history_clocks
+            catch_up = None if since is None else self.state.catch_up(
+                since, actor, max_clocks=self.settings.history_clocks
             )
             if catch_up is None:
                 elements = [el for el in self.state.elements.values() if visible_to(el, actor)]
                 deleted: list[str] = []
             else:
-                changed, deleted = catch_up
-                elements = []
-                for el in changed:
-                    (elements.append(el) if visible_to(el, actor) else deleted.append(el["id"]))
+                elements, deleted = catch_up
             welcome = {
                 "type": "welcome",
                 "protocol": PROTOCOL_VERSION,
@@ -163,6 +176,7 @@ class Room:
                 "participants": self.presence.all(),
                 "session": self.public_session(),
                 "time": now_ms(),
+                "lang": self.meta.lang,
             }
             conn.send(Outgoing(welcome))
             self.conns[conn.id] = conn
@@ -178,6 +192,7 @@ class Room:
             "follow": s.get("follow"),
             "private": bool(s.get("private")),
             "private_frame": s.get("private_frame"),
+            "private_count": private_count(self.state, self.private_scope),
             "present": s.get("present"),
             "present_insights": bool(s.get("present_insights")),
         }
@@ -221,9 +236,16 @@ class Room:
         if not local:
             return
         now = now_ms()
-        results: list[tuple[_Job, Change | Rejection]] = []
+        results: list[tuple[_Job, Change | Rejection | _Seen]] = []
         applied: list[Change] = []
+        durable = self.state.clock
+        tentative: dict[int, Change] = {}
         for job in local:
+            key = None if job.conn is None else push_key(job.actor.participant, job.push_id)
+            seen = None if key is None else self.state.pushes.get(key)
+            if seen is not None:  # a re-send: the original ack, nothing applied
+                results.append((job, _Seen(*seen, change=tentative.get(seen[0]))))
+                continue
             ops = restore_ops(self.state, job.ops) if job.restore else job.ops
             result = apply(
                 self.state, ops, job.actor, now,
@@ -231,8 +253,10 @@ class Room:
                 max_ops=self.settings.max_ops, max_elements=self.settings.max_elements,
             )
             if isinstance(result, Change):
+                result.push = key
                 self.state.advance(result)
                 applied.append(result)
+                tentative[result.clock] = result
             results.append((job, result))
         if applied:
             started = time.perf_counter()
@@ -254,24 +278,32 @@ class Room:
                 self._revert(applied)
                 log.warning("board %s: store refused %d changes: %s", self.board, len(applied), exc)
                 refusal = Rejection(errors.UNAVAILABLE, "the store cannot take changes now")
-                results = [(job, refusal if isinstance(r, Change) else r) for job, r in results]
-        for job, result in results:
-            if isinstance(result, Change):
-                self._deliver(result, origin=job.conn)
-            self._answer(job, result)
+                results = [
+                    (job, refusal if isinstance(r, Change) or (
+                        isinstance(r, _Seen) and r.change is not None) else r)
+                    for job, r in results
+                ]
+        for job, outcome in results:
+            if isinstance(outcome, Change):
+                self._deliver(outcome, origin=job.conn)
+            self._answer(job, outcome)
+        if self.state.clock // 1000 > durable // 1000:  # now and then: forget old push ids
+            settings = self.settings
+            self.state.forget_pushes(now=now, max_age_ms=settings.history_ms,
+                                     max_clocks=settings.history_clocks)
 
     def _revert(self, applied: list[Change]) -> None:
         for change in reversed(applied):
             self.state.revert(change)
 
-    def _answer(self, job: _Job, result: Change | Rejection) -> None:
+    def _answer(self, job: _Job, result: Change | Rejection | _Seen) -> None:
         if isinstance(result, Rejection):
             self.metrics.rejects.labels(result.code).inc()
-        if job.future is not None and not job.future.done():
+        if job.future is not None and not job.future.done() and not isinstance(result, _Seen):
             job.future.set_result(result)
         if job.conn is None:
             return
-        if isinstance(result, Change):
+        if isinstance(result, Change | _Seen):
             ack: dict[str, Any] = {
                 "type": "ack", "id": job.push_id, "ok": True,
                 "clock": result.clock, "time": result.time,
@@ -309,6 +341,29 @@ class Room:
                 conn.send(variants[key])
         for callback in self.on_change:
             callback(self, change)
+        if change.touches_private and self.private_scope is not None:
+            self.count_private()
+
+    def private_count_now(self) -> int:
+        """The count for a ``private`` event (start, stop), recorded as sent."""
+        self._count_sent = private_count(self.state, self.private_scope)
+        return self._count_sent
+
+    def count_private(self) -> None:
+        """Send ``private_count`` soon if it changed (at most twice a second)."""
+        if self._count_task is None or self._count_task.done():
+            self._count_task = asyncio.create_task(self._send_count())
+
+    async def _send_count(self) -> None:
+        count = private_count(self.state, self.private_scope)
+        if count != self._count_sent:
+            self._count_sent = count
+            self.broadcast({"type": "event", "name": "private_count", "count": count},
+                           publish=False)  # every process counts its own state
+        await asyncio.sleep(PRIVATE_COUNT_S)
+        if private_count(self.state, self.private_scope) != self._count_sent:
+            self._count_task = None
+            self.count_private()
 
     # -- other processes (shared stores) -------------------------------------------
 

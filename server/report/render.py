@@ -12,6 +12,9 @@ ambition outlined, coloured by voter), a ``vote`` as a badge on its target's
 top edge, a ``link`` between the borders of its two ends. Without a valid
 target they fall back to their own ``x``/``y`` (a link is then an empty group).
 
+Fixed words (grade, role and relation names, captions) and dates follow ``lang``,
+the board's language, from the pages' catalogs (``server.core.i18n``).
+
 The function renders what it is given: filter private elements before calling.
 Text is escaped and cleaned (see ``render_shapes``); malformed fields fall back
 to defaults instead of raising.
@@ -22,10 +25,11 @@ from __future__ import annotations
 import datetime
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from schemas import kinds
+from server.core import i18n
 from server.core.presence import color_for
 from server.report import render_shapes as shapes
 from server.report.render_shapes import (
@@ -40,7 +44,6 @@ from server.report.render_shapes import (
     esc,
     f,
     fit,
-    human,
     lane_width,
     num,
     text,
@@ -68,6 +71,7 @@ def render_svg(
     title: str = "",
     width: int | None = None,
     colors: Mapping[str, str] | None = None,
+    lang: str = i18n.DEFAULT_LANG,
 ) -> str:
     """The board as a standalone SVG document (a string). ``colors`` maps
     participant ids to their board colour (grade votes are drawn in it)."""
@@ -94,7 +98,7 @@ def render_svg(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{f(x0)} {f(y0)} {f(vw)} {f(vh)}" '
         f'width="{f(out_w)}" height="{out_h}" font-family={attr(shapes.FONT)}>',
-        f"<title>{esc(heading or 'Tussentafel board')}</title>",
+        f"<title>{esc(heading or i18n.t(lang, 'render.untitled'))}</title>",
         _defs(),
         f'<rect x="{f(x0)}" y="{f(y0)}" width="{f(vw)}" height="{f(vh)}" fill="#ffffff"/>',
     ]
@@ -104,11 +108,12 @@ def render_svg(
                                  size, bold=True), size=size, bold=True, fill="#0f172a"))
     if not els:
         parts.append(text(x0 + vw / 2, y0 + vh / 2 + (TITLE_BAND / 2 if heading else 0),
-                                 "(empty board)", size=16, anchor="middle", fill="#9ca3af"))
+                                 i18n.t(lang, "render.empty"), size=16, anchor="middle",
+                                 fill="#9ca3af"))
     for el in drawn:
         parts.append(
             f"<g data-id={attr(el.get('id', ''))} data-kind={attr(el.get('kind', ''))}>"
-            f"{_draw(el, index, places, colors or {})}</g>"
+            f"{_draw(el, index, places, colors or {}, lang)}</g>"
         )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
@@ -214,21 +219,22 @@ def _draw(
     index: dict[str, Element],
     places: dict[str, tuple[float, ...]],
     colors: Mapping[str, str],
+    lang: str,
 ) -> str:
     kind = el.get("kind")
     place = places.get(el.get("id"))  # type: ignore[arg-type]
     if kind == "link":
-        return _draw_link(el, index)
+        return _draw_link(el, index, lang)
     if kind == "milestone":
         x, y = (place[0], place[1]) if place else (num(el, "x"), num(el, "y"))
-        return draw_milestone(el, x, y, place[2] if place else y + 24)
+        return draw_milestone(el, x, y, place[2] if place else y + 24, lang)
     if kind == "grade_vote":
         cx, cy = (place or (num(el, "x"), num(el, "y")))[:2]
         return _draw_grade_vote(el, cx, cy, colors)
     if kind == "vote":
         return draw_vote(el, *(place or (num(el, "x"), num(el, "y"))))
     draw = _DRAW.get(kind) if isinstance(kind, str) else None
-    return draw(el) if draw else ""
+    return draw(el, lang) if draw else ""
 
 
 def _draw_grade_vote(el: Element, cx: float, cy: float, colors: Mapping[str, str]) -> str:
@@ -265,7 +271,7 @@ def _edge(cx: float, cy: float, dx: float, dy: float, b: Box | None, r: float) -
     return min(tx, ty)
 
 
-def _draw_link(el: Element, index: dict[str, Element]) -> str:
+def _draw_link(el: Element, index: dict[str, Element], lang: str) -> str:
     a, b = index.get(_ref(el, "from")), index.get(_ref(el, "to"))
     if a is None or b is None or a is b:
         return ""
@@ -284,7 +290,7 @@ def _draw_link(el: Element, index: dict[str, Element]) -> str:
     tint, dash, width = _REL.get(rel, _REL["involves"])
     marker = f"tt-arrow-{rel}" if rel in _REL else "tt-arrow-involves"
     dashing = f' stroke-dasharray="{dash}"' if dash else ""
-    label = clean(el.get("label")).strip() or human(rel)
+    label = clean(el.get("label")).strip() or i18n.label(lang, "rel", rel)
     mx, my = (x1 + x2) / 2, (y1 + y2) / 2
     return (
         f'<line x1="{f(x1)}" y1="{f(y1)}" x2="{f(x2)}" y2="{f(y2)}" stroke="{tint}" '
@@ -313,7 +319,7 @@ def scale_rows(el: Element) -> dict[str, float]:
     return {"current": y + rows["current_y"], "ambition": y + rows["ambition_y"]}
 
 
-def draw_grade_scale(el: Element) -> str:
+def draw_grade_scale(el: Element, lang: str = "en") -> str:
     x, y = num(el, "x"), num(el, "y")
     w, h = SIZES["grade_scale"]
     out = [
@@ -321,10 +327,10 @@ def draw_grade_scale(el: Element) -> str:
         'stroke="#9ca3af" stroke-width="1.5"/>',
         text(x + 12, y + 21, fit(el.get("label"), w - 190, 15, bold=True), size=15, bold=True),
         f'<circle cx="{f(x + w - 150)}" cy="{f(y + 16)}" r="5" fill="#374151"/>',
-        text(x + w - 140, y + 20, "now", size=11, fill="#374151"),
+        text(x + w - 140, y + 20, i18n.t(lang, "render.now"), size=11, fill="#374151"),
         f'<circle cx="{f(x + w - 90)}" cy="{f(y + 16)}" r="5" fill="#fff" stroke="#374151" '
         'stroke-width="2"/>',
-        text(x + w - 80, y + 20, "ambition", size=11, fill="#374151"),
+        text(x + w - 80, y + 20, i18n.t(lang, "render.ambition"), size=11, fill="#374151"),
     ]
     question = clean(el.get("question")).strip()
     if question:
@@ -333,16 +339,16 @@ def draw_grade_scale(el: Element) -> str:
     for (cx, cw), grade, fill in zip(scale_columns(el), GRADES, _GRADE_FILL, strict=True):
         out.append(f'<rect x="{f(cx + 2)}" y="{f(y + 46)}" width="{f(cw - 4)}" height="66" '
                    f'rx="4" fill="{fill}"/>')
-        out.append(text(cx + cw / 2, y + 62, human(grade), size=12, bold=True,
-                        anchor="middle", fill="#374151"))
+        out.append(text(cx + cw / 2, y + 62, i18n.label(lang, "grade", grade), size=12,
+                        bold=True, anchor="middle", fill="#374151"))
     return "".join(out)
 
 
-def draw_lane(el: Element) -> str:
+def draw_lane(el: Element, lang: str = "en") -> str:
     x, y = num(el, "x"), num(el, "y")
     w, h = lane_width(el), LANE_H
     start, end = day(el.get("start")), day(el.get("end"))
-    span = f"{clean(el.get('start'))} → {clean(el.get('end'))}"
+    span = " → ".join(i18n.format_day(lang, el.get(key)) for key in ("start", "end"))
     out = [
         f'<rect x="{f(x)}" y="{f(y)}" width="{f(w)}" height="{f(h)}" rx="6" fill="#f0fdf4" '
         'stroke="#86efac" stroke-width="1.5"/>',
@@ -368,14 +374,17 @@ MILESTONE_FILL = {"deadline": "#dc2626", "decision": "#7c3aed", "delivery": "#25
                   "ritual": "#d97706"}
 
 
-def draw_milestone(el: Element, cx: float, cy: float, label_y: float) -> str:
+def draw_milestone(
+    el: Element, cx: float, cy: float, label_y: float, lang: str = "en"
+) -> str:
     fill = MILESTONE_FILL.get(clean(el.get("milestone")), "#374151")
     return (
         f'<path d="M{f(cx)},{f(cy - 8)} L{f(cx + 8)},{f(cy)} L{f(cx)},{f(cy + 8)} '
         f'L{f(cx - 8)},{f(cy)} Z" fill="{fill}" stroke="#fff" stroke-width="1.5"/>'
         + text(cx, label_y, fit(el.get("label"), 150, 11), size=11, anchor="middle",
                fill="#111827")
-        + f"<title>{esc(el.get('date'))} {esc(el.get('milestone'))}</title>"
+        + f"<title>{esc(i18n.format_day(lang, el.get('date')))} · "
+        f"{esc(i18n.label(lang, 'milestone', el.get('milestone')))}</title>"
     )
 
 
@@ -390,16 +399,20 @@ def draw_vote(el: Element, cx: float, cy: float) -> str:
             'fill="none" stroke="#fff" stroke-width="2.2" stroke-linecap="round"/>')
 
 
-_DRAW = {
+def _wordless(draw: Callable[[Element], str]) -> Callable[[Element, str], str]:
+    return lambda el, lang: draw(el)
+
+
+_DRAW: dict[str, Callable[[Element, str], str]] = {
     "frame": shapes.draw_frame,
-    "table": shapes.draw_table,
-    "domain": shapes.draw_domain,
-    "territory": shapes.draw_territory,
+    "table": _wordless(shapes.draw_table),
+    "domain": _wordless(shapes.draw_domain),
+    "territory": _wordless(shapes.draw_territory),
     "note": shapes.draw_note,
     "role_card": shapes.draw_role_card,
     "grade_scale": draw_grade_scale,
     "lane": draw_lane,
     "ritual": shapes.draw_ritual,
-    "stroke": shapes.draw_stroke,
-    "text": shapes.draw_text,
+    "stroke": _wordless(shapes.draw_stroke),
+    "text": _wordless(shapes.draw_text),
 }

@@ -1,11 +1,12 @@
 """Shapes for the SVG export (pure): text helpers, default sizes, one function per kind.
 
-Every ``draw_*`` function takes an element dict and returns the SVG markup of
-its *inside* (``render.py`` wraps it in ``<g data-id data-kind>``). All user
-text goes through ``esc``/``attr``: escaped, and stripped of characters XML 1.0
-cannot hold (control characters, lone surrogates). Colours a user chose are
-accepted only in plain forms (``#hex``, a name, ``rgb()/hsl()``), so an
-attribute can never carry ``url(...)`` or markup.
+Every ``draw_*`` function takes an element dict (and, where it writes fixed
+words, the board's language) and returns the SVG markup of its *inside*
+(``render.py`` wraps it in ``<g data-id data-kind>``). All user text goes
+through ``esc``/``attr``: escaped, and stripped of characters XML 1.0 cannot
+hold (control characters, lone surrogates). Colours a user chose are accepted
+only in plain forms (``#hex``, a name, ``rgb()/hsl()``), so an attribute can
+never carry ``url(...)`` or markup.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from schemas import kinds
+from server.core import i18n
 
 Element = dict[str, Any]
 Box = tuple[float, float, float, float]  # x, y, w, h
@@ -87,11 +89,6 @@ def day(value: Any) -> datetime.date | None:
         return datetime.date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
-
-
-def human(key: Any) -> str:
-    text = clean(key).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
 
 
 # -- text ----------------------------------------------------------------------
@@ -222,14 +219,14 @@ def points(el: Element) -> list[tuple[float, float]]:
 _EXERCISE = {"task": "#dbeafe", "time": "#dcfce7", "territory": "#ffedd5", "role": "#ede9fe"}
 
 
-def draw_frame(el: Element) -> str:
+def draw_frame(el: Element, lang: str = "en") -> str:
     x, y, w, h = box(el) or (0, 0, 0, 0)
     band = min(56.0, max(20.0, h * 0.3))
     r = min(14.0, w / 4, band / 2)
     size = band * 0.45
     exercise = el.get("exercise")
     fill = _EXERCISE.get(exercise, "#e5e7eb") if isinstance(exercise, str) else "#e5e7eb"
-    tag = clean(exercise).upper() if isinstance(exercise, str) else ""
+    tag = clean(i18n.label(lang, "exercise", exercise)).upper() if isinstance(exercise, str) else ""
     tag_w = len(tag) * size * 0.6 * BOLD_W + (24 if tag else 0)
     out = [
         f'<rect x="{f(x)}" y="{f(y)}" width="{f(w)}" height="{f(h)}" rx="{f(r)}" '
@@ -330,10 +327,7 @@ _NOTE = {"why_here": "#fef08a", "collective_task": "#bbf7d0", "value": "#bfdbfe"
          "conflict_rule": "#fed7aa", "other": "#fef9c3"}
 
 
-_TOPIC = {"why_here": "Why am I here?", "dont": "Don't", "do": "Do"}
-
-
-def draw_note(el: Element) -> str:
+def draw_note(el: Element, lang: str = "en") -> str:
     x, y, w, h = box(el) or (0, 0, 0, 0)
     topic = clean(el.get("topic"))
     fill = color(el.get("color"), _NOTE.get(topic, "#fef08a"))
@@ -352,7 +346,7 @@ def draw_note(el: Element) -> str:
         lines_text(x + pad, y + pad + size, lines, size, extra=clipping),
     ]
     if topic:
-        tag = _TOPIC.get(topic, human(topic))
+        tag = i18n.label(lang, "topic", topic)
         out.append(text(x + pad, y + h - 7, fit(tag, w - 2 * pad, 10), size=10,
                         fill="#57534e", extra=clipping))
     return "".join(out)
@@ -362,18 +356,19 @@ PROCESS = frozenset(kinds.PROCESS_ROLES)
 CONTENT = frozenset(kinds.CONTENT_ROLES)
 
 
-def draw_role_card(el: Element) -> str:
+def draw_role_card(el: Element, lang: str = "en") -> str:
     x, y = num(el, "x"), num(el, "y")
     w, h = SIZES["role_card"]
     role = clean(el.get("role"))
     tint = ("#2563eb" if role in PROCESS else "#16a34a" if role in CONTENT
             else "#d97706" if role == "pen_holder" else "#7c3aed")
     title = clean(el.get("title")).strip()
-    name = (title or "Custom role") if role == "custom" else human(role)
+    name = ((title or i18n.t(lang, "render.custom_role")) if role == "custom"
+            else i18n.label(lang, "role", role))
     holder = clean(el.get("holder")).strip()
     table = clean(el.get("table")).strip()
     extra = " · ".join(p for p in (title if role != "custom" else "",
-                                   human(el.get("acquired"))) if p)
+                                   i18n.label(lang, "acquired", el.get("acquired"))) if p)
     out = [
         f'<rect x="{f(x)}" y="{f(y)}" width="{w}" height="{h}" rx="8" fill="#fff" '
         f'stroke="{tint}" stroke-width="2"/>',
@@ -381,9 +376,11 @@ def draw_role_card(el: Element) -> str:
         f'H{f(x + w - 8)} Q{f(x + w)},{f(y)} {f(x + w)},{f(y + 8)} V{f(y + 28)} Z" '
         f'fill="{tint}"/>',
         text(x + 9, y + 19, fit(name, w - 16, 12, bold=True), size=12, bold=True, fill="#fff"),
-        text(x + 10, y + 50, fit(holder or "(no holder yet)", w - 20, 14, bold=bool(holder)),
+        text(x + 10, y + 50, fit(holder or i18n.t(lang, "render.no_holder"), w - 20, 14,
+                                 bold=bool(holder)),
              size=14, bold=bool(holder), fill="#111827" if holder else "#9ca3af"),
-        text(x + 10, y + 72, fit(f"at {table}" if table else "at this table", w - 20, 12),
+        text(x + 10, y + 72, fit(i18n.t(lang, "render.at_table", table=table) if table
+                                 else i18n.t(lang, "render.this_table"), w - 20, 12),
              size=12, fill="#374151"),
     ]
     if extra:
@@ -392,25 +389,26 @@ def draw_role_card(el: Element) -> str:
     return "".join(out)
 
 
-def draw_ritual(el: Element) -> str:
+def draw_ritual(el: Element, lang: str = "en") -> str:
     x, y = num(el, "x"), num(el, "y")
     w, h = SIZES["ritual"]
     out = [
         f'<rect x="{f(x)}" y="{f(y)}" width="{w}" height="{h}" rx="10" fill="#fff7ed" '
         'stroke="#d97706" stroke-width="2"/>',
-        text(x + 12, y + 20, "Ritual", size=13, bold=True, fill="#9a3412"),
+        text(x + 12, y + 20, i18n.t(lang, "render.ritual"), size=13, bold=True, fill="#9a3412"),
     ]
     when = clean(el.get("when")).strip()
     if when:
         out.append(text(x + w - 12, y + 20, fit(when, w - 90, 11), size=11, anchor="end",
                         fill="#9a3412"))
     top = y + 44
-    for caption, key in (("Moment", "moment"), ("Pause at", "focus"), ("Symbol", "symbol")):
+    for key in ("moment", "focus", "symbol"):
+        caption = i18n.t(lang, f"render.{key}")
         value = " ".join(clean(el.get(key)).split())
         lines = wrap(f"{caption}: {value}", w - 24, 12, 2)
         rest = lines[0][len(caption) + 1:] if lines and lines[0].startswith(caption + ":") else ""
         out.append(f'<text x="{f(x + 12)}" y="{f(top)}" font-size="12" fill="#1f2937">'
-                   f'<tspan font-weight="bold">{caption}:</tspan>{esc(rest)}</text>')
+                   f'<tspan font-weight="bold">{esc(caption)}:</tspan>{esc(rest)}</text>')
         if len(lines) > 1:
             out.append(text(x + 12, top + 15, lines[1], size=12))
         top += 34

@@ -35,6 +35,7 @@ class BoardMeta:
     generation: int = 1
     created: int = 0
     session: dict[str, Any] = field(default_factory=dict)
+    lang: str = "en"  # the board's language (boards made before it existed: English)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,9 +1,11 @@
 """The scale-out store: boards live in Redis, shared by any number of processes.
 
 Keys of one board all carry the hash tag ``{board}`` (one Redis Cluster slot):
-``tt:{b}:meta`` hash (title, template, generation, created, session JSON,
+``tt:{b}:meta`` hash (title, template, generation, created, session JSON, lang,
 clock, floor), ``tt:{b}:els`` hash id -> msgpack element, ``tt:{b}:tombs``
-hash id -> msgpack [clock, time], ``tt:{b}:log`` stream (entry id
+hash id -> msgpack [clock, time, deleted by, last element], ``tt:{b}:pushes``
+hash push key -> msgpack [clock, time] with ``tt:{b}:pushz`` (push keys by
+clock, to forget the oldest), ``tt:{b}:log`` stream (entry id
 ``<clock>-0``, field ``r`` = msgpack log record, ``MAXLEN ~ history_clocks``),
 ``tt:{b}:people`` hash id -> JSON participant, ``tt:{b}:snapmeta`` /
 ``tt:{b}:snapdata`` hashes and the ``tt:{b}:snaps`` list (newest first), and
@@ -47,17 +49,20 @@ from server.store.redis_bus import RedisBus, Shards, channel
 log = logging.getLogger("tussentafel.store.redis")
 
 _pack = msgpack.Packer(use_bin_type=True).pack
-_CHANGE_PREFIX = b"\x85" + _pack("type") + _pack("change")  # {"type": "change", **record}
+# {"type": "change", **record}: the script writes the map header (one more key)
+_CHANGE_PREFIX = _pack("type") + _pack("change")
 
 
 def _unpack(raw: bytes) -> Any:
     return msgpack.unpackb(raw, raw=False, strict_map_key=False)
 
 
-# KEYS: meta, els, tombs, log, turn. ARGV: mode ("new"|"commit"), deadline ms
+# KEYS: meta, els, tombs, log, turn, pushes, pushz. ARGV: mode ("new"|"commit"), deadline ms
 # (Redis time, 0 = none), base clock, channel, message prefix, maxlen, origin,
 # turn ms, n meta pairs, pairs..., n changes, then per change: clock, record,
-# n puts, (id, blob)..., n dels, id..., n tombstones, (id, blob)..., n untombs, id...
+# n puts, (id, blob)..., n dels, id..., n tombstones, (id, blob)..., n untombs, id...,
+# n pushes, (key, blob)... (remembered with the change: a re-sent push is never
+# applied twice; the oldest beyond maxlen clocks are forgotten).
 # Every check comes before the first write: a Lua error would not roll back.
 # Fairness: a process that loses a race for the head of the log gets the next
 # turn (``turn`` key, a few ms); others are told to ``wait`` until it is used.
@@ -66,6 +71,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if tonumber(ARGV[2]) > 0 and now > tonumber(ARGV[2]) then return {'late', now} end
 local meta, els, tombs, log, turn = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local pushes, pushz = KEYS[6], KEYS[7]
 local base, origin, nmeta = tonumber(ARGV[3]), ARGV[7], tonumber(ARGV[9])
 local i = 10
 local first, record1 = ARGV[i + 2 * nmeta + 1], ARGV[i + 2 * nmeta + 2]
@@ -111,11 +117,24 @@ for _ = 1, n do
   for _ = 1, k do redis.call('HSET', tombs, ARGV[i], ARGV[i + 1]); i = i + 2 end
   k = tonumber(ARGV[i]); i = i + 1
   for _ = 1, k do redis.call('HDEL', tombs, ARGV[i]); i = i + 1 end
+  k = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, k do
+    redis.call('HSET', pushes, ARGV[i], ARGV[i + 1])
+    redis.call('ZADD', pushz, clock, ARGV[i]); i = i + 2
+  end
   redis.call('XADD', log, 'MAXLEN', '~', maxlen, clock .. '-0', 'r', record)
-  redis.call('SPUBLISH', channel, prefix .. string.sub(record, 2))
+  redis.call('SPUBLISH', channel,
+             string.char(string.byte(record, 1) + 1) .. prefix .. string.sub(record, 2))
   last = clock
 end
-if n > 0 then redis.call('HSET', meta, 'clock', last) end
+if n > 0 then
+  redis.call('HSET', meta, 'clock', last)
+  local old = redis.call('ZRANGEBYSCORE', pushz, '-inf', last - tonumber(maxlen), 'LIMIT', 0, 64)
+  if #old > 0 then
+    redis.call('HDEL', pushes, unpack(old))
+    redis.call('ZREM', pushz, unpack(old))
+  end
+end
 return {'ok', last}
 """
 
@@ -138,7 +157,8 @@ return 0
 # Consistent reads without MULTI (which a full Redis refuses even for reads).
 LOAD_LUA = """#!lua flags=no-writes
 local m = redis.call('HMGET', KEYS[1], 'clock', 'floor')
-return {m[1], m[2], redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
+return {m[1], m[2], redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3]),
+        redis.call('HGETALL', KEYS[4])}
 """
 
 LOG_LUA = """#!lua flags=no-writes
@@ -190,8 +210,8 @@ class _ClusterShards:
 
 
 class _Keys:
-    __slots__ = ("bus", "els", "log", "meta", "people", "snapdata", "snapmeta", "snaps", "tombs",
-                 "turn")
+    __slots__ = ("bus", "els", "log", "meta", "people", "pushes", "pushz", "snapdata", "snapmeta",
+                 "snaps", "tombs", "turn")
 
     def __init__(self, board: str) -> None:
         p = f"tt:{{{board}}}:"
@@ -199,6 +219,7 @@ class _Keys:
         self.people, self.snaps = p + "people", p + "snaps"
         self.snapmeta, self.snapdata, self.bus = p + "snapmeta", p + "snapdata", channel(board)
         self.turn = p + "turn"
+        self.pushes, self.pushz = p + "pushes", p + "pushz"
 
 
 @contextlib.contextmanager
@@ -325,7 +346,7 @@ class RedisStore:
     async def create_board(self, meta: BoardMeta, first: Change | None) -> None:
         fields = {"title": meta.title, "template": meta.template,
                   "generation": meta.generation, "created": meta.created,
-                  "session": json.dumps(meta.session), "clock": 0, "floor": 0}
+                  "session": json.dumps(meta.session), "lang": meta.lang, "clock": 0, "floor": 0}
         args = self._commit_args(meta.board, "new", 0, [first] if first else [], fields)
         result = await self._eval_commit(meta.board, args, deadline=False)
         if result[0] != b"ok":
@@ -334,12 +355,14 @@ class RedisStore:
     async def get_meta(self, board: str) -> BoardMeta | None:
         with _guard("get_meta"):
             row = await self.redis.hmget(
-                _Keys(board).meta, ["title", "template", "generation", "created", "session"]
+                _Keys(board).meta,
+                ["title", "template", "generation", "created", "session", "lang"],
             )
         if row[0] is None:
             return None
+        lang = row[5].decode() if row[5] is not None else "en"  # boards made before: English
         return BoardMeta(board, row[0].decode(), row[1].decode(), int(row[2]), int(row[3]),
-                         json.loads(row[4]))
+                         json.loads(row[4]), lang)
 
     async def update_meta(self, board: str, **fields: Any) -> None:
         allowed = {"title", "generation", "session"}
@@ -354,14 +377,23 @@ class RedisStore:
     async def load(self, board: str) -> BoardState:
         k = _Keys(board)
         with _guard("load"):
-            clock, floor, els, tombs = await self._read_board(keys=[k.meta, k.els, k.tombs])
+            clock, floor, els, tombs, pushes = await self._read_board(
+                keys=[k.meta, k.els, k.tombs, k.pushes]
+            )
         if clock is None:
             raise KeyError(board)
-        state = BoardState(board, clock=int(clock), floor=int(floor or 0))
+        state = BoardState(board, clock=int(clock), floor=int(floor or 0), hidden_floor=int(clock))
         state.elements = {els[i].decode(): _unpack(els[i + 1]) for i in range(0, len(els), 2)}
         raw_tombs = {tombs[i].decode(): tombs[i + 1] for i in range(0, len(tombs), 2)}
-        state.tombstones = {eid: tuple(_unpack(blob)) for eid, blob in raw_tombs.items()}
-        before = dict(state.tombstones)
+        for eid, blob in raw_tombs.items():
+            tomb = _unpack(blob)  # [clock, time] (older servers) or + [by, element]
+            state.tombstones[eid] = (tomb[0], tomb[1])
+            if len(tomb) >= 4:
+                state.graves[eid] = (tomb[2], tomb[3])
+        for i in range(0, len(pushes), 2):
+            push = _unpack(pushes[i + 1])
+            state.pushes[pushes[i].decode()] = (push[0], push[1])
+        before, remembered = dict(state.tombstones), set(state.pushes)
         if state.compact(now=int(time.time() * 1000), max_age_ms=self.history_ms,
                          max_clocks=self.history_clocks):
             args: list[Any] = [state.floor]
@@ -369,6 +401,12 @@ class RedisStore:
                 args += [eid, raw_tombs[eid]]
             with _guard("compact"):
                 await self._compact(keys=[k.meta, k.tombs, k.log], args=args)
+        forgotten = list(remembered - state.pushes.keys())
+        if forgotten:
+            with _guard("compact"):
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.hdel(k.pushes, *forgotten).zrem(k.pushz, *forgotten)
+                    await pipe.execute()
         return state
 
     # -- the commit path ---------------------------------------------------------
@@ -416,8 +454,8 @@ class RedisStore:
         args.append(len(changes))
         for change in changes:
             record = _pack(change.log_record())
-            if record[0] != 0x84:
-                raise RuntimeError("a log record must be a map of four keys")
+            if record[0] not in (0x84, 0x85):
+                raise RuntimeError("a log record must be a map of four or five keys")
             puts: list[Any] = []
             dels: list[str] = []
             tombs: list[Any] = []
@@ -425,14 +463,18 @@ class RedisStore:
             for eid, el in change.after.items():
                 if el is None:
                     dels.append(eid)
-                    if change.before.get(eid) is not None:
-                        tombs += [eid, _pack([change.clock, change.time])]
+                    was = change.before.get(eid)
+                    if was is not None:
+                        tombs += [eid, _pack([change.clock, change.time, change.by, was])]
                 else:
                     puts += [eid, _pack(el)]
                     if eid in change.tombs_before:
                         untombs.append(eid)
+            push = [] if change.push is None else [
+                change.push, _pack([change.clock, change.time])
+            ]
             args += [change.clock, record, len(puts) // 2, *puts, len(dels), *dels,
-                     len(tombs) // 2, *tombs, len(untombs), *untombs]
+                     len(tombs) // 2, *tombs, len(untombs), *untombs, len(push) // 2, *push]
         return args
 
     async def _eval_commit(self, board: str, args: list[Any], deadline: bool = True) -> list[Any]:
@@ -441,7 +483,7 @@ class RedisStore:
             args[1] = int(time.time() * 1000 + self._offset_ms + self.commit_budget_ms)
         with _guard("commit"):
             result: list[Any] = await self._commit(
-                keys=[k.meta, k.els, k.tombs, k.log, k.turn], args=args
+                keys=[k.meta, k.els, k.tombs, k.log, k.turn, k.pushes, k.pushz], args=args
             )
         return result
 

@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS boards (
     board TEXT PRIMARY KEY, title TEXT NOT NULL, template TEXT NOT NULL,
     generation INTEGER NOT NULL, created INTEGER NOT NULL,
     clock INTEGER NOT NULL DEFAULT 0, floor INTEGER NOT NULL DEFAULT 0,
-    session TEXT NOT NULL DEFAULT '{}');
+    session TEXT NOT NULL DEFAULT '{}', lang TEXT NOT NULL DEFAULT 'en');
 CREATE TABLE IF NOT EXISTS elements (
     board TEXT NOT NULL, id TEXT NOT NULL, v INTEGER NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (board, id)) WITHOUT ROWID;
@@ -47,6 +47,12 @@ CREATE TABLE IF NOT EXISTS snapshots (
     data BLOB NOT NULL, PRIMARY KEY (board, snapshot));
 CREATE TABLE IF NOT EXISTS participants (
     board TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (board, id));
+CREATE TABLE IF NOT EXISTS graves (
+    board TEXT NOT NULL, id TEXT NOT NULL, by TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (board, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pushes (
+    board TEXT NOT NULL, key TEXT NOT NULL, clock INTEGER NOT NULL, time INTEGER NOT NULL,
+    PRIMARY KEY (board, key)) WITHOUT ROWID;
 """
 
 _pack = msgpack.Packer(use_bin_type=True).pack
@@ -96,6 +102,9 @@ class SqliteStore:
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA busy_timeout=5000")
         db.executescript(SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(boards)")}
+        if "lang" not in columns:  # a data dir from before boards had a language
+            db.execute("ALTER TABLE boards ADD COLUMN lang TEXT NOT NULL DEFAULT 'en'")
         self._db = db
 
     async def close(self) -> None:
@@ -138,10 +147,10 @@ class SqliteStore:
         def create() -> None:
             with _transaction(self.db):
                 self.db.execute(
-                    "INSERT INTO boards (board, title, template, generation, created, session)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO boards (board, title, template, generation, created, session,"
+                    " lang) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (meta.board, meta.title, meta.template, meta.generation, meta.created,
-                     json.dumps(meta.session)),
+                     json.dumps(meta.session), meta.lang),
                 )
                 if first is not None:
                     self._write(meta.board, first)
@@ -151,12 +160,13 @@ class SqliteStore:
     async def get_meta(self, board: str) -> BoardMeta | None:
         def get() -> BoardMeta | None:
             row = self.db.execute(
-                "SELECT title, template, generation, created, session FROM boards WHERE board=?",
+                "SELECT title, template, generation, created, session, lang FROM boards"
+                " WHERE board=?",
                 (board,),
             ).fetchone()
             if row is None:
                 return None
-            return BoardMeta(board, row[0], row[1], row[2], row[3], json.loads(row[4]))
+            return BoardMeta(board, row[0], row[1], row[2], row[3], json.loads(row[4]), row[5])
 
         result: BoardMeta | None = await self._run(get)
         return result
@@ -185,15 +195,33 @@ class SqliteStore:
                 "SELECT id, clock, time FROM tombstones WHERE board=?", (board,)
             ):
                 state.tombstones[eid] = (clock, t)
-            before = state.floor
+            for eid, by, data in self.db.execute(
+                "SELECT id, by, data FROM graves WHERE board=?", (board,)
+            ):
+                state.graves[eid] = (by, _unpack(data))
+            for key, clock, t in self.db.execute(
+                "SELECT key, clock, time FROM pushes WHERE board=?", (board,)
+            ):
+                state.pushes[key] = (clock, t)
+            state.hidden_floor = state.clock
+            before, pushes = state.floor, len(state.pushes)
             if state.compact(
                 now=int(time.time() * 1000),
                 max_age_ms=self.history_ms,
                 max_clocks=self.history_clocks,
-            ) or state.floor != before:
+            ) or state.floor != before or len(state.pushes) != pushes:
                 with _transaction(self.db):
                     self.db.execute(
                         "DELETE FROM tombstones WHERE board=? AND clock<=?", (board, state.floor)
+                    )
+                    self.db.execute(
+                        "DELETE FROM graves WHERE board=? AND id NOT IN"
+                        " (SELECT id FROM tombstones WHERE board=?)", (board, board)
+                    )
+                    self.db.execute(
+                        "DELETE FROM pushes WHERE board=? AND (clock<=? OR time<?)",
+                        (board, state.clock - self.history_clocks,
+                         int(time.time() * 1000) - self.history_ms),
                     )
                     self.db.execute(
                         "DELETE FROM changes WHERE board=? AND clock<=?", (board, state.floor)
@@ -255,10 +283,15 @@ class SqliteStore:
         for eid, el in change.after.items():
             if el is None:
                 db.execute("DELETE FROM elements WHERE board=? AND id=?", (board, eid))
-                if change.before.get(eid) is not None:
+                was = change.before.get(eid)
+                if was is not None:
                     db.execute(
                         "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, ?)",
                         (board, eid, change.clock, change.time),
+                    )
+                    db.execute(
+                        "INSERT OR REPLACE INTO graves VALUES (?, ?, ?, ?)",
+                        (board, eid, change.by, _pack(was)),
                     )
             else:
                 db.execute(
@@ -267,14 +300,24 @@ class SqliteStore:
                 )
                 if eid in change.tombs_before:
                     db.execute("DELETE FROM tombstones WHERE board=? AND id=?", (board, eid))
+                    db.execute("DELETE FROM graves WHERE board=? AND id=?", (board, eid))
         db.execute(
             "INSERT INTO changes VALUES (?, ?, ?)",
             (board, change.clock, _pack(change.log_record())),
         )
+        if change.push is not None:  # in the same transaction: remembered iff applied
+            db.execute(
+                "INSERT OR REPLACE INTO pushes VALUES (?, ?, ?, ?)",
+                (board, change.push, change.clock, change.time),
+            )
         db.execute("UPDATE boards SET clock=? WHERE board=?", (change.clock, board))
         if change.clock % 1000 == 0:
             db.execute(
                 "DELETE FROM changes WHERE board=? AND clock<=?",
+                (board, change.clock - self.history_clocks),
+            )
+            db.execute(
+                "DELETE FROM pushes WHERE board=? AND clock<=?",
                 (board, change.clock - self.history_clocks),
             )
 

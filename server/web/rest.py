@@ -11,9 +11,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.core import errors
+from server.core import errors, i18n
 from server.core.auth import Grant, new_board_id
-from server.core.board import SYSTEM, Actor, BoardState, Change, Rejection, apply, visible_to
+from server.core.board import (
+    SYSTEM,
+    Actor,
+    BoardState,
+    Change,
+    Rejection,
+    apply,
+    deleted_entries,
+    visible_to,
+)
 from server.core.clock import now_ms
 from server.core.errors import ProtocolError
 from server.live import snapshots
@@ -105,15 +114,20 @@ async def create_board(request: Request) -> Response:
     if not isinstance(title, str) or len(title) > MAX_TITLE:
         raise ProtocolError(errors.INVALID,
                             f"title must be a string of at most {MAX_TITLE} characters")
+    lang = i18n.lang_or_none(body["lang"]) if "lang" in body else i18n.from_accept_language(
+        request.headers.get("accept-language"))
+    if lang is None:
+        raise ProtocolError(errors.INVALID, f"lang must be one of {', '.join(i18n.LANGS)}")
     from server.core.templates import TEMPLATES, template_elements
 
     if not isinstance(template, str) or template not in TEMPLATES:
         raise ProtocolError(errors.INVALID, f"template must be one of {', '.join(TEMPLATES)}")
     board = new_board_id()
     now = now_ms()
-    meta = BoardMeta(board, title.strip() or "Untitled board", template, 1, now, {})
+    meta = BoardMeta(board, title.strip() or i18n.t(lang, "board.untitled"), template, 1, now, {},
+                     lang)
     first: Change | None = None
-    elements = template_elements(template)
+    elements = template_elements(template, lang)
     if elements:
         result = apply(
             BoardState(board), [{"op": "put", "el": el} for el in elements],
@@ -125,7 +139,7 @@ async def create_board(request: Request) -> Response:
     await services.store.create_board(meta, first)
     tokens = services.tokens.issue_all(board, meta.generation)
     body_out = {
-        "board": board, "title": meta.title, "template": template, "tokens": tokens,
+        "board": board, "title": meta.title, "template": template, "lang": lang, "tokens": tokens,
         "links": links(request, board, tokens),
     }
     return JSONResponse(body_out, status_code=201)
@@ -141,7 +155,7 @@ async def get_board(request: Request) -> Response:
         online = sum(1 for p in room.presence.all() if p.get("online"))
     return JSONResponse(
         {"board": meta.board, "title": meta.title, "template": meta.template,
-         "clock": clock, "elements": count, "online": online}
+         "lang": meta.lang, "clock": clock, "elements": count, "online": online}
     )
 
 
@@ -227,6 +241,7 @@ async def snapshot_svg(request: Request) -> Response:
         [el for el in elements if visible_to(el, viewer)],
         title=f"{meta.title} — {snap['label']}",
         colors={p["id"]: p["color"] for p in people if isinstance(p.get("color"), str)},
+        lang=meta.lang,
     )
     filename = f"{meta.board}-{snap['snapshot']}.svg"
     return Response(
@@ -248,6 +263,43 @@ async def restore_snapshot(request: Request) -> Response:
     if isinstance(result, Rejection):
         raise ProtocolError(result.code, result.message)
     return JSONResponse({"clock": result.clock})
+
+
+# -- the "recently deleted" bin ------------------------------------------------------
+
+BIN_LIMIT = 200
+BIN_MAX = 1000
+
+
+async def list_deleted(request: Request) -> Response:
+    services = _services(request)
+    meta, _ = await authorize(request, "facilitator")
+    raw = request.query_params.get("limit", str(BIN_LIMIT))
+    if not raw.isdigit() or not 1 <= int(raw) <= BIN_MAX:
+        raise ProtocolError(errors.INVALID, f"limit must be a whole number from 1 to {BIN_MAX}")
+    async with services.rooms.use(meta.board) as room:
+        assert room is not None
+        async with room.lock:
+            entries = deleted_entries(room.state, int(raw))
+    return JSONResponse({"deleted": entries})
+
+
+async def restore_deleted(request: Request) -> Response:
+    services = _services(request)
+    meta, _ = await authorize(request, "facilitator")
+    body = await _json_body(request)
+    ids = body.get("ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise ProtocolError(errors.INVALID, "ids must be a non-empty list of element ids")
+    ids = list(dict.fromkeys(ids))
+    async with services.rooms.use(meta.board) as room:
+        assert room is not None
+        result = await room.submit(
+            Actor(SYSTEM, "facilitator"), [{"op": "restore", "id": eid} for eid in ids]
+        )
+    if isinstance(result, Rejection):
+        raise ProtocolError(result.code, result.message)
+    return JSONResponse({"clock": result.clock, "restored": ids})
 
 
 async def get_insights(request: Request) -> Response:
@@ -292,6 +344,8 @@ routes = [
     Route("/api/boards/{board}/state", get_state),
     Route("/api/boards/{board}/rotate", rotate, methods=["POST"]),
     Route("/api/boards/{board}/insights", get_insights),
+    Route("/api/boards/{board}/deleted", list_deleted, methods=["GET"]),
+    Route("/api/boards/{board}/deleted/restore", restore_deleted, methods=["POST"]),
     Route("/api/boards/{board}/snapshots", create_snapshot, methods=["POST"]),
     Route("/api/boards/{board}/snapshots", list_snapshots, methods=["GET"]),
     Route("/api/boards/{board}/snapshots/{snapshot}.svg", snapshot_svg),

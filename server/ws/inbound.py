@@ -140,11 +140,10 @@ def _presence_fields(message: dict[str, Any]) -> dict[str, Any]:
         if (type(cursor) is list and len(cursor) == 2
                 and all(type(v) in (int, float) and -MAX_COORD <= v <= MAX_COORD for v in cursor)):
             return {"cursor": [float(cursor[0]), float(cursor[1])]}
-    presence = PresenceIn.model_validate(message)
-    fields = presence.model_dump(exclude_none=True)
+    # exclude_unset, not exclude_none: ``cursor: null`` and ``selection: []``
+    # clear what the others show (docs/protocol.md §3.2)
+    fields = PresenceIn.model_validate(message).model_dump(exclude_unset=True)
     fields.pop("type", None)
-    if "pointer" in presence.model_fields_set and presence.pointer is None:
-        fields["pointer"] = None  # null hides the pointer
     return fields
 
 
