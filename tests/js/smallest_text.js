@@ -19,7 +19,8 @@
   }
   for (const el of document.body.querySelectorAll('*')) {
     if (el.closest('svg')) continue;
-    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const own = el.matches('select, input, textarea, button')
+      || [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
     if (!own) continue;
     const r = el.getBoundingClientRect();
     if (!visible(el, r)) continue;
