@@ -30,10 +30,11 @@ from websockets.exceptions import ConnectionClosed
 
 from canvas_client.replica import Gap, Replica
 from schemas.codes import FATAL_CLOSES
-from schemas.messages import SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK
+from schemas.messages import PROTOCOL_VERSION, SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK
 
 log = logging.getLogger("tussentafel.client")
 
+PROTOCOL = PROTOCOL_VERSION  # the protocol version this client speaks (docs/protocol.md §8)
 SUBPROTOCOLS = {"msgpack": SUBPROTOCOL_MSGPACK, "json": SUBPROTOCOL_JSON}
 
 
@@ -123,8 +124,8 @@ class BoardClient:
             max_size=None,
             open_timeout=timeout,
         )
-        hello: dict[str, Any] = {"type": "hello", "token": self.token, "client": self.client_id,
-                                 "name": self.name}
+        hello: dict[str, Any] = {"type": "hello", "protocol": PROTOCOL, "token": self.token,
+                                 "client": self.client_id, "name": self.name}
         if since is not None:
             hello["since"] = since
         await self._send(hello)

@@ -128,19 +128,18 @@ class Replica:
         ops = self.pending.pop(message["id"], None)
         if message.get("ok"):
             clock = message["clock"]
-            if clock <= self.clock:
-                return ops  # already in a catch-up welcome
-            if clock != self.clock + 1:
-                raise Gap(f"expected clock {self.clock + 1}, got ack {clock}")
-            if ops is not None:
-                unknown = [op["id"] for op in ops if op["op"] == "restore"
-                           and op["id"] not in self.graves and op["id"] not in self.base]
-                if unknown:  # the server has its content, we do not: catch up
-                    self._recompute({_op_id(op) for op in ops})
-                    raise Unknown(f"restored {unknown[0]}, never seen here")
-                apply_ops(self.base, ops, clock=clock, time=message["time"], me=self.me,
-                          graves=self.graves)
-            self.clock = clock
+            if clock > self.clock:  # else: already in base (a catch-up, or a no-op batch)
+                if clock != self.clock + 1:
+                    raise Gap(f"expected clock {self.clock + 1}, got ack {clock}")
+                if ops is not None:
+                    unknown = [op["id"] for op in ops if op["op"] == "restore"
+                               and op["id"] not in self.graves and op["id"] not in self.base]
+                    if unknown:  # the server has its content, we do not: catch up
+                        self._recompute({_op_id(op) for op in ops})
+                        raise Unknown(f"restored {unknown[0]}, never seen here")
+                    apply_ops(self.base, ops, clock=clock, time=message["time"], me=self.me,
+                              graves=self.graves)
+                self.clock = clock
         if ops is not None:
             self._recompute({_op_id(op) for op in ops})
         return ops

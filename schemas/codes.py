@@ -21,6 +21,7 @@ class Code(StrEnum):
     UNAVAILABLE = "unavailable"
     NOT_FOUND = "not_found"
     FULL = "full"
+    INCOMPATIBLE = "incompatible"  # a hello asking for a protocol this server lacks
 
 
 class Close(IntEnum):
@@ -28,12 +29,13 @@ class Close(IntEnum):
 
     NORMAL = 1000
     GOING_AWAY = 1001
-    POLICY = 1008  # ten bad_message in a row
+    POLICY = 1008  # ten bad_message in a row; an invalid hello
     TOO_BIG = 1009  # a frame over the limit
     TRY_AGAIN = 1013  # server or board full: try again later
     UNAUTHORIZED = 4401
     UNKNOWN_BOARD = 4404
     SLOW = 4408  # send queue over its bound: reconnect with ``since``
+    INCOMPATIBLE = 4426  # the hello asked for an unsupported protocol version
 
 
 #: Every error code, in declaration order (for schemas and generated files).
@@ -43,4 +45,4 @@ CLOSE_CODES: dict[str, Close] = {close.name.lower(): close for close in Close}
 #: Closes after which reconnecting cannot help: a wrong or revoked link, a
 #: client that keeps sending what is not a message, a frame over the limit.
 FATAL_CLOSES: tuple[Close, ...] = (Close.UNAUTHORIZED, Close.UNKNOWN_BOARD, Close.POLICY,
-                                   Close.TOO_BIG)
+                                   Close.TOO_BIG, Close.INCOMPATIBLE)

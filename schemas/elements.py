@@ -121,8 +121,21 @@ def _model(name: str) -> type[ElementBase]:
 KINDS: dict[str, type[ElementBase]] = {name: _model(name) for name in REGISTRY}
 
 
+#: pydantic error types that mean "over a size limit" (``too_large``, not ``invalid``).
+SIZE_ERRORS = frozenset({"string_too_long", "too_long"})
+
+
 class ElementError(ValueError):
-    """An element that does not validate; ``str()`` is a short, client-safe reason."""
+    """An element that does not validate; ``str()`` is a short, client-safe reason.
+
+    ``too_large`` is true when the first fault is a size limit (a string over
+    ``MAX_STRING`` code points, a list over its length), so that every size
+    limit of the protocol has one error code.
+    """
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.too_large = too_large
 
 
 def check_element(element: Any) -> None:
@@ -140,7 +153,8 @@ def check_element(element: Any) -> None:
     try:
         model.model_validate(element)
     except ValidationError as exc:
-        raise ElementError(_describe(exc)) from None
+        first = exc.errors(include_url=False, include_input=False)[0]
+        raise ElementError(_describe(exc), too_large=first["type"] in SIZE_ERRORS) from None
 
 
 def _describe(exc: ValidationError) -> str:

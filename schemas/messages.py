@@ -1,6 +1,7 @@
 """Every WebSocket message of docs/protocol.md §3, tagged by ``type``.
 
-Client messages are validated on arrival (unknown keys ignored). Server
+Client messages and their ops are validated on arrival; unknown keys in them
+are ignored (elements are stricter: an unknown field is ``invalid``). Server
 messages are built as plain dicts on the hot path; their models here are the
 documented shape, exported as JSON Schema and checked against real traffic in
 the tests.
@@ -53,7 +54,7 @@ class _In(BaseModel):
 
 
 class _Op(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(strict=True, extra="ignore")
 
 
 # -- ops ---------------------------------------------------------------------
@@ -96,6 +97,8 @@ class Hello(_In):
     client: Annotated[str, Field(min_length=1, max_length=128)]
     name: Annotated[str, Field(max_length=80)] | None = None
     since: int | None = None
+    #: The protocol version the client speaks (absent: 1); another is ``incompatible``.
+    protocol: int | None = None
 
 
 class Push(_In):
@@ -270,6 +273,8 @@ class Error(_Out):
     code: ErrorCode
     message: str
     fatal: bool
+    #: With ``incompatible``: the protocol version this server speaks.
+    protocol: int | None = None
 
 
 class Pong(_Out):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
@@ -17,6 +18,7 @@ from server.services import Services
 from server.settings import Settings
 from server.store import Store
 from server.web import pages, rest
+from server.web.security import SecurityMiddleware
 from server.ws import endpoint as ws
 
 log = logging.getLogger("tussentafel")
@@ -47,9 +49,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         *rest.routes,
         Route("/metrics", metrics_endpoint),
         WebSocketRoute("/api/boards/{board}/ws", ws.endpoint),
+        Route("/api/boards/{board}/ws", ws.probe),
         *pages.routes(WEB_DIR),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan,
+    security = Middleware(SecurityMiddleware, policy=services.origins,
+                          frame_ancestors=settings.frame_ancestors)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[security],
                     exception_handlers=rest.exception_handlers)
     app.state.services = services
     return app

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 
 from server.core.auth import Tokens
+from server.core.origins import OriginPolicy
 from server.live import insights_feed
 from server.live.commands import Commands
 from server.live.metrics import Metrics
@@ -44,6 +45,7 @@ class Services:
         self.rooms = Rooms(self.store, settings, self.metrics, self.pacing)
         self.rooms.on_open.append(insights_feed.attach)
         self.commands = Commands()
+        self.origins = OriginPolicy.of(settings.public_url, settings.allowed_origins)
         self._tokens: Tokens | None = None
         self._pacer: asyncio.Task[None] | None = None
         self.ready = False

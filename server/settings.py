@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from server.core.origins import normalize
+
 
 def _env_number(name: str, kind: type[int] | type[float]) -> int | float:
     raw = os.environ[name]
@@ -29,7 +31,8 @@ class Settings:
     secret: bytes | None = None  # TUSSENTAFEL_SECRET; else made once and kept by the store
     admin_token: str | None = None  # TUSSENTAFEL_ADMIN_TOKEN protects POST /api/boards
     public_url: str | None = None  # base of the links handed out; default: the request's
-    allowed_origins: tuple[str, ...] = ()  # extra WebSocket Origins besides the server's own
+    allowed_origins: tuple[str, ...] = ()  # other origins that may use the API (WS, CORS)
+    frame_ancestors: str = "'self'"  # CSP frame-ancestors: who may embed the pages
     # limits (docs/protocol.md §3.4, docs/operations.md)
     max_frame: int = 1 << 20
     max_ops: int = 500
@@ -71,6 +74,14 @@ class Settings:
             env["public_url"] = public.rstrip("/")
         if origins := os.environ.get("TUSSENTAFEL_ALLOWED_ORIGINS"):
             env["allowed_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+            for origin in env["allowed_origins"]:
+                if origin != "*" and normalize(origin) is None:
+                    raise SystemExit("TUSSENTAFEL_ALLOWED_ORIGINS holds origins like "
+                                     f"https://host.example[:port], not {origin!r}")
+        if ancestors := os.environ.get("TUSSENTAFEL_FRAME_ANCESTORS"):
+            if any(c in ancestors for c in ";,\r\n"):
+                raise SystemExit("TUSSENTAFEL_FRAME_ANCESTORS is a space-separated source list")
+            env["frame_ancestors"] = " ".join(ancestors.split())
         for f in fields(cls):
             name = f"TUSSENTAFEL_{f.name.upper()}"
             if f.type in ("int", "float") and os.environ.get(name):

@@ -40,7 +40,7 @@ def test_create_board_returns_three_tokens_and_links(server):
     (b'{"title": "x", "template": "nope"}', 400, "invalid"),
     (b'{"title": "x", "lang": "de"}', 400, "invalid"),
     (b'{"title": "x", "lang": null}', 400, "invalid"),
-    (b'{"title": "' + b"x" * 300 + b'"}', 400, "invalid"),
+    (b'{"title": "' + b"x" * 300 + b'"}', 413, "too_large"),  # every size limit is too_large
     (b"[1, 2]", 400, "bad_message"),
     (b"{not json", 400, "bad_message"),
     (b'{"title": NaN}', 400, "bad_message"),

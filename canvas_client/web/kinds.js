@@ -21,7 +21,8 @@ export const ERRORS = {
   "RATE_LIMITED": "rate_limited",
   "UNAVAILABLE": "unavailable",
   "NOT_FOUND": "not_found",
-  "FULL": "full"
+  "FULL": "full",
+  "INCOMPATIBLE": "incompatible"
 };
 
 /** WebSocket close codes. */
@@ -33,7 +34,8 @@ export const CLOSE = {
   "TRY_AGAIN": 1013,
   "UNAUTHORIZED": 4401,
   "UNKNOWN_BOARD": 4404,
-  "SLOW": 4408
+  "SLOW": 4408,
+  "INCOMPATIBLE": 4426
 };
 
 /** Closes after which reconnecting cannot help. */
@@ -41,7 +43,8 @@ export const FATAL_CLOSES = [
   4401,
   4404,
   1008,
-  1009
+  1009,
+  4426
 ];
 
 /** Bounds every element field keeps. */

@@ -9,12 +9,16 @@
 // The replica (replica.js) mirrors canvas_client/replica.py: optimistic local
 // batches, stamped like the server's on ack, dropped (rolled back) on refusal.
 
-import { FATAL_CLOSES as FATAL, SUBPROTOCOLS } from './kinds.js';
+import { FATAL_CLOSES as FATAL, PROTOCOL_VERSION, SUBPROTOCOLS } from './kinds.js';
 import { Gap, Replica, STAMPS, applyOps, opId } from './replica.js';
 
 export { Gap, Replica, STAMPS, applyOps, opId };
+/** The protocol version this client speaks (docs/protocol.md §8). */
+export const PROTOCOL = PROTOCOL_VERSION;
 export const SUBPROTOCOL = SUBPROTOCOLS.json;
-/** Close codes after which reconnecting cannot help (docs/protocol.md §5). */
+/** Close codes after which reconnecting cannot help (docs/protocol.md §5):
+ * a revoked or wrong link (4401, 4404), a client bug (1008, 1009), a protocol
+ * version this server lacks (4426). */
 export const FATAL_CLOSES = new Set(FATAL);
 const PING_EVERY_MS = 20000;
 const SILENCE_MS = 45000;
@@ -45,6 +49,8 @@ function defaultStorage() {
   }
 }
 
+const claimed = new Set(); // client ids held by live BoardSync instances of this page
+
 /** A stable id for this tab (reconnects and reloads reuse it). */
 export function tabClientId(storage = defaultStorage()) {
   const key = 'tussentafel.client';
@@ -61,6 +67,15 @@ export function tabClientId(storage = defaultStorage()) {
   return id;
 }
 
+/** The tab's client id for the first instance that asks, a fresh one for every
+ * other instance alive at the same time (two instances never share one). */
+function claimClientId() {
+  let id = tabClientId();
+  while (claimed.has(id)) id = newId('c');
+  claimed.add(id);
+  return id;
+}
+
 export class BoardSync {
   /**
    * @param {object} o
@@ -68,18 +83,27 @@ export class BoardSync {
    * @param {string} o.token  a token of that board (any role)
    * @param {string} [o.name] shown to the others
    * @param {string} [o.origin] http(s) origin of the server (default: this page's)
-   * @param {string} [o.clientId] stable per tab (default: kept in sessionStorage)
+   * @param {string} [o.clientId] this instance's id (default: the tab's, kept in
+   *   sessionStorage, for the first instance; a fresh one for each further instance)
    * @param {Function} [o.WebSocket] a WebSocket implementation
+   * @param {Function} [o.fetch] a fetch implementation (the refused-handshake probe)
    * @param {number} [o.presenceHz] at most this many presence messages a second
+   * @param {Function} [o.beforePush] ops => ops: check or change a batch before
+   *   it is applied and sent; throwing refuses it (push throws, nothing changes)
    */
-  constructor({ board, token, name = '', origin, clientId, WebSocket: WS, presenceHz = 20 }) {
+  constructor({ board, token, name = '', origin, clientId, WebSocket: WS, fetch: fetchFn,
+    presenceHz = 20, beforePush = null }) {
     this.board = board;
     this.token = token;
     this.name = name;
     const base = (origin || globalThis.location.origin).replace(/\/$/, '');
-    this.url = base.replace(/^http/, 'ws') + `/api/boards/${encodeURIComponent(board)}/ws`;
-    this.clientId = clientId || tabClientId();
+    this.httpUrl = `${base}/api/boards/${encodeURIComponent(board)}/ws`;
+    this.url = this.httpUrl.replace(/^http/, 'ws');
+    this._ownId = !clientId;
+    this.clientId = clientId || claimClientId();
     this.WS = WS || globalThis.WebSocket;
+    this.fetch = fetchFn || globalThis.fetch?.bind(globalThis);
+    this.beforePush = beforePush;
     this.presenceGap = 1000 / presenceHz;
     this.replica = new Replica();
     this.status = 'idle';
@@ -120,7 +144,8 @@ export class BoardSync {
   // -- events -----------------------------------------------------------------
 
   /** Listen to 'status' | 'welcome' | 'change' | 'presence' | 'session' |
-   * 'event' | 'ack' | 'rejected' | 'error' | 'closed'. Returns an unsubscribe. */
+   * 'event' | 'ack' | 'rejected' | 'error' | 'refused' | 'closed' (payloads:
+   * sync.d.ts, docs/sync-js.md). Returns an unsubscribe. */
   on(type, fn) {
     if (!this._listeners.has(type)) this._listeners.set(type, new Set());
     this._listeners.get(type).add(fn);
@@ -157,8 +182,11 @@ export class BoardSync {
       return;
     }
     this._ws = ws;
+    let opened = false;
     ws.onopen = () => {
-      const hello = { type: 'hello', token: this.token, client: this.clientId, name: this.name };
+      opened = true;
+      const hello = { type: 'hello', protocol: PROTOCOL, token: this.token,
+        client: this.clientId, name: this.name };
       if (this.welcomes) hello.since = this.clock;
       ws.send(JSON.stringify(hello));
       this._heardAt = Date.now();
@@ -183,14 +211,47 @@ export class BoardSync {
     };
     ws.onclose = (event) => {
       if (ws !== this._ws) return;
+      if (!opened) {
+        this._ws = null;
+        this._probe(event.code, event.reason || '');
+        return;
+      }
       this._closed(event.code, event.reason || '');
     };
     ws.onerror = () => { /* onclose follows */ };
   }
 
+  /** The handshake failed before it opened. A browser does not show why, so ask
+   * the same URL over plain HTTP: a refusal (403 origin, 503 full) is emitted as
+   * 'refused'; 403 ends the connection for good, anything else reconnects. */
+  async _probe(code, reason) {
+    let refusal = null;
+    try {
+      const answer = await this.fetch(this.httpUrl, { cache: 'no-store' });
+      if (!answer.ok) {
+        const body = await answer.json().catch(() => ({}));
+        refusal = { status: answer.status, code: body.error || '', message: body.message || '' };
+      }
+    } catch { /* unreachable: an ordinary reconnect */ }
+    if (this._stopped || this._ws) return;
+    if (refusal) {
+      this._emit('refused', refusal);
+      if (refusal.status === 403) {
+        this._stopTimers();
+        this._failCommands('the server refused this page');
+        this.closedBy = { code, reason: refusal.message, status: refusal.status };
+        this._setStatus('closed');
+        this._emit('closed', this.closedBy);
+        return;
+      }
+    }
+    this._closed(code, reason);
+  }
+
   /** Close for good (no reconnect). */
   close() {
     this._stopped = true;
+    if (this._ownId) claimed.delete(this.clientId);
     clearTimeout(this._retry);
     const ws = this._ws;
     this._ws = null;
@@ -375,8 +436,11 @@ export class BoardSync {
   // -- sending ----------------------------------------------------------------
 
   /** Apply ops at once and send them (queued while offline, re-sent after a
-   * reconnect until acked). Returns {batch, ack: Promise<ack message>}. */
+   * reconnect until acked). Returns {batch, ack: Promise<ack message>}.
+   * `beforePush` sees the ops first; if it throws, push throws and nothing changes. */
   push(ops) {
+    if (this.beforePush) ops = this.beforePush(ops);
+    if (!Array.isArray(ops)) throw new TypeError('push needs a list of ops');
     this._seq += 1;
     const batch = `b${this._seq}-${this._nonce}`;
     const ack = new Promise((resolve) => this._acks.set(batch, resolve));
@@ -402,11 +466,11 @@ export class BoardSync {
   }
 
   /** Where this client points: {cursor?: [x, y], viewport?: [x, y, w, h],
-   * selection?: [id], pointer?: [x, y] | null (facilitators)}. Coalesced: at
-   * most presenceHz messages a second. */
+   * selection?: [id], pointer?: [x, y] (facilitators)}; null clears a field (e.g. the cursor left the board),
+   * undefined leaves it as it was. Coalesced: at most presenceHz messages a second. */
   presence(fields) {
     for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined && (value !== null || key === 'pointer')) this._presence[key] = value;
+      if (value !== undefined) this._presence[key] = value;
     }
     this._presenceDirty = true;
     this._flushPresence();

@@ -68,6 +68,15 @@ class Rejection:
     op: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """A batch that changes nothing (every element it touches ends as it was,
+    stamps aside): accepted, but no new clock and no ``patch``; its ack carries
+    the board's ``clock`` at that point."""
+
+    clock: int
+
+
 @dataclass(slots=True)
 class Change:
     """One accepted batch, stamped with its clock and time.
@@ -258,7 +267,7 @@ def apply(
     restore: bool = False,
     max_ops: int = MAX_OPS,
     max_elements: int = MAX_ELEMENTS,
-) -> Change | Rejection:
+) -> Change | Unchanged | Rejection:
     """Check a batch and compute the change it makes; the state is not touched.
 
     Args:
@@ -273,8 +282,9 @@ def apply(
         max_ops, max_elements: the batch and board limits (``too_large``).
 
     Returns:
-        the ``Change`` (clock = state.clock + 1), or a ``Rejection`` naming the
-        first op at fault: all ops apply, or none.
+        the ``Change`` (clock = state.clock + 1); ``Unchanged`` when the batch
+        (not a restore) leaves every element it touches as it was; or a
+        ``Rejection`` naming the first op at fault: all ops apply, or none.
     """
     if actor.role == "viewer":
         return Rejection(errors.FORBIDDEN, "viewers cannot change the board")
@@ -290,6 +300,8 @@ def apply(
             return Rejection(refused.code, refused.message, index)
     if len(state.elements) + work.count_delta > max_elements and work.count_delta > 0:
         return Rejection(errors.TOO_LARGE, f"a board holds at most {max_elements} elements")
+    if not restore and work.unchanged:
+        return Unchanged(state.clock)
     return work.change()
 
 
@@ -317,6 +329,10 @@ class _Batch:
             (self.current[eid] is not None) - (self.before[eid] is not None)
             for eid in self.current
         )
+
+    @property
+    def unchanged(self) -> bool:
+        return all(_same(self.before[eid], el) for eid, el in self.current.items())
 
     def change(self) -> Change:
         return Change(
@@ -392,7 +408,8 @@ class _Batch:
         try:
             check_element(el)
         except ElementError as exc:
-            raise ProtocolError(errors.INVALID, str(exc)) from None
+            code = errors.TOO_LARGE if exc.too_large else errors.INVALID
+            raise ProtocolError(code, str(exc)) from None
         if self.actor.facilitator:
             return
         before: Element = existing or {}
@@ -417,9 +434,10 @@ class _Batch:
                 "private until the facilitator reveals it",
             )
 
+    # Unknown keys of an op are ignored (as in every message); the wire form of
+    # each op is rebuilt from the known ones.
+
     def put(self, op: Mapping[str, Any]) -> None:
-        if set(op) - {"op", "el"}:
-            raise ProtocolError(errors.INVALID, "a put has only op and el")
         sent = op.get("el")
         if not isinstance(sent, dict):
             raise ProtocolError(errors.INVALID, "put needs an element map in el")
@@ -448,8 +466,6 @@ class _Batch:
         self.wire.append({"op": "put", "el": el})
 
     def patch(self, op: Mapping[str, Any]) -> None:
-        if set(op) - {"op", "id", "set", "unset"}:
-            raise ProtocolError(errors.INVALID, "a patch has only op, id, set and unset")
         eid, existing = self._target(op)
         sets = op.get("set", {})
         unset = op.get("unset", [])
@@ -460,11 +476,12 @@ class _Batch:
         touched = set(sets) | set(unset)
         if touched & _IMMUTABLE:
             raise ProtocolError(errors.INVALID, "id and kind cannot be patched")
+        if touched & _STAMPS:
+            raise ProtocolError(errors.INVALID,
+                                "author, v, created and updated are set by the server")
         if set(sets) & set(unset):
             raise ProtocolError(errors.INVALID, "a field cannot be both set and unset")
         self._may_change(existing)
-        sets = {k: v for k, v in sets.items() if k not in _STAMPS}
-        unset = [name for name in unset if name not in _STAMPS]
         el = {**existing, **sets}
         for name in unset:
             el.pop(name, None)
@@ -472,14 +489,12 @@ class _Batch:
         el["updated"] = self.now
         self._check(el, existing)
         self.set(eid, el)
-        wire: dict[str, Any] = {"op": "patch", "id": eid, "set": sets}
+        wire: dict[str, Any] = {"op": "patch", "id": eid, "set": dict(sets)}
         if unset:
             wire["unset"] = unset
         self.wire.append(wire)
 
     def delete(self, op: Mapping[str, Any]) -> None:
-        if set(op) - {"op", "id"}:
-            raise ProtocolError(errors.INVALID, "a del has only op and id")
         eid, existing = self._target(op)
         self._may_change(existing)
         self.set(eid, None)
@@ -599,6 +614,13 @@ def restore_ops(state: BoardState, snapshot: Iterable[Element]) -> list[dict[str
 
 def _unstamped(el: Element) -> Element:
     return {k: v for k, v in el.items() if k not in _STAMPS}
+
+
+def _same(a: Element | None, b: Element | None) -> bool:
+    """Equal but for the stamps (both absent counts as equal)."""
+    if a is None or b is None:
+        return a is b
+    return _unstamped(a) == _unstamped(b)
 
 
 def lock_ops(state: BoardState, ids: Iterable[str], *, locked: bool) -> list[dict[str, Any]]:

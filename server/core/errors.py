@@ -38,6 +38,7 @@ RATE_LIMITED: Final = Code.RATE_LIMITED
 UNAVAILABLE: Final = Code.UNAVAILABLE
 NOT_FOUND: Final = Code.NOT_FOUND
 FULL: Final = Code.FULL
+INCOMPATIBLE: Final = Code.INCOMPATIBLE  # a hello asking for a protocol this server lacks
 
 CLOSE_NORMAL: Final = Close.NORMAL
 CLOSE_GOING_AWAY: Final = Close.GOING_AWAY
@@ -47,6 +48,7 @@ CLOSE_TRY_AGAIN: Final = Close.TRY_AGAIN
 CLOSE_UNAUTHORIZED: Final = Close.UNAUTHORIZED
 CLOSE_UNKNOWN_BOARD: Final = Close.UNKNOWN_BOARD
 CLOSE_SLOW: Final = Close.SLOW
+CLOSE_INCOMPATIBLE: Final = Close.INCOMPATIBLE
 
 # HTTP status for each error code.
 HTTP_STATUS: Final[dict[Code, int]] = {
@@ -61,4 +63,11 @@ HTTP_STATUS: Final[dict[Code, int]] = {
     Code.RATE_LIMITED: 429,
     Code.UNAVAILABLE: 503,
     Code.FULL: 503,
+    Code.INCOMPATIBLE: 426,
 }
+
+
+def text_error(value: object) -> Code:
+    """The code for a text that failed a "string of at most N" check: every
+    size limit is ``too_large``; not a string at all is ``invalid``."""
+    return Code.TOO_LARGE if isinstance(value, str) else Code.INVALID

@@ -102,7 +102,8 @@ class Commands:
         if not 0 < seconds <= MAX_TIMER_S:
             raise ProtocolError(errors.INVALID, f"seconds must be between 0 and {MAX_TIMER_S}")
         if not isinstance(label, str) or len(label) > 200:
-            raise ProtocolError(errors.INVALID, "label must be a string of at most 200 characters")
+            raise ProtocolError(errors.text_error(label),
+                               "label must be a string of at most 200 characters")
         timer = {"label": label, "ends": now_ms() + int(seconds * 1000)}
         await self._set_session(room, {"name": "timer", "timer": timer}, timer=timer)
         return {"timer": timer}
@@ -165,7 +166,7 @@ class Commands:
         result = await room.submit(actor, ops)
         if isinstance(result, Rejection):
             raise ProtocolError(result.code, result.message)
-        return result
+        return result if isinstance(result, Change) else None  # Unchanged: no new clock
 
     async def reveal(self, room: Room, actor: Actor, args: Args) -> Args:
         frame = _frame_arg(args)
@@ -202,7 +203,8 @@ class Commands:
     async def snapshot(self, room: Room, actor: Actor, args: Args) -> Args:
         label = snapshots.clean_label(args.get("label"))
         if label is None:
-            raise ProtocolError(errors.INVALID, "label must be a string of at most 200 characters")
+            raise ProtocolError(errors.text_error(args.get("label")),
+                               "label must be a string of at most 200 characters")
         meta = await snapshots.save(room, label)
         room.broadcast({"type": "event", "name": "snapshot", "snapshot": meta.to_dict()})
         return {"snapshot": meta.to_dict()}

@@ -25,6 +25,7 @@ from server.core.board import (
     BoardState,
     Change,
     Rejection,
+    Unchanged,
     apply,
     change_from_record,
     private_count,
@@ -79,7 +80,7 @@ class _Job:
     push_id: Any = None
     restore: bool = False
     record: dict[str, Any] | None = None  # a change committed by another process
-    future: asyncio.Future[Change | Rejection] | None = None
+    future: asyncio.Future[Change | Unchanged | Rejection] | None = None
     tries: int = 0
     at: float = 0.0  # perf_counter when the push arrived (ack latency)
 
@@ -205,10 +206,11 @@ class Room:
 
     async def submit(
         self, actor: Actor, ops: list[dict[str, Any]], *, restore: bool = False
-    ) -> Change | Rejection:
+    ) -> Change | Unchanged | Rejection:
         """A change made by the server on someone's behalf (lock, reveal); with
         ``restore``, ``ops`` are a snapshot's elements, diffed when the job runs."""
-        future: asyncio.Future[Change | Rejection] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Change | Unchanged | Rejection] = loop.create_future()
         self._jobs.append(_Job(actor, ops, restore=restore, future=future))
         self._wake.set()
         return await future
@@ -236,7 +238,7 @@ class Room:
         if not local:
             return
         now = now_ms()
-        results: list[tuple[_Job, Change | Rejection | _Seen]] = []
+        results: list[tuple[_Job, Change | Unchanged | Rejection | _Seen]] = []
         applied: list[Change] = []
         durable = self.state.clock
         tentative: dict[int, Change] = {}
@@ -278,8 +280,10 @@ class Room:
                 self._revert(applied)
                 log.warning("board %s: store refused %d changes: %s", self.board, len(applied), exc)
                 refusal = Rejection(errors.UNAVAILABLE, "the store cannot take changes now")
+                # an Unchanged may name a clock that was just reverted, a re-send
+                # one of this group: refused too
                 results = [
-                    (job, refusal if isinstance(r, Change) or (
+                    (job, refusal if isinstance(r, Change | Unchanged) or (
                         isinstance(r, _Seen) and r.change is not None) else r)
                     for job, r in results
                 ]
@@ -296,7 +300,7 @@ class Room:
         for change in reversed(applied):
             self.state.revert(change)
 
-    def _answer(self, job: _Job, result: Change | Rejection | _Seen) -> None:
+    def _answer(self, job: _Job, result: Change | Unchanged | Rejection | _Seen) -> None:
         if isinstance(result, Rejection):
             self.metrics.rejects.labels(result.code).inc()
         if job.future is not None and not job.future.done() and not isinstance(result, _Seen):
@@ -308,6 +312,9 @@ class Room:
                 "type": "ack", "id": job.push_id, "ok": True,
                 "clock": result.clock, "time": result.time,
             }
+        elif isinstance(result, Unchanged):  # nothing new: the clock it saw
+            ack = {"type": "ack", "id": job.push_id, "ok": True,
+                   "clock": result.clock, "time": now_ms()}
         else:
             ack = {
                 "type": "ack", "id": job.push_id, "ok": False,

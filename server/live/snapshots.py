@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from server.core.board import Actor, Change, Rejection
+from server.core.board import Actor, Change, Rejection, Unchanged
 from server.core.clock import now_ms
 from server.live.room import Room
 from server.store import SnapshotMeta
@@ -38,4 +38,6 @@ async def save(room: Room, label: str) -> SnapshotMeta:
 
 async def restore(room: Room, elements: list[dict[str, Any]], actor: Actor) -> Change | Rejection:
     """The board becomes the snapshot's elements, as one new change."""
-    return await room.submit(actor, elements, restore=True)
+    result = await room.submit(actor, elements, restore=True)
+    assert not isinstance(result, Unchanged)  # a restore is always one new change
+    return result

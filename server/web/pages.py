@@ -1,4 +1,5 @@
-"""The browser pages (canvas_client/web), the QR code, and their security headers."""
+"""The browser pages (canvas_client/web) and the QR code (their security
+headers come from ``server.web.security``)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,6 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-#: No inline script; token URLs never leak through Referer.
-SECURITY_HEADERS = {
-    "content-security-policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'self'; "
-        "base-uri 'none'; form-action 'self'"
-    ),
-    "referrer-policy": "no-referrer",
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "SAMEORIGIN",
-    "cache-control": "no-store",
-}
-
 MAX_QR_DATA = 1024
 
 
@@ -33,7 +21,7 @@ def _page(web_dir: Path, name: str) -> Any:
         path = web_dir / name
         if not path.is_file():
             return PlainTextResponse("page not installed", status_code=404)
-        return FileResponse(path, media_type="text/html", headers=SECURITY_HEADERS)
+        return FileResponse(path, media_type="text/html")
 
     return page
 
@@ -47,16 +35,7 @@ async def qr_svg(request: Request) -> Response:
     out = io.BytesIO()
     segno.make(data, error="m").save(out, kind="svg", scale=4, border=2, dark="#111",
                                      light="#fff", xmldecl=False, omitsize=True)
-    return Response(out.getvalue(), media_type="image/svg+xml", headers=SECURITY_HEADERS)
-
-
-class _StaticFiles(StaticFiles):
-    async def get_response(self, path: str, scope: Any) -> Response:
-        response = await super().get_response(path, scope)
-        response.headers.update(
-            {k: v for k, v in SECURITY_HEADERS.items() if k != "cache-control"}
-        )
-        return response
+    return Response(out.getvalue(), media_type="image/svg+xml")
 
 
 def routes(web_dir: Path) -> list[BaseRoute]:
@@ -65,5 +44,5 @@ def routes(web_dir: Path) -> list[BaseRoute]:
         Route("/b/{board}", _page(web_dir, "board.html")),
         Route("/b/{board}/screen", _page(web_dir, "screen.html")),
         Route("/api/qr.svg", qr_svg),
-        Mount("/static", app=_StaticFiles(directory=web_dir, check_dir=False), name="static"),
+        Mount("/static", app=StaticFiles(directory=web_dir, check_dir=False), name="static"),
     ]

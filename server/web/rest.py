@@ -5,12 +5,14 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from schemas.messages import PROTOCOL_VERSION, SUBPROTOCOLS
 from server.core import errors, i18n
 from server.core.auth import Grant, new_board_id
 from server.core.board import (
@@ -32,6 +34,11 @@ if TYPE_CHECKING:
     from server.services import Services
 
 log = logging.getLogger("tussentafel.http")
+
+try:
+    SERVER_VERSION = metadata.version("tussentafel")
+except metadata.PackageNotFoundError:  # run from a source tree that was not installed
+    SERVER_VERSION = "0+unknown"
 
 MAX_BODY = 64 * 1024
 MAX_TITLE = 200
@@ -112,7 +119,7 @@ async def create_board(request: Request) -> Response:
     body = await _json_body(request)
     title, template = body.get("title", ""), body.get("template", "blank")
     if not isinstance(title, str) or len(title) > MAX_TITLE:
-        raise ProtocolError(errors.INVALID,
+        raise ProtocolError(errors.text_error(title),
                             f"title must be a string of at most {MAX_TITLE} characters")
     lang = i18n.lang_or_none(body["lang"]) if "lang" in body else i18n.from_accept_language(
         request.headers.get("accept-language"))
@@ -133,8 +140,8 @@ async def create_board(request: Request) -> Response:
             BoardState(board), [{"op": "put", "el": el} for el in elements],
             Actor(SYSTEM, "facilitator"), now, restore=True,
         )
-        if isinstance(result, Rejection):
-            raise RuntimeError(f"template {template} does not validate: {result.message}")
+        if not isinstance(result, Change):
+            raise RuntimeError(f"template {template} does not apply: {result}")
         first = result
     await services.store.create_board(meta, first)
     tokens = services.tokens.issue_all(board, meta.generation)
@@ -195,7 +202,8 @@ async def create_snapshot(request: Request) -> Response:
     body = await _json_body(request)
     label = snapshots.clean_label(body.get("label"))
     if label is None:
-        raise ProtocolError(errors.INVALID, "label must be a string of at most 200 characters")
+        raise ProtocolError(errors.text_error(body.get("label")),
+                        "label must be a string of at most 200 characters")
     async with services.rooms.use(meta.board) as room:
         assert room is not None
         snap = await snapshots.save(room, label)
@@ -316,6 +324,12 @@ async def get_insights(request: Request) -> Response:
     return JSONResponse(insights(elements, participants))
 
 
+async def version(request: Request) -> Response:
+    """What a client needs to know it can talk to this server (docs/protocol.md §8)."""
+    return JSONResponse({"protocol": PROTOCOL_VERSION, "server": SERVER_VERSION,
+                         "subprotocols": list(SUBPROTOCOLS)})
+
+
 async def healthz(request: Request) -> Response:
     services = _services(request)
     if not services.ready or not await services.store.healthy():
@@ -339,6 +353,7 @@ exception_handlers: dict[Any, Any] = {ProtocolError: _protocol_error, StoreError
 
 routes = [
     Route("/healthz", healthz),
+    Route("/api/version", version),
     Route("/api/boards", create_board, methods=["POST"]),
     Route("/api/boards/{board}", get_board),
     Route("/api/boards/{board}/state", get_state),

@@ -13,16 +13,26 @@ import logging
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Scope
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from schemas.messages import SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK, Hello
+from schemas.messages import (
+    PROTOCOL_VERSION,
+    SUBPROTOCOL_JSON,
+    SUBPROTOCOL_MSGPACK,
+    SUBPROTOCOLS,
+    Hello,
+)
 from server.core import errors
 from server.core.board import Actor
 from server.core.codec import DecodeError, Encoding, Frame, decode
 from server.live.room import Room
+from server.web.security import origin_allowed
 from server.ws.connection import WsConnection
 from server.ws.frames import DIRECT_EXTENSION
-from server.ws.inbound import Inbound, error_message, fatal
+from server.ws.inbound import Inbound, error_message, fatal, first_error
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -41,25 +51,38 @@ def choose_subprotocol(offered: list[str]) -> Encoding | None:
     return None
 
 
-def origin_allowed(ws: WebSocket, allowed: tuple[str, ...]) -> bool:
-    """Cross-site WebSocket hijacking guard: a browser's Origin must be this
-    server (same host) or on the allow-list; non-browser clients send none."""
-    origin = ws.headers.get("origin")
-    if origin is None or origin in allowed or "*" in allowed:
-        return True
-    host = ws.headers.get("host", "")
-    return origin.split("://", 1)[-1] == host
+def _refusal(services: Services, scope: Scope) -> tuple[errors.Code, str] | None:
+    """Why the handshake would be refused before it is accepted (None: it would
+    not be): the browser cannot see the status of a refused WebSocket
+    handshake, so ``probe`` tells it the same answer over plain HTTP."""
+    if not origin_allowed(services.origins, scope):
+        return errors.FORBIDDEN, "this page's origin may not connect to this server"
+    if services.rooms.connections >= services.settings.max_conns:
+        return errors.FULL, "the server is full: try again later"
+    return None
+
+
+async def probe(request: Request) -> Response:
+    """``GET`` of the WebSocket URL without an upgrade: 200 if a handshake from
+    this origin would be accepted now, else the refusal's status and code. Any
+    origin may read the answer (it reveals only whether that origin may connect)."""
+    services: Services = request.app.state.services
+    refusal = _refusal(services, request.scope)
+    cors = {"access-control-allow-origin": "*"}
+    if refusal is not None:
+        code, message = refusal
+        return JSONResponse({"error": code, "message": message},
+                            status_code=errors.HTTP_STATUS[code], headers=cors)
+    return JSONResponse({"ok": True, "protocol": PROTOCOL_VERSION,
+                         "subprotocols": list(SUBPROTOCOLS)}, headers=cors)
 
 
 async def endpoint(ws: WebSocket) -> None:
     services: Services = ws.app.state.services
     board = ws.path_params["board"]
     encoding = choose_subprotocol(list(ws.scope.get("subprotocols", [])))
-    if encoding is None or not origin_allowed(ws, services.settings.allowed_origins):
-        await ws.close(code=errors.CLOSE_POLICY)  # before accept: the handshake is refused
-        return
-    if services.rooms.connections >= services.settings.max_conns:
-        await ws.close(code=errors.CLOSE_TRY_AGAIN)
+    if encoding is None or _refusal(services, ws.scope) is not None:
+        await ws.close(code=errors.CLOSE_POLICY)  # before accept: the handshake is refused (403)
         return
     subprotocol = SUBPROTOCOL_MSGPACK if encoding == "msgpack" else SUBPROTOCOL_JSON
     await ws.accept(subprotocol=subprotocol)
@@ -112,11 +135,8 @@ async def _handshake(
     except TimeoutError:
         fatal(conn, errors.UNAUTHORIZED, "say hello first", errors.CLOSE_UNAUTHORIZED)
         return None
-    try:
-        hello = Hello.model_validate(decode(frame, conn.encoding))
-    except (DecodeError, ValidationError):
-        fatal(conn, errors.UNAUTHORIZED, "the first message must be a valid hello",
-               errors.CLOSE_UNAUTHORIZED)
+    hello = _hello(conn, frame)
+    if hello is None:
         return None
     meta = await services.meta(board)
     if meta is None:
@@ -145,6 +165,34 @@ async def _handshake(
     log.info("join board=%s conn=%s participant=%s role=%s encoding=%s since=%s",
              board, conn.id, conn.actor.participant, grant.role, conn.encoding, hello.since)
     return room
+
+
+def _hello(conn: WsConnection, frame: Frame) -> Hello | None:
+    """The first message as a hello, or None once the connection is refused:
+    not a hello at all → ``unauthorized`` (4401); a hello asking for another
+    protocol version → ``incompatible`` (4426); a hello with a bad field →
+    ``invalid`` naming it (1008: a client bug, not a revoked link)."""
+    try:
+        message = decode(frame, conn.encoding)
+    except DecodeError:
+        message = None
+    if message is None or message.get("type") != "hello":
+        fatal(conn, errors.UNAUTHORIZED, "the first message must be a hello",
+              errors.CLOSE_UNAUTHORIZED)
+        return None
+    wanted = message.get("protocol", PROTOCOL_VERSION)
+    if type(wanted) is int and wanted != PROTOCOL_VERSION:  # not an int: ``invalid`` below
+        log.info("refuse conn=%s: hello asks for protocol %.40r", conn.id, wanted)
+        conn.send_now({**error_message(
+            errors.INCOMPATIBLE, f"this server speaks protocol {PROTOCOL_VERSION} only",
+            fatal=True), "protocol": PROTOCOL_VERSION})
+        conn.close(errors.CLOSE_INCOMPATIBLE, f"protocol {PROTOCOL_VERSION} only")
+        return None
+    try:
+        return Hello.model_validate(message)
+    except ValidationError as exc:
+        fatal(conn, errors.INVALID, f"hello: {first_error(exc)}", errors.CLOSE_POLICY)
+        return None
 
 
 async def _serve(ws: WebSocket, conn: WsConnection, room: Room, services: Services) -> None:

@@ -106,7 +106,7 @@ class Inbound:
         """A message that is not one: say why; close after too many in a row."""
         self.bad_in_a_row += 1
         self.services.metrics.rejects.labels(errors.BAD_MESSAGE).inc()
-        reason = str(exc) if isinstance(exc, DecodeError) else _firsterror_message(exc)
+        reason = str(exc) if isinstance(exc, DecodeError) else first_error(exc)
         if self.bad_in_a_row >= self.bad_limit:
             fatal(self.conn, errors.BAD_MESSAGE, f"too many bad messages: {reason}",
                    errors.CLOSE_POLICY)
@@ -147,7 +147,7 @@ def _presence_fields(message: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _firsterror_message(exc: ValidationError) -> str:
+def first_error(exc: ValidationError) -> str:
     first = exc.errors(include_url=False, include_input=False)[0]
     where = ".".join(str(p) for p in first["loc"]) or "message"
     return f"{where}: {first['msg']}"[:200]
