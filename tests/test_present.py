@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from canvas_client.client import BoardClient
 from tests.conftest import ServerProcess
+from tests.redis_fixture import RedisServer, redis_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -68,3 +70,24 @@ async def test_pointer_is_the_facilitators_only(server: ServerProcess, board) ->
         bad = await fac.next_message("error")
         assert bad["code"] == "bad_message"
         assert part.participants[part.you].get("pointer") is None
+
+
+@pytest.mark.redis
+async def test_present_and_pointer_cross_processes(tmp_path: Path,
+                                                   redis_server: RedisServer) -> None:
+    """The facilitator on process A, the projector and a late joiner on B."""
+    a = ServerProcess(tmp_path / "a", redis=redis_server.url).start()
+    b = ServerProcess(tmp_path / "b", redis=redis_server.url).start()
+    try:
+        board = a.create_board("Atelier", template="atelier")
+        async with client(a, board, "facilitator") as fac, client(b, board, "viewer") as screen:
+            await fac.cmd("present.frame", frame="tpl-frame-role")
+            await screen.wait_for(lambda c: c.session.get("present") == "tpl-frame-role")
+            await fac.presence(pointer=[1500, 1200])
+            await screen.wait_for(
+                lambda c: c.participants.get(fac.you, {}).get("pointer") == [1500, 1200])
+            async with client(b, board, "participant") as late:
+                assert late.session["present"] == "tpl-frame-role"
+    finally:
+        a.kill()
+        b.kill()
