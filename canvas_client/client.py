@@ -342,6 +342,9 @@ class BoardClient:
         elif name == "private":
             self.session["private"] = message.get("private")
             self.session["private_frame"] = message.get("frame")
+        elif name == "present":
+            self.session["present"] = message.get("present")
+            self.session["present_insights"] = message.get("insights", False)
         elif name == "reveal" and self.session.get("private"):
             frame = message.get("frame")
             if frame is None or frame == self.session.get("private_frame"):

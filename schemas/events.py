@@ -115,6 +115,8 @@ class Session(Shape):
     private_frame: ElementId | None
     #: private notes, texts and grade markers written in the round's scope (0 if none runs)
     private_count: Count
+    present: ElementId | None
+    present_insights: bool
 
 
 class _Event(Shape):
@@ -164,6 +166,14 @@ class SnapshotEvent(_Event):
     snapshot: SnapshotMeta
 
 
+class PresentEvent(_Event):
+    """What the projector shows: a frame, the insights, or (both off) the board."""
+
+    name: Literal["present"]
+    present: ElementId | None
+    insights: bool
+
+
 class InsightsEvent(_Event):
     name: Literal["insights"]
     insights: InsightsSummary
@@ -171,5 +181,5 @@ class InsightsEvent(_Event):
 
 EVENTS: tuple[type[_Event], ...] = (
     TimerEvent, FollowEvent, PrivateEvent, PrivateCountEvent, RevealEvent, LockEvent,
-    SnapshotEvent, InsightsEvent,
+    SnapshotEvent, InsightsEvent, PresentEvent,
 )

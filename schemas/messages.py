@@ -115,6 +115,8 @@ class PresenceIn(_In):
     cursor: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = None
     viewport: Annotated[list[Number], Field(min_length=4, max_length=4)] | None = None
     selection: Annotated[list[ElementId], Field(max_length=500)] | None = None
+    #: The facilitator's pointer on the projector, world [x, y]; null hides it.
+    pointer: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = None
 
 
 class Cmd(_In):
@@ -146,6 +148,10 @@ class FrameArgs(_Args):
     frame: ElementId | None = None
 
 
+class PresentFrameArgs(_Args):
+    frame: ElementId
+
+
 class IdsArgs(_Args):
     ids: Annotated[list[str], Field(min_length=1, max_length=5000)]
 
@@ -159,6 +165,7 @@ COMMANDS: dict[str, type[_Args]] = {
     "timer.start": TimerArgs, "timer.stop": NoArgs, "follow.start": NoArgs,
     "follow.stop": NoArgs, "private.start": FrameArgs, "private.stop": NoArgs,
     "reveal": FrameArgs, "lock": IdsArgs, "unlock": IdsArgs, "snapshot": SnapshotArgs,
+    "present.frame": PresentFrameArgs, "present.insights": NoArgs, "present.stop": NoArgs,
 }
 
 
@@ -192,6 +199,7 @@ class Participant(_Out):
     cursor: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = None
     viewport: Annotated[list[Number], Field(min_length=4, max_length=4)] | None = None
     selection: Annotated[list[ElementId], Field(max_length=500)] | None = None
+    pointer: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = None
 
 
 class Welcome(_Out):
@@ -256,6 +264,8 @@ class Result(_Out):
     ids: list[ElementId] | None = None
     clock: Count | None = None
     snapshot: SnapshotMeta | None = None
+    present: ElementId | None = None
+    insights: bool | None = None
 
 
 class Error(_Out):

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 
 from canvas_client.client import BoardClient
 from tests.conftest import ROOT, ServerProcess, note, put
@@ -71,7 +71,14 @@ async def open_board(
     viewport: dict[str, int] | None = None,
 ) -> Page:
     """A page in a context of its own (own storage: another person), live."""
-    context = await browser.new_context(viewport=viewport or VIEWPORT)
+    return await open_in(await browser.new_context(viewport=viewport or VIEWPORT), url, name,
+                         console)
+
+
+async def open_in(
+    context: BrowserContext, url: str, name: str | None = None, console: Console | None = None
+) -> Page:
+    """A live page of ``url`` in ``context`` (a device), after the name prompt."""
     page = await context.new_page()
     if console is not None:
         console.watch(page)

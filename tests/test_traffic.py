@@ -23,7 +23,7 @@ from tests import schema_check
 from tests.conftest import ServerProcess, note, put
 
 Recorded = list[tuple[str, dict[str, Any]]]
-EVENTS = {"timer", "follow", "private", "reveal", "lock", "snapshot", "insights"}
+EVENTS = {"timer", "follow", "private", "reveal", "lock", "snapshot", "insights", "present"}
 
 #: Elements out of range: refused by the server (ack ok:false, invalid) and,
 #: but for the odd point count, by the schema too.
@@ -92,6 +92,10 @@ async def _session(server: ServerProcess, encoding: str, recorded: Recorded,
         await par.presence(cursor=[10.5, -3], viewport=[0, 0, 800, 600], selection=["n1"])
         await fac.wait_for(lambda c: par.you in c.participants
                            and c.participants[par.you].get("cursor") == [10.5, -3])
+        await fac.presence(pointer=[120, 80.5])  # the facilitator's pointer, then hidden
+        await par.wait_for(lambda c: c.participants[fac.you].get("pointer") == [120, 80.5])
+        await fac.presence(pointer=None)
+        await par.wait_for(lambda c: c.participants[fac.you].get("pointer", 0) is None)
 
         assert (await par.push([put(note("n1"))]))["ok"]
         refusal = await par.push([{"op": "patch", "id": "nobody", "set": {"x": 1}}])
@@ -104,10 +108,12 @@ async def _session(server: ServerProcess, encoding: str, recorded: Recorded,
                            ("timer.stop", {}), ("follow.start", {}), ("follow.stop", {}),
                            ("private.start", {}), ("reveal", {}), ("private.start", {}),
                            ("private.stop", {}), ("lock", {"ids": ["n1"]}),
-                           ("unlock", {"ids": ["n1"]}), ("snapshot", {"label": "Eerste"})):
+                           ("unlock", {"ids": ["n1"]}), ("snapshot", {"label": "Eerste"}),
+                           ("present.frame", {"frame": "tpl-frame-task"}),
+                           ("present.insights", {}), ("present.stop", {})):
             result = await fac.cmd(name, **args)
             assert result["ok"], result
-        for name in ("timer", "follow", "private", "reveal", "lock", "snapshot"):  # in order
+        for name in ("timer", "follow", "private", "reveal", "lock", "snapshot", "present"):
             await par.next_message("event", name=name)
         for name, args in (("no.such.command", {}), ("timer.start", {"seconds": 100_000}),
                            ("lock", {"ids": []})):

@@ -19,7 +19,9 @@ export class Bin {
     this.timer = null;
     this.panel = h('section', { id: 'bin', class: 'panel', hidden: true });
     document.getElementById('side').append(this.panel);
-    document.getElementById('tabs').append(h('button', { type: 'button', dataset: { tab: 'bin' } }, t('tabs.bin')));
+    document.getElementById('tabs').append(h('button', {
+      type: 'button', role: 'tab', 'aria-controls': 'bin', 'aria-selected': 'false', dataset: { tab: 'bin' },
+    }, t('tabs.bin')));
     app.sync.on('change', ({ ids }) => this.changed(ids));
   }
 

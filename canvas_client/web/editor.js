@@ -11,6 +11,8 @@ import { Inspector } from './inspector.js';
 import { onKey } from './keys.js';
 import { People } from './people.js';
 import { showPrivateCount } from './privatecount.js';
+import { Sheet, exerciseView, longPress } from './devices.js';
+import { trackPointer } from './present.js';
 import { BoardSync, newId, opId } from './sync.js';
 import { Toolbar } from './toolbar.js';
 import { Tools } from './tools.js';
@@ -69,6 +71,9 @@ class Editor {
     this.inspector = new Inspector(this);
     this.toolbar = new Toolbar(this);
     this.facilitator = null;
+    this.sheet = new Sheet();
+    longPress(this);
+    trackPointer(this);
     this.wire();
   }
 
@@ -99,7 +104,7 @@ class Editor {
       this.redrawSelection();
       if (!this.fitted && sync.welcomes) {
         this.fitted = true;
-        if (!this.followLeader()) this.view.fit(this.view.contentBounds(), 60, 1);
+        if (!this.followLeader() && !exerciseView(this)) this.view.fit(this.view.contentBounds(), 60, 1);
       }
     });
     sync.on('rejected', (ack) => {
@@ -255,6 +260,7 @@ class Editor {
     this.sync.presence({ selection: [...this.selection].slice(0, 500) });
     this.redrawSelection();
     this.inspector.render();
+    this.sheet.selected(this.selection.size);
   }
 
   redrawSelection() {

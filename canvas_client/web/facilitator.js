@@ -5,6 +5,7 @@
 
 import { afterAtelier } from './aftercare.js';
 import { Bin } from './bin.js';
+import { presentBlock } from './present.js';
 import { $, copyText, h, humanError, pageParams, toast } from './dom.js';
 import { GRADES, box, str, union } from './geometry.js';
 import { fmtNumber, fmtTime, label as enumLabel, t } from './i18n.js';
@@ -48,7 +49,10 @@ export class Facilitator {
   }
 
   show(name) {
-    for (const b of document.querySelectorAll('#tabs [data-tab]')) b.classList.toggle('on', b.dataset.tab === name);
+    for (const b of document.querySelectorAll('#tabs [data-tab]')) {
+      b.classList.toggle('on', b.dataset.tab === name);
+      b.setAttribute('aria-selected', String(b.dataset.tab === name));
+    }
     for (const id of ['inspector', 'facilitate', 'insights', 'bin']) $(`#${id}`).hidden = id !== name;
     if (name === 'insights') this.loadInsights();
     if (name === 'bin') this.bin.open();
@@ -93,6 +97,7 @@ export class Facilitator {
     const minutes = h('input', { type: 'number', id: 'timer-minutes', min: 1, max: 240, value: 5, 'aria-label': t('fac.minutes_label') });
     const label = h('input', { type: 'text', id: 'timer-label', placeholder: t('fac.timer_placeholder'), maxlength: 200 });
     const sections = [];
+    sections.push(presentBlock(this)); // the projector first: it is used all session
     if (join || screen) {
       const participantLink = join ? `${location.origin}/b/${encodeURIComponent(board)}?t=${encodeURIComponent(join)}` : '';
       const screenLink = screen ? `${location.origin}/b/${encodeURIComponent(board)}/screen?t=${encodeURIComponent(screen)}${join ? `#join=${encodeURIComponent(join)}` : ''}` : '';

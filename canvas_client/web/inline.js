@@ -38,6 +38,9 @@ export function placeInline(app) {
   const el = app.sync.elements.get(current.id);
   if (!el) return;
   const r = rect(app, el);
+  const room = current.area.parentElement.clientWidth; // keep it on a narrow screen
+  r.width = Math.min(r.width, Math.max(120, room - 8));
+  r.left = Math.max(4, Math.min(r.left, room - r.width - 4));
   Object.assign(current.area.style, { left: `${r.left}px`, top: `${r.top}px`, width: `${r.width}px`, height: `${r.height}px`,
     fontSize: `${Math.max(13, fontSize(el) * app.view.cam.z)}px` });
 }
@@ -84,6 +87,6 @@ export function openInline(app, id, field = null, fresh = false) {
   area.addEventListener('blur', () => {
     if (current && current.area === area) closeInline(app, true);
   });
-  area.focus();
+  area.focus({ preventScroll: true });
   area.select();
 }

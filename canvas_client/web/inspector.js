@@ -1,6 +1,7 @@
 // The "Selection" panel: the fields of the selected element (role picker,
 // holder, table, topic, dates...), z-order, delete, reactions.
 
+import { readable } from './contrast.js';
 import { $, h } from './dom.js';
 import { str } from './geometry.js';
 import { label as enumLabel, t } from './i18n.js';
@@ -64,7 +65,7 @@ export class Inspector {
     const who = app.author(el);
     const head = h('div', { class: 'insp-head' },
       h('h3', {}, enumLabel('kind', el.kind) || el.kind),
-      who ? h('span', { class: 'by', style: `--c:${who.color}` }, t('insp.by', { name: who.name })) : h('span', { class: 'by' }, el.author === 'system' ? t('insp.from_template') : ''));
+      who ? h('span', { class: 'by', style: `--c:${readable(who.color)}` }, t('insp.by', { name: who.name })) : h('span', { class: 'by' }, el.author === 'system' ? t('insp.from_template') : ''));
     const notes = [];
     if (el.locked === true) notes.push(h('p', { class: 'note-locked' }, t('insp.locked')));
     if (el.private === true) notes.push(h('p', { class: 'note-private' }, t('insp.private')));

@@ -2,6 +2,7 @@
 // online list, others' selections; and the session bar: timer, follow mode,
 // private round.
 
+import { readable } from './contrast.js';
 import { $, h, initials, mmss } from './dom.js';
 import { label as enumLabel, t } from './i18n.js';
 import { privateCountNode } from './privatecount.js';
@@ -71,7 +72,7 @@ export class People {
     const w = Math.min(220, 16 + name.length * 7.4);
     const g = s('g', { class: 'cursor', 'data-participant': p.id },
       s('path', { d: 'M0,0 L0,17 L4.5,13 L8,20.5 L11,19 L7.6,11.8 L13.5,11.5 Z', fill: p.color, stroke: '#fff', 'stroke-width': 1.5, 'stroke-linejoin': 'round' }),
-      s('rect', { x: 12, y: 18, width: w, height: 22, rx: 11, fill: p.color }),
+      s('rect', { x: 12, y: 18, width: w, height: 22, rx: 11, fill: readable(p.color) }),
       s('text', { x: 12 + w / 2, y: 33, 'text-anchor': 'middle', fill: '#fff', 'font-size': 12.5, 'font-weight': 600 }, name));
     g.dataset.name = p.name || '';
     g.dataset.color = p.color;
@@ -85,7 +86,7 @@ export class People {
     const shown = people.slice(0, 8);
     const chips = shown.map((p) => h('button', {
       type: 'button', class: `avatar${p.id === this.sync.you ? ' me' : ''}${p.role === 'facilitator' ? ' lead' : ''}`,
-      style: `background:${p.color}`, title: `${p.id === this.sync.you ? t('person.you', { name: p.name || t('person.someone') }) : p.name || t('person.someone')} · ${enumLabel('approle', p.role)}`,
+      style: `background:${readable(p.color)}`, title: `${p.id === this.sync.you ? t('person.you', { name: p.name || t('person.someone') }) : p.name || t('person.someone')} · ${enumLabel('approle', p.role)}`,
       dataset: { participant: p.id },
       onclick: () => Array.isArray(p.viewport) && p.id !== this.sync.you && (this.app.view.fit(p.viewport, 0, 4), this.app.userMovedView()),
     }, initials(p.name)));

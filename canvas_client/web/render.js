@@ -3,6 +3,7 @@
 // live board looks like the SVG export; user text only ever goes through
 // textContent, user colours through geometry.color().
 
+import { readable } from './contrast.js';
 import {
   BOLD_W, CHAR_W, GRADES, SIZES, LANE_AXIS_Y, LANE_H, TEXT_SIZE, box, color, day, daysBetween, fit,
   laneWidth, linkLine, num, pick, points, scaleColumns, str, textLines, wrap,
@@ -163,7 +164,7 @@ function note(el, ctx) {
   if (topic) out.push(text(x + pad, y + h - 8, fit(label('topic', topic), w - 2 * pad - 60, 11), { size: 11, fill: '#57534e' }));
   if (who) {
     out.push(s('rect', { x, y, width: 5, height: h, fill: who.color, rx: 2 }));
-    out.push(text(x + w - pad, y + h - 8, fit(who.name, Math.max(30, w / 2 - pad), 11), { size: 11, anchor: 'end', fill: who.color, bold: true }));
+    out.push(text(x + w - pad, y + h - 8, fit(who.name, Math.max(30, w / 2 - pad), 11), { size: 11, anchor: 'end', fill: readable(who.color, fill), bold: true }));
   }
   if (el.private === true) out.push(text(x + w - pad, y + pad + 4, t('render.private'), { size: 10, anchor: 'end', fill: '#6b7280', italic: true }));
   return out;
@@ -182,7 +183,7 @@ function roleCard(el) {
   const extra = [role !== 'custom' ? title : '', label('acquired', el.acquired)].filter(Boolean).join(' · ');
   return [
     s('rect', { x, y, width: w, height: h, rx: 8, fill: '#fff', stroke: tint, 'stroke-width': 2 }),
-    s('path', { d: `M${x},${y + 28} V${y + 8} Q${x},${y} ${x + 8},${y} H${x + w - 8} Q${x + w},${y} ${x + w},${y + 8} V${y + 28} Z`, fill: tint }),
+    s('path', { d: `M${x},${y + 28} V${y + 8} Q${x},${y} ${x + 8},${y} H${x + w - 8} Q${x + w},${y} ${x + w},${y + 8} V${y + 28} Z`, fill: readable(tint) }),
     text(x + 10, y + 19, fit(name, w - 20, 12, true), { size: 12, bold: true, fill: '#fff', cls: 'label' }),
     text(x + 10, y + 52, fit(holder || t('render.no_holder'), w - 20, 15, !!holder), { size: 15, bold: !!holder, fill: holder ? '#111827' : '#9ca3af', cls: 'holder' }),
     text(x + 10, y + 74, fit(tableName ? t('render.at_table', { table: tableName }) : t('render.this_table'), w - 20, 12), { size: 12, fill: '#374151' }),
@@ -334,7 +335,7 @@ function link(el, ctx) {
   return [
     s('line', { x1, y1, x2, y2, stroke: 'transparent', 'stroke-width': 14, class: 'hit' }),
     s('line', { x1, y1, x2, y2, stroke: tint, 'stroke-width': width, 'stroke-dasharray': dash || null, 'marker-end': `url(#tt-arrow-${rel})` }),
-    text((x1 + x2) / 2, (y1 + y2) / 2 - 5, fit(name, 180, 11), { size: 11, anchor: 'middle', fill: tint, cls: 'link-label' }),
+    text((x1 + x2) / 2, (y1 + y2) / 2 - 5, fit(name, 180, 11), { size: 11, anchor: 'middle', fill: readable(tint), cls: 'link-label' }),
   ];
 }
 

@@ -6,6 +6,7 @@ import { applyI18n, preferredLang, setBoardLang, setLang, t, wireLangPicker } fr
 import { privateCountNode, showPrivateCount } from './privatecount.js';
 import { BoardSync } from './sync.js';
 import { BoardView } from './view.js';
+import { Presenter } from './screen_present.js';
 
 const { board, token, join } = pageParams();
 
@@ -17,6 +18,8 @@ const view = new BoardView($('#board'), {
     return p ? { name: p.name || t('person.someone'), color: p.color } : null;
   },
 });
+const presenter = new Presenter({ sync, view, board, token });
+view.onCamera = () => presenter.camera();
 let refit = null;
 let timerTick = null;
 
@@ -27,6 +30,7 @@ function leaderViewport() {
 }
 
 function frame() {
+  if (presenter.fit()) return;
   const vp = leaderViewport();
   if (vp) view.fit(vp, 0, 4);
   else view.fit(view.contentBounds(), 28, 1.6);
@@ -88,15 +92,18 @@ sync.on('status', ({ status }) => {
 });
 sync.on('change', ({ ids }) => {
   view.update(ids);
-  if (!leaderViewport()) frameSoon();
+  presenter.camera();
+  if (!leaderViewport() || presenter.frame) frameSoon();
 });
 sync.on('session', () => {
+  presenter.session();
   renderSession();
   frame();
 });
 sync.on('event', (message) => { if (message.name === 'private_count') showPrivateCount(message.count); });
 sync.on('presence', ({ participants }) => {
   if (sync.session.follow && participants.some((p) => p.id === sync.session.follow)) frame();
+  presenter.pointers();
   renderSession();
 });
 window.addEventListener('resize', frameSoon);
@@ -114,6 +121,8 @@ function relabel() {
   renderJoin();
   renderSession();
   view.update(null);
+  presenter.camera();
+  presenter.renderInsights();
 }
 
 function boardLang(code) {
@@ -143,4 +152,4 @@ if (!board || !token) {
     })
     .catch(() => {});
 }
-window.tussentafel = { sync, view };
+window.tussentafel = { sync, view, presenter };

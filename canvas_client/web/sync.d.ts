@@ -40,6 +40,8 @@ export interface Participant {
   cursor?: [number, number] | null;
   viewport?: [number, number, number, number] | null;
   selection?: ElementId[] | null;
+  /** A facilitator's pointer on the projector (present mode); null: hidden. */
+  pointer?: [number, number] | null;
 }
 
 export interface Session {
@@ -49,6 +51,10 @@ export interface Session {
   private_frame: ElementId | null;
   /** Private items written in the private round so far (0 when it is off). */
   private_count: number;
+  /** The frame the projector presents, or null. */
+  present: ElementId | null;
+  /** The projector shows the insights. */
+  present_insights: boolean;
 }
 
 export interface Welcome {
@@ -165,6 +171,8 @@ export interface PresenceFields {
   cursor?: [number, number] | null;
   viewport?: [number, number, number, number] | null;
   selection?: ElementId[] | null;
+  /** Facilitators only (others get a `forbidden` error). */
+  pointer?: [number, number] | null;
 }
 
 export declare class CommandError extends Error {

@@ -113,7 +113,8 @@ export class BoardSync {
     this.replica = new Replica();
     this.status = 'idle';
     this.role = '';
-    this.session = { timer: null, follow: null, private: false, private_frame: null, private_count: 0 };
+    this.session = { timer: null, follow: null, private: false, private_frame: null, private_count: 0,
+      present: null, present_insights: false };
     this.participants = new Map();
     this.welcomes = 0;
     this.serverOffset = 0; // server ms - local ms
@@ -370,7 +371,7 @@ export class BoardSync {
     this.role = message.role;
     this.serverOffset = (message.time || Date.now()) - Date.now();
     this.session = { timer: null, follow: null, private: false, private_frame: null, private_count: 0,
-      ...(message.session || {}) };
+      present: null, present_insights: false, ...(message.session || {}) };
     this.participants = new Map((message.participants || []).map((p) => [p.id, p]));
     this.welcomes += 1;
     this._backoff = 0;
@@ -430,10 +431,14 @@ export class BoardSync {
         }
         break;
       case 'private_count': s.private_count = message.count || 0; break;
+      case 'present':
+        s.present = message.present || null;
+        s.present_insights = !!message.insights;
+        break;
       default:
     }
     this._emit('event', message);
-    if (['timer', 'follow', 'private', 'reveal'].includes(message.name)) this._emit('session', s);
+    if (['timer', 'follow', 'private', 'reveal', 'present'].includes(message.name)) this._emit('session', s);
   }
 
   _result(message) {
@@ -488,8 +493,8 @@ export class BoardSync {
   }
 
   /** Where this client points: {cursor?: [x, y], viewport?: [x, y, w, h],
-   * selection?: [id]}; null clears a field (`cursor: null`, the cursor left the
-   * board; `selection: []` clears too), undefined leaves it as it was.
+   * selection?: [id], pointer?: [x, y] (facilitators)}; null clears a field (`cursor: null`,
+   * the cursor left the board; `selection: []` clears too), undefined leaves it as it was.
    * Coalesced: at most presenceHz messages a second. */
   presence(fields) {
     for (const [key, value] of Object.entries(fields)) {

@@ -22,6 +22,9 @@ PALETTE: Final = (
 #: offline (processes report their participants every ~3 s; a killed one stops).
 REMOTE_TTL_S: Final = 10.0
 
+#: What a participant points at; dropped when they go offline.
+POINTERS: Final = ("cursor", "viewport", "selection", "pointer")
+
 
 def color_for(participant: str) -> str:
     digest = hashlib.sha256(participant.encode()).digest()
@@ -105,7 +108,7 @@ class Presence:
         entry = self.entries.get(participant)
         if entry is not None and participant not in self.remote:
             entry["online"] = False
-            for key in ("cursor", "viewport", "selection"):
+            for key in POINTERS:
                 entry.pop(key, None)
             self.dirty.add(participant)
             self.departed.add(participant)
@@ -148,7 +151,7 @@ class Presence:
             if pid in self.local or entry is None:
                 continue
             entry["online"] = False
-            for key in ("cursor", "viewport", "selection"):
+            for key in POINTERS:
                 entry.pop(key, None)
             self.dirty.add(pid)
         return gone

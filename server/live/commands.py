@@ -60,6 +60,9 @@ class Commands:
             "lock": self.lock,
             "unlock": self.unlock,
             "snapshot": self.snapshot,
+            "present.frame": self.present_frame,
+            "present.insights": self.present_insights,
+            "present.stop": self.present_stop,
         }
 
     async def handle(
@@ -131,6 +134,29 @@ class Commands:
         await self._set_session(room, event, private=False, private_frame=None)
         room.private_count_now()
         return {"private": False}
+
+    async def present_frame(self, room: Room, actor: Actor, args: Args) -> Args:
+        """Show one frame on the projector; participants' views do not move."""
+        frame = _frame_arg(args)
+        if frame is None:
+            raise ProtocolError(errors.INVALID, "frame must be an element id")
+        async with room.lock:
+            el = room.state.elements.get(frame)
+        if el is None or el.get("kind") != "frame" or el.get("private") is True:
+            raise ProtocolError(errors.NOT_FOUND, "no such frame")
+        return await self._present(room, frame, insights=False)
+
+    async def present_insights(self, room: Room, actor: Actor, args: Args) -> Args:
+        return await self._present(room, None, insights=True)
+
+    async def present_stop(self, room: Room, actor: Actor, args: Args) -> Args:
+        return await self._present(room, None, insights=False)
+
+    async def _present(self, room: Room, frame: str | None, *, insights: bool) -> Args:
+        state = {"present": frame, "insights": insights}
+        await self._set_session(room, {"name": "present", **state},
+                                present=frame, present_insights=insights)
+        return state
 
     async def _change(
         self, room: Room, actor: Actor, ops: list[dict[str, Any]]

@@ -251,6 +251,8 @@ class Room:
             "private": bool(s.get("private")),
             "private_frame": s.get("private_frame"),
             "private_count": private_count(self.state, self.private_scope),
+            "present": s.get("present"),
+            "present_insights": bool(s.get("present_insights")),
         }
 
     # -- changes -----------------------------------------------------------------

@@ -79,7 +79,12 @@ class Inbound:
             message = decode(frame, conn.encoding)
             kind = message.get("type")
             if kind == "presence":
-                self._presence(_presence_fields(message), len(frame))
+                fields = _presence_fields(message)
+                if "pointer" in fields and not conn.actor.facilitator:
+                    conn.send_now(error_message(errors.FORBIDDEN,
+                                                "only a facilitator has a pointer"))
+                    return None
+                self._presence(fields, len(frame))
             elif kind == "push":
                 self._push(message)
             elif kind == "ping":
