@@ -9,6 +9,7 @@ import { applyI18n, preferredLang, setBoardLang, setLang, t, wireLangPicker } fr
 import { closeInline, openInline, placeInline } from './inline.js';
 import { Inspector } from './inspector.js';
 import { onKey } from './keys.js';
+import { Clipboard, manipKey, wireFocus } from './manip.js';
 import { People } from './people.js';
 import { BoardSync, newId, opId } from './sync.js';
 import { Toolbar } from './toolbar.js';
@@ -58,7 +59,9 @@ class Editor {
     this.inspector = new Inspector(this);
     this.toolbar = new Toolbar(this);
     this.facilitator = null;
+    this.clipboard = new Clipboard(this);
     this.wire();
+    wireFocus(this);
   }
 
   get role() { return this.sync.role; }
@@ -123,7 +126,7 @@ class Editor {
       toast(why, 'error', 600000);
     });
     window.addEventListener('online', () => sync.reconnectNow());
-    document.addEventListener('keydown', (e) => onKey(this, e));
+    document.addEventListener('keydown', (e) => manipKey(this, e) || onKey(this, e));
     document.addEventListener('keyup', (e) => { if (e.code === 'Space') this.tools.spaceDown = false; });
     window.addEventListener('resize', () => this.cameraMoved());
     $('#zoom-in').addEventListener('click', () => this.zoom(1.25));

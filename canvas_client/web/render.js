@@ -7,7 +7,8 @@ import {
   BOLD_W, CHAR_W, GRADES, SIZES, LANE_AXIS_Y, LANE_H, TEXT_SIZE, box, color, day, daysBetween, fit,
   laneWidth, linkLine, num, pick, points, scaleColumns, str, textLines, wrap,
 } from './geometry.js';
-import { fmtDay, label, t } from './i18n.js';
+import { MAIN_FIELD } from './kinds.js';
+import { fmtDay, fmtMonth, fmtShortDay, label, t } from './i18n.js';
 
 export const NS = 'http://www.w3.org/2000/svg';
 
@@ -227,10 +228,19 @@ function lane(el) {
     const days = daysBetween(start, end);
     const first = new Date(start);
     let month = Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1);
+    let named = false; // the first tick and each January carry the year
+    const every = Math.max(1, Math.ceil(44 / Math.max(1, (w / days) * 30))); // a name every so many months
+    let i = 0;
     while (month <= end && out.length < 400) {
       if (month >= start) {
         const mx = x + (daysBetween(start, month) / days) * w;
         out.push(s('line', { x1: mx, y1: y + 42, x2: mx, y2: y + 50, stroke: '#9ca3af', 'stroke-width': 1.5 }));
+        const january = new Date(month).getUTCMonth() === 0;
+        if (i % every === 0 || january) {
+          out.push(text(mx + 2, y + 59, fmtMonth(month, !named || january), { size: 9, fill: '#6b7280', cls: 'tick' }));
+          named = true;
+        }
+        i += 1;
       }
       const d = new Date(month);
       month = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
@@ -245,6 +255,7 @@ function milestone(el, ctx, place) {
   return [
     s('path', { d: `M${cx},${cy - 8} L${cx + 8},${cy} L${cx},${cy + 8} L${cx - 8},${cy} Z`, fill, stroke: '#fff', 'stroke-width': 1.5 }),
     text(cx, labelY, fit(el.label, 150, 11), { size: 11, anchor: 'middle', fill: '#111827', cls: 'label' }),
+    day(el.date) !== null ? text(cx, labelY + (labelY < cy ? -12 : 11), fmtShortDay(day(el.date)), { size: 9.5, anchor: 'middle', fill: '#475569', cls: 'date' }) : null,
     s('title', {}, `${fmtDay(el.date)} · ${label('milestone', el.milestone)}`),
   ];
 }
@@ -344,7 +355,8 @@ const DRAW = { frame, table, domain, territory, note, role_card: roleCard, grade
 /** The <g data-id data-kind> of one element. ctx: {get(id), author(el) ->
  * {name, color}|null, place(el) -> [x, y, labelY?]|null}. */
 export function renderElement(el, ctx) {
-  const g = s('g', { 'data-id': el.id, 'data-kind': el.kind, class: `el k-${el.kind}` });
+  const g = s('g', { 'data-id': el.id, 'data-kind': el.kind, class: `el k-${el.kind}`, tabindex: 0, role: 'group',
+    'aria-label': accessibleName(el) });
   if (el.locked === true) g.classList.add('locked');
   if (el.private === true) g.classList.add('private');
   const draw = DRAW[el.kind];
@@ -360,6 +372,13 @@ export function renderElement(el, ctx) {
     if (b) g.append(lockBadge(b[0] + b[2], b[1]));
   }
   return g;
+}
+
+/** What a screen reader says of an element: its kind and its main text. */
+function accessibleName(el) {
+  const main = str(el[MAIN_FIELD[el.kind]]).trim();
+  const kind = label('kind', el.kind);
+  return main ? `${kind}: ${main.slice(0, 120)}` : kind;
 }
 
 function lockBadge(x, y) {
