@@ -18,6 +18,7 @@ from server.core.clock import now_ms
 from server.core.errors import ProtocolError
 from server.live import snapshots
 from server.store import BoardMeta, StoreError
+from server.web import reach
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -83,9 +84,14 @@ def _viewer(grant: Grant) -> Actor:
     return Actor("", grant.role)
 
 
+def share_base(request: Request) -> str:
+    """The base of links to hand out: one the room can reach (server/web/reach.py)."""
+    settings = _services(request).settings
+    return reach.share_base(str(request.base_url), settings.host, settings.public_url)
+
+
 def links(request: Request, board: str, tokens: dict[str, str]) -> dict[str, str]:
-    services = _services(request)
-    base = services.settings.public_url or str(request.base_url).rstrip("/")
+    base = share_base(request)
     return {
         "facilitator": f"{base}/b/{board}?t={tokens['facilitator']}",
         "participant": f"{base}/b/{board}?t={tokens['participant']}",
@@ -270,6 +276,14 @@ async def get_insights(request: Request) -> Response:
     return JSONResponse(insights(elements, participants))
 
 
+async def get_reach(request: Request) -> Response:
+    """Where the room reaches this server: the base of links and QR codes, and
+    whether other devices can reach it at all."""
+    settings = _services(request).settings
+    return JSONResponse({"base": share_base(request),
+                         "loopback_only": reach.loopback_only(settings.host)})
+
+
 async def healthz(request: Request) -> Response:
     services = _services(request)
     if not services.ready or not await services.store.healthy():
@@ -293,6 +307,7 @@ exception_handlers: dict[Any, Any] = {ProtocolError: _protocol_error, StoreError
 
 routes = [
     Route("/healthz", healthz),
+    Route("/api/reach", get_reach),
     Route("/api/boards", create_board, methods=["POST"]),
     Route("/api/boards/{board}", get_board),
     Route("/api/boards/{board}/state", get_state),
