@@ -4,8 +4,8 @@
 // textContent, user colours through geometry.color().
 
 import {
-  BOLD_W, CHAR_W, GRADES, SIZES, LANE_AXIS_Y, LANE_H, TEXT_SIZE, box, color, day, daysBetween, fit,
-  laneWidth, linkLine, num, pick, points, scaleColumns, str, textLines, wrap,
+  BOLD_W, CHAR_W, GRADES, LINE_H, SIZES, LANE_AXIS_Y, LANE_H, TEXT_SIZE, box, color, day, daysBetween, fit,
+  labelLayout, laneWidth, linkLine, num, pick, points, scaleColumns, str, territoryBox, textLines,
 } from './geometry.js';
 import { MAIN_FIELD } from './kinds.js';
 import { fmtDay, fmtMonth, fmtShortDay, label, t } from './i18n.js';
@@ -86,11 +86,12 @@ function table(el) {
   const x = num(el, 'x');
   const y = num(el, 'y');
   const r = Math.max(0, num(el, 'r'));
-  const size = Math.max(10, Math.min(24, r / 8));
+  const { lines: rows, size } = labelLayout(el);
+  const top = Math.max(10, Math.min(24, r / 8)) * 2.2;
   return [
     s('circle', { cx: x, cy: y, r, fill: '#fffbeb', stroke: '#92400e', 'stroke-width': 4, class: 'table-body' }),
     s('circle', { cx: x, cy: y, r, fill: 'none', stroke: 'transparent', 'stroke-width': 18, class: 'hit ring' }),
-    text(x, y - r + size * 2.2, fit(el.label, r * 1.5, size, true), { size, bold: true, anchor: 'middle', fill: '#78350f', cls: 'label hit' }),
+    lines(x, y - r + top, rows, size, { 'font-weight': 'bold', 'text-anchor': 'middle', fill: '#78350f', class: 'label hit' }),
   ];
 }
 
@@ -101,15 +102,14 @@ function domain(el) {
   const owner = str(el.owner).trim();
   const tint = color(el.color, pick(owner || str(el.label)));
   const width = Math.max(40, r * 1.6);
-  const size = Math.max(14, Math.min(22, r / 7)); // bigger circles, bigger names: readable from afar
-  const small = Math.round(size * 0.8);
-  const label = wrap(el.label, width, size, 2);
-  const top = y - ((label.length - 1) * size * 1.3) / 2 - (owner ? small * 0.6 : 0) + size * 0.35;
+  const { lines: label, size } = labelLayout(el);
+  const small = Math.round(Math.max(14, Math.min(22, r / 7)) * 0.8);
+  const top = y - ((label.length - 1) * size * LINE_H) / 2 - (owner ? small * 0.6 : 0) + size * 0.35;
   const sub = [owner, str(el.home).trim()].filter(Boolean).join(' · ');
   return [
     s('circle', { cx: x, cy: y, r, fill: tint, 'fill-opacity': 0.22, stroke: tint, 'stroke-width': 2.5 }),
     lines(x, top, label, size, { 'font-weight': 'bold', 'text-anchor': 'middle', class: 'label' }),
-    sub ? text(x, top + (label.length - 1) * size * 1.3 + small * 1.5, fit(sub, width, small), { size: small, anchor: 'middle', fill: '#374151' }) : null,
+    sub ? text(x, top + (label.length - 1) * size * LINE_H + small * 1.5, fit(sub, width, small), { size: small, anchor: 'middle', fill: '#374151' }) : null,
   ];
 }
 
@@ -137,12 +137,13 @@ function territory(el) {
     out = [s('ellipse', { cx: x + w / 2, cy: y + h / 2, rx: w / 2, ry: h / 2, ...shape })];
     left = x + 18;
   }
-  const room = x + w - 8 - left;
+  const [, top, room, area] = territoryBox(el);
   const mid = left + room / 2;
   const owner = str(el.owner).trim();
-  const base = y + (owner ? 22 : 29) + (node === 'manager' ? 3 : 0);
-  out.push(text(mid, base, fit(el.label, room, 13, true), { size: 13, bold: true, anchor: 'middle', cls: 'label' }));
-  if (owner) out.push(text(mid, base + 15, fit(owner, room, 10), { size: 10, anchor: 'middle', fill: '#4b5563' }));
+  const { lines: rows, size } = labelLayout(el);
+  const first = top + (area - rows.length * size * LINE_H) / 2 + size * 0.95;
+  out.push(lines(mid, first, rows, size, { 'font-weight': 'bold', 'text-anchor': 'middle', class: 'label' }));
+  if (owner) out.push(text(mid, y + h - 8, fit(owner, room, 10), { size: 10, anchor: 'middle', fill: '#4b5563' }));
   return out;
 }
 
@@ -150,10 +151,8 @@ function note(el, ctx) {
   const [x, y, w, h] = box(el);
   const topic = typeof el.topic === 'string' ? el.topic : '';
   const fill = color(el.color, NOTE_FILL[topic] || '#fef08a');
-  const size = 15;
   const pad = 12;
-  const foot = topic ? 18 : 0;
-  const rows = wrap(el.text, w - 2 * pad, size, Math.floor((h - 2 * pad - foot + 4) / (size * 1.3)));
+  const { lines: rows, size } = labelLayout(el);
   const who = ctx.author(el);
   const out = [
     s('rect', { x: x + 2, y: y + 3, width: w, height: h, rx: 4, fill: '#0f172a', 'fill-opacity': 0.08 }),
