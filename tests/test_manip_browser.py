@@ -5,6 +5,7 @@ new note, Tab and Enter."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -22,14 +23,6 @@ def elements(server: ServerProcess, board: dict[str, Any]) -> dict[str, dict[str
     return {e["id"]: e for e in state["elements"]}
 
 
-async def wait_state(page: Page, predicate: str, timeout: float = 5000) -> None:
-    """Wait until ``predicate`` (JS over ``els``, the page's replica) holds and is acked."""
-    await page.wait_for_function(
-        f"() => {{ const els = tussentafel.sync.elements; return ({predicate}); }}",
-        timeout=timeout,
-    )
-
-
 async def center(page: Page, selector: str) -> tuple[float, float]:
     box = await page.locator(selector).bounding_box()
     assert box is not None, selector
@@ -45,14 +38,21 @@ async def drag(page: Page, start: tuple[float, float], end: tuple[float, float])
 
 def poll(server: ServerProcess, board: dict[str, Any], check: Any, tries: int = 100) -> Any:
     """The board's elements once ``check(elements)`` holds (bounded)."""
-    import time
-
     for _ in range(tries):
         els = elements(server, board)
         if check(els):
             return els
         time.sleep(0.05)
     raise AssertionError(f"never held: {els}")
+
+
+async def board_with(server: ServerProcess, title: str, ops: list[dict[str, Any]]) -> Any:
+    """A new blank board holding what the facilitator put on it."""
+    board = server.create_board(title, "blank")
+    async with BoardClient(server.url, board["board"], board["tokens"]["facilitator"],
+                           name="Fay") as fay:
+        await fay.push(ops)
+    return board
 
 
 TIME_BOARD = [
@@ -73,10 +73,7 @@ TIME_BOARD = [
 async def test_dragging_a_grade_marker_and_a_milestone_changes_grade_and_date(
     server: ServerProcess,
 ) -> None:
-    board = server.create_board("Time", "blank")
-    async with BoardClient(server.url, board["board"], board["tokens"]["facilitator"],
-                           name="Fay") as fay:
-        await fay.push(TIME_BOARD)
+    board = await board_with(server, "Time", TIME_BOARD)
     async with chromium() as browser:
         page = await open_board(browser, link(board, "facilitator"), "Fay")
         await page.wait_for_selector('[data-id="gv"] circle')
@@ -98,21 +95,17 @@ async def test_dragging_a_grade_marker_and_a_milestone_changes_grade_and_date(
         await page.mouse.up()
         els = poll(server, board, lambda els: els["ms"]["date"] > "2027-02-20")
         assert els["ms"]["lane"] == "lane-a" and els["ms"]["date"] <= "2027-06-30"
-        assert els["ms"]["date"][:7] in shown.replace(" ", "") or shown  # shown in the locale
         # the lane names its months, the milestone shows its date
         assert await page.locator('[data-id="lane-a"] text.tick').count() >= 5
         assert await page.locator('[data-id="ms-b"] text.date').count() == 1
 
 
 async def test_arrow_keys_nudge_and_copy_paste_duplicate(server: ServerProcess) -> None:
-    board = server.create_board("Keys", "blank")
-    async with BoardClient(server.url, board["board"], board["tokens"]["facilitator"],
-                           name="Fay") as fay:
-        await fay.push([
-            put(note("n1", "Sport", x=100, y=100, z="a1")),
-            el("domain", "d1", 500, 160, r=80, label="Water", owner="Bob"),
-            el("link", "l1", **{"from": "n1"}, to="d1", rel="involves"),
-        ])
+    board = await board_with(server, "Keys", [
+        put(note("n1", "Sport", x=100, y=100, z="a1")),
+        el("domain", "d1", 500, 160, r=80, label="Water", owner="Bob"),
+        el("link", "l1", **{"from": "n1"}, to="d1", rel="involves"),
+    ])
     async with chromium() as browser:
         page = await open_board(browser, link(board, "participant"), "Ada")
         await page.click('[data-id="n1"] rect >> nth=1')
@@ -171,13 +164,10 @@ async def test_double_click_makes_a_note_and_escape_removes_it_empty(
 async def test_tab_reaches_elements_and_enter_edits_the_focused_one(
     server: ServerProcess,
 ) -> None:
-    board = server.create_board("Tab", "blank")
-    async with BoardClient(server.url, board["board"], board["tokens"]["facilitator"],
-                           name="Fay") as fay:
-        await fay.push([
-            put(note("n1", "First", x=100, y=100, z="a1")),
-            put(note("n2", "Second", x=400, y=100, z="a2")),
-        ])
+    board = await board_with(server, "Tab", [
+        put(note("n1", "First", x=100, y=100, z="a1")),
+        put(note("n2", "Second", x=400, y=100, z="a2")),
+    ])
     async with chromium() as browser:
         page = await open_board(browser, link(board, "participant"), "Ada")
         await page.wait_for_selector('[data-id="n2"]')
