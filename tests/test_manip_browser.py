@@ -184,3 +184,20 @@ async def test_tab_reaches_elements_and_enter_edits_the_focused_one(
         await page.fill("#inline-editor", "Second, edited")
         await page.press("#inline-editor", "Enter")
         poll(server, board, lambda els: els["n2"]["text"] == "Second, edited")
+
+
+async def test_clicks_that_focus_elements_keep_a_shift_selection(server: ServerProcess) -> None:
+    board = await board_with(server, "Shift", [
+        put(note("n1", "First", x=100, y=100, z="a1")),
+        put(note("n2", "Second", x=400, y=100, z="a2")),
+    ])
+    async with chromium() as browser:
+        page = await open_board(browser, link(board, "participant"), "Ada")
+        await page.click('[data-id="n1"] rect >> nth=1')
+        await page.click('[data-id="n2"] rect >> nth=1', modifiers=["Shift"])
+        assert sorted(await page.evaluate("[...tussentafel.editor.selection]")) == ["n1", "n2"]
+        start = await center(page, '[data-id="n2"] rect >> nth=1')
+        await drag(page, start, (start[0] + 60, start[1] + 40))
+        await page.mouse.up()
+        els = poll(server, board, lambda els: els["n1"]["x"] != 100 and els["n2"]["x"] != 400)
+        assert els["n1"]["x"] - 100 == els["n2"]["x"] - 400 > 0

@@ -233,9 +233,14 @@ export function manipKey(app, e) {
 /** Tab reaches elements ([data-id] groups are focusable): focusing one selects it,
  * so Enter (keys.js) edits it. */
 export function wireFocus(app) {
-  app.view.svg.addEventListener('focusin', (e) => {
+  let pointing = false; // a click focuses too: then the pointer tools decide what is selected
+  const svg = app.view.svg;
+  svg.addEventListener('pointerdown', () => { pointing = true; }, true);
+  document.addEventListener('keydown', () => { pointing = false; }, true);
+  svg.addEventListener('focusin', (e) => {
     const g = e.target.closest && e.target.closest('[data-id]');
-    if (g && !(app.selection.size === 1 && app.selection.has(g.dataset.id))) app.select([g.dataset.id]);
+    if (!g || pointing) return;
+    if (!(app.selection.size === 1 && app.selection.has(g.dataset.id))) app.select([g.dataset.id]);
   });
 }
 
