@@ -5,7 +5,7 @@
 
 import {
   BOLD_W, CHAR_W, GRADES, LINE_H, SIZES, LANE_AXIS_Y, LANE_H, TEXT_SIZE, box, color, day, daysBetween, fit,
-  labelLayout, laneWidth, linkLine, num, pick, points, scaleColumns, str, territoryBox, textLines,
+  fitText, labelLayout, laneWidth, linkLine, num, pick, points, scaleColumns, str, territoryBox, textLines,
 } from './geometry.js';
 import { MAIN_FIELD } from './kinds.js';
 import { fmtDay, fmtMonth, fmtShortDay, label, t } from './i18n.js';
@@ -183,11 +183,17 @@ function roleCard(el) {
   return [
     s('rect', { x, y, width: w, height: h, rx: 8, fill: '#fff', stroke: tint, 'stroke-width': 2 }),
     s('path', { d: `M${x},${y + 28} V${y + 8} Q${x},${y} ${x + 8},${y} H${x + w - 8} Q${x + w},${y} ${x + w},${y + 8} V${y + 28} Z`, fill: tint }),
-    text(x + 10, y + 19, fit(name, w - 20, 12, true), { size: 12, bold: true, fill: '#fff', cls: 'label' }),
+    roleName(x + 10, y + 19, name, w - 20),
     text(x + 10, y + 52, fit(holder || t('render.no_holder'), w - 20, 15, !!holder), { size: 15, bold: !!holder, fill: holder ? '#111827' : '#9ca3af', cls: 'holder' }),
     text(x + 10, y + 74, fit(tableName ? t('render.at_table', { table: tableName }) : t('render.this_table'), w - 20, 12), { size: 12, fill: '#374151' }),
     extra ? text(x + 10, y + 97, fit(extra, w - 20, 11), { size: 11, fill: '#6b7280', italic: true }) : null,
   ];
+}
+
+/** A role card's name in its header band: smaller before it is cut (as the export). */
+function roleName(x, y, name, width) {
+  const { lines: [line], size } = fitText(name, width, 16, 12, { bold: true });
+  return text(x, y, line, { size, bold: true, fill: '#fff', cls: 'label' });
 }
 
 function gradeScale(el) {

@@ -443,6 +443,12 @@ PROCESS = frozenset(kinds.PROCESS_ROLES)
 CONTENT = frozenset(kinds.CONTENT_ROLES)
 
 
+def role_name(x: float, y: float, name: str, width: float) -> str:
+    """A role card's name in its header band: smaller before it is cut (as the browser)."""
+    lines, size = fit_text(name, width, 16, 12, bold=True)
+    return text(x, y, lines[0], size=size, bold=True, fill="#fff")
+
+
 def draw_role_card(el: Element, lang: str = "en") -> str:
     x, y = num(el, "x"), num(el, "y")
     w, h = SIZES["role_card"]
@@ -462,7 +468,7 @@ def draw_role_card(el: Element, lang: str = "en") -> str:
         f'<path d="M{f(x)},{f(y + 28)} V{f(y + 8)} Q{f(x)},{f(y)} {f(x + 8)},{f(y)} '
         f'H{f(x + w - 8)} Q{f(x + w)},{f(y)} {f(x + w)},{f(y + 8)} V{f(y + 28)} Z" '
         f'fill="{tint}"/>',
-        text(x + 9, y + 19, fit(name, w - 16, 12, bold=True), size=12, bold=True, fill="#fff"),
+        role_name(x + 10, y + 19, name, w - 20),
         text(x + 10, y + 50, fit(holder or i18n.t(lang, "render.no_holder"), w - 20, 14,
                                  bold=bool(holder)),
              size=14, bold=bool(holder), fill="#111827" if holder else "#9ca3af"),
