@@ -71,6 +71,8 @@ export function dragPlaced(tools, g, world) {
   const node = tools.view.nodes.get(el.id);
   const from = tools.view.place(el) || [num(el, 'x'), num(el, 'y')];
   g.value = null;
+  tools.selectionLayer.style.display = 'none'; // the outline stays behind: hide it while dragging
+  node?.classList.add('dragging');
   if (el.kind === 'grade_vote') {
     const scale = app.sync.elements.get(el.scale);
     if (!scale) return;
@@ -91,7 +93,8 @@ export function dragPlaced(tools, g, world) {
     const t = daysBetween(start, day(date)) / Math.max(1, daysBetween(start, day(lane.end)));
     const x = num(lane, 'x') + t * laneWidth(lane);
     if (node) node.setAttribute('transform', `translate(${x - from[0]} 0)`);
-    tools.preview.replaceChildren(s('text', { x, y: from[1] - 14, 'font-size': 13, 'font-weight': 'bold',
+    const labelY = from[2] ?? from[1] + 24;
+    tools.preview.replaceChildren(s('text', { x, y: labelY + (labelY < from[1] ? -12 : 14), 'font-size': 13, 'font-weight': 'bold',
       'text-anchor': 'middle', class: 'drag-date', fill: '#0f172a' }, fmtDay(date)));
   }
 }
@@ -100,11 +103,18 @@ export function dragPlaced(tools, g, world) {
 export function dropPlaced(tools, g) {
   const app = tools.app;
   const el = app.sync.elements.get(g.target.id);
-  const node = el && tools.view.nodes.get(el.id);
-  if (node) node.removeAttribute('transform');
+  endPlaced(tools, g);
   if (!el || !g.allowed || !g.value) return;
   const field = el.kind === 'grade_vote' ? 'grade' : 'date';
   if (el[field] !== g.value) app.commit([{ op: 'patch', id: el.id, set: { [field]: g.value } }]);
+}
+
+/** Put the dragged node back where the board says (before the drop lands or after an abort). */
+export function endPlaced(tools, g) {
+  const node = tools.view.nodes.get(g.target.id);
+  node?.removeAttribute('transform');
+  node?.classList.remove('dragging');
+  tools.selectionLayer.style.display = '';
 }
 
 // -- copy, paste, duplicate --------------------------------------------------------

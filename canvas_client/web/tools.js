@@ -8,7 +8,7 @@ import {
 import { t } from './i18n.js';
 import { KINDS } from './kinds.js';
 import { s, smoothPath } from './render.js';
-import { draggablePlaced, dragPlaced, dropPlaced, moveOps } from './manip.js';
+import { draggablePlaced, dragPlaced, dropPlaced, endPlaced, moveOps } from './manip.js';
 import { boundsOf, drawSelection } from './selection.js';
 import { strokePoints } from './stroke.js';
 
@@ -234,7 +234,7 @@ export class Tools {
   abortGesture() {
     const g = this.gesture;
     if (g && (g.type === 'move' || g.type === 'resize') && g.moved) this.app.endDrag(g);
-    if (g && g.type === 'placed') this.view.nodes.get(g.target.id)?.removeAttribute('transform');
+    if (g && g.type === 'placed') endPlaced(this, g);
     this.clear();
   }
 
