@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from functools import lru_cache
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 #: Addresses a UDP ``connect`` is aimed at to learn the outgoing interface (never sent to).
@@ -45,9 +45,21 @@ def _usable(address: str) -> bool:
     return not (ip.is_loopback or ip.is_unspecified or ip.is_link_local or ip.is_multicast)
 
 
-@lru_cache(maxsize=1)
+_found: list[tuple[float, str | None]] = []  # (when, address): the last answer
+REMEMBER_S = 30.0  # a laptop may change networks: look again after this long
+
+
 def lan_address() -> str | None:
     """This machine's address on the local network, or None (no packets are sent)."""
+    now = time.monotonic()
+    if _found and now - _found[0][0] < REMEMBER_S:
+        return _found[0][1]
+    address = _lan_address()
+    _found[:] = [(now, address)]
+    return address
+
+
+def _lan_address() -> str | None:
     for probe in PROBES:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             try:
