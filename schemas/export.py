@@ -35,6 +35,7 @@ from schemas.kinds import (
     PLACED,
     PROCESS_ROLES,
     SIZES,
+    TEXT,
     Field,
     Kind,
 )
@@ -105,6 +106,7 @@ def kinds_js() -> str:
         _const("MAIN_FIELD", MAIN_FIELD, "The text field edited in place, by kind."),
         _const("INSIGHT_KINDS", sorted(INSIGHT_KINDS),
                "Kinds whose change may change the insights."),
+        _const("TEXT", TEXT, "How text is measured to wrap and fit it into shapes."),
     ]
     return "\n".join(parts)
 

@@ -206,5 +206,10 @@ LAYERS: dict[str, int] = {k.name: k.geometry.layer for k in KINDS.values() if k.
 MAIN_FIELD: dict[str, str] = {k.name: k.main for k in KINDS.values() if k.main}
 #: Kinds whose change may change the insights.
 INSIGHT_KINDS: frozenset[str] = frozenset(k.name for k in KINDS.values() if k.insights)
+#: How text is measured where it is wrapped and fitted into shapes, the same on the
+#: live board and in the SVG export: average glyph width in em (DejaVu Sans measures
+#: ~0.50, bold ~0.57; a little more leaves room), line height in em, and the smallest
+#: font size a label may shrink to before it is cut.
+TEXT: dict[str, float] = {"char_w": 0.54, "bold_w": 0.62, "line_h": 1.3, "min_size": 9.0}
 GRADES = ENUMS["grade"]
 ASPECTS = ENUMS["aspect"]

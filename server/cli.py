@@ -104,7 +104,10 @@ def serve(args: argparse.Namespace) -> int:
     store = f"redis {settings.redis_url.split('@')[-1]}" if settings.redis_url else (
         f"embedded SQLite in {settings.data_dir}"
     )
-    print(f"tussentafel: serving on http://{settings.host}:{settings.port} ({store})", flush=True)
+    from server.web.reach import startup_lines
+
+    lines = startup_lines(settings.host, settings.port, settings.public_url)
+    print("\n".join([f"tussentafel: serving ({store})", *lines]), flush=True)
     server = uvicorn.Server(config)
     server.run()
     return 0 if server.started else 1

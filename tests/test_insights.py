@@ -111,17 +111,32 @@ def test_people_without_a_domain_are_named() -> None:
         person("Anna"),  # owns d1 (trimmed, case-insensitive)
         person("BRAM", "facilitator"),
         person("Chen"),
-        person("Dirk", "facilitator"),
+        person("Dirk", "facilitator"),  # facilitators lead the exercise: not asked
         person("Screen", "viewer"),  # viewers are not asked
         person("  "),  # no name
         person("chen"),  # the same person twice counts once
     ]
-    assert insights(els, people)["territory"]["without_domain"] == ["Chen", "Dirk"]
+    assert insights(els, people)["territory"]["without_domain"] == ["Chen"]
 
 
 def test_everyone_with_a_domain_leaves_nobody_without() -> None:
     els = [domain("d1", 0, 0, 5, owner="Anna")]
     assert insights(els, [person("anna")])["territory"]["without_domain"] == []
+
+
+def test_a_templates_examples_are_left_out_but_its_tables_stay() -> None:
+    example = {"author": "system"}
+    els = [
+        {**table("tpl-table", 0, 0, 100), **example},
+        {**domain("tpl-domain", 500, 0, 10, owner="Anna"), **example},  # would be outside
+        {**card("tpl-role-example", "custom"), **example},  # would lack a pen holder
+        {**domain("tpl-mine", 0, 0, 10, owner="Bram"), "author": "p1"},  # a person's, kept
+        {**domain("d1", 0, 0, 10, owner="Chen"), "author": "p2"},
+    ]
+    found = insights(els, [person("Anna"), person("Bram"), person("Chen")])
+    assert found["territory"] == {"overlaps": [["d1", "tpl-mine"]], "outside": [],
+                                  "without_domain": ["Anna"]}
+    assert found["roles"] == []
 
 
 # -- grades --------------------------------------------------------------------

@@ -297,3 +297,11 @@ def test_the_dutch_atelier_exports_as_utf8_with_its_diacritics() -> None:
                  "één", "Onze omgangscode", "4 jan 2027"):
         assert term in words, term
     assert "DejaVu Sans" in (root.get("font-family") or "")
+
+
+def test_lanes_name_their_months_and_milestones_show_their_date() -> None:
+    nl = groups(parse(render_svg(board(), lang="nl")))
+    ticks = [t.text for t in nl["ln"].iter(f"{SVG}text")][2:]  # after the label and the span
+    assert ticks[0] == "jan 2027"  # the first name carries the year
+    assert "jul" in ticks and "2028" not in "".join(ticks)
+    assert "2 jul" in [t.text for t in nl["m1"].iter(f"{SVG}text")]

@@ -84,10 +84,13 @@ export function askText({ title, label, value = '', placeholder = '', button = t
   });
 }
 
+/** One or two letters of a name: its first and last word, leaving out what is
+ * in brackets and what is no letter or digit ("Marieke (facilitator)" -> "M"). */
 export function initials(name) {
-  const parts = String(name || '?').trim().split(/\s+/).filter(Boolean);
-  if (!parts.length) return '?';
-  return (parts[0][0] + (parts.length > 1 ? parts[parts.length - 1][0] : '')).toUpperCase();
+  const words = String(name || '').replace(/\([^)]*\)?|\[[^\]]*\]?/g, ' ').split(/\s+/);
+  const firsts = words.map((w) => (w.match(/[\p{L}\p{N}]/u) || [''])[0]).filter(Boolean);
+  if (!firsts.length) return '?';
+  return (firsts[0] + (firsts.length > 1 ? firsts[firsts.length - 1] : '')).toUpperCase();
 }
 
 export function mmss(ms) {

@@ -9,6 +9,7 @@ import { applyI18n, preferredLang, setBoardLang, setLang, t, wireLangPicker } fr
 import { closeInline, openInline, placeInline } from './inline.js';
 import { Inspector } from './inspector.js';
 import { onKey } from './keys.js';
+import { Clipboard, manipKey, wireFocus } from './manip.js';
 import { People } from './people.js';
 import { showPrivateCount } from './privatecount.js';
 import { Sheet, exerciseView, longPress } from './devices.js';
@@ -74,7 +75,9 @@ class Editor {
     this.sheet = new Sheet();
     longPress(this);
     trackPointer(this);
+    this.clipboard = new Clipboard(this);
     this.wire();
+    wireFocus(this);
   }
 
   get role() { return this.sync.role; }
@@ -146,7 +149,7 @@ class Editor {
       toast(why, 'error', 600000);
     });
     window.addEventListener('online', () => sync.reconnectNow());
-    document.addEventListener('keydown', (e) => onKey(this, e));
+    document.addEventListener('keydown', (e) => manipKey(this, e) || onKey(this, e));
     document.addEventListener('keyup', (e) => { if (e.code === 'Space') this.tools.spaceDown = false; });
     window.addEventListener('resize', () => this.cameraMoved());
     $('#zoom-in').addEventListener('click', () => this.zoom(1.25));

@@ -9,8 +9,10 @@ import { presentBlock } from './present.js';
 import { $, copyText, h, humanError, pageParams, toast } from './dom.js';
 import { GRADES, box, str, union } from './geometry.js';
 import { fmtNumber, fmtTime, label as enumLabel, t } from './i18n.js';
+import { reach, shareBase } from './reach.js';
 
 const { board, token, join, screen } = pageParams();
+const ROTATED = new URLSearchParams(location.hash.slice(1)).has('rotated'); // this page came from a rotation
 
 async function api(path, { method = 'GET', body } = {}) {
   const r = await fetch(`/api/boards/${encodeURIComponent(board)}${path}`, {
@@ -42,10 +44,15 @@ export class Facilitator {
       if (tab) this.show(tab.dataset.tab);
     });
     app.sync.on('session', () => this.render());
+    app.sync.on('event', (message) => { // the server recomputes after each change that matters
+      if (message.name === 'insights' && message.insights) this.showInsights(message.insights);
+    });
     app.sync.on('status', () => this.render());
     this.bin = new Bin(app, api);
     this.render();
     this.loadSnapshots();
+    reach().then((info) => { if (info) this.render(); }); // links the room can reach
+    if (ROTATED) this.show('facilitate');
   }
 
   show(name) {
@@ -98,13 +105,18 @@ export class Facilitator {
     const label = h('input', { type: 'text', id: 'timer-label', placeholder: t('fac.timer_placeholder'), maxlength: 200 });
     const sections = [];
     sections.push(presentBlock(this)); // the projector first: it is used all session
+    if (ROTATED) sections.push(this.newLinks());
     if (join || screen) {
-      const participantLink = join ? `${location.origin}/b/${encodeURIComponent(board)}?t=${encodeURIComponent(join)}` : '';
-      const screenLink = screen ? `${location.origin}/b/${encodeURIComponent(board)}/screen?t=${encodeURIComponent(screen)}${join ? `#join=${encodeURIComponent(join)}` : ''}` : '';
+      const participantLink = join ? `${shareBase()}/b/${encodeURIComponent(board)}?t=${encodeURIComponent(join)}` : '';
+      const screenLink = screen ? `${shareBase()}/b/${encodeURIComponent(board)}/screen?t=${encodeURIComponent(screen)}${join ? `#join=${encodeURIComponent(join)}` : ''}` : '';
       sections.push(h('section', { class: 'fac-block' }, h('h4', {}, t('fac.invite')),
         participantLink ? h('div', { class: 'row' }, btn(t('fac.copy_participant'), async () => toast(await copyText(participantLink) ? t('fac.participant_copied') : participantLink, 'ok'))) : null,
         screenLink ? h('div', { class: 'row' }, h('a', { class: 'button', href: screenLink, target: '_blank', rel: 'noopener' }, t('fac.open_projector'))) : null));
     }
+    sections.push(h('section', { class: 'fac-block' }, h('h4', {}, t('fac.rotate')),
+      h('p', { class: 'muted' }, t('fac.rotate_hint')),
+      h('div', { class: 'row' }, btn(t(this.rotateArmed ? 'fac.rotate_sure' : 'fac.rotate'), () => this.rotate(),
+        this.rotateArmed ? 'danger' : '', 'rotate-links'))));
     sections.push(h('section', { class: 'fac-block' }, h('h4', {}, t('fac.timer')),
       sess.timer ? h('p', { class: 'muted' }, t('fac.running', { label: sess.timer.label || t('fac.timer_word') })) : null,
       label,
@@ -134,6 +146,44 @@ export class Facilitator {
         : h('li', { class: 'muted' }, t('fac.no_snapshots')))));
     sections.push(afterAtelier(board, token));
     this.panel.replaceChildren(...sections);
+  }
+
+  /** New tokens for every role (POST /rotate) after a second click: the old links,
+   * this page's too, stop working, so the page reopens on its new link and shows them. */
+  async rotate() {
+    if (!this.rotateArmed) {
+      this.rotateArmed = true;
+      this.render();
+      setTimeout(() => { if (this.rotateArmed) { this.rotateArmed = false; this.render(); } }, 5000);
+      return;
+    }
+    this.rotateArmed = false;
+    let made;
+    try {
+      made = await api('/rotate', { method: 'POST' });
+    } catch (err) {
+      toast(humanError(err.code, err.message), 'error');
+      this.render();
+      return;
+    }
+    const tokens = made.tokens;
+    const hash = `#join=${encodeURIComponent(tokens.participant)}&screen=${encodeURIComponent(tokens.viewer)}&rotated=1`;
+    location.replace(`${location.pathname}?t=${encodeURIComponent(tokens.facilitator)}${hash}`);
+  }
+
+  /** The three links after a rotation, to copy and share. */
+  newLinks() {
+    const base = `${shareBase()}/b/${encodeURIComponent(board)}`;
+    const links = [
+      ['participant', join && `${base}?t=${encodeURIComponent(join)}`],
+      ['viewer', screen && `${base}/screen?t=${encodeURIComponent(screen)}${join ? `#join=${encodeURIComponent(join)}` : ''}`],
+      ['facilitator', `${base}?t=${encodeURIComponent(token)}${join ? `#join=${encodeURIComponent(join)}&screen=${encodeURIComponent(screen)}` : ''}`],
+    ].filter(([, url]) => url);
+    return h('section', { class: 'fac-block new-links', id: 'new-links' }, h('h4', {}, t('fac.new_links')),
+      h('p', { class: 'muted' }, t('fac.rotated')),
+      ...links.map(([role, url]) => h('label', { dataset: { role } }, t(`fac.link_${role}`),
+        h('input', { type: 'text', readonly: true, value: url, onfocus: (e) => e.target.select() }),
+        h('button', { type: 'button', onclick: async () => toast(await copyText(url) ? t('fac.link_copied') : url, 'ok') }, t('common.copy')))));
   }
 
   async lock(locked) {
@@ -194,7 +244,7 @@ export class Facilitator {
 
   async loadInsights() {
     const panel = this.insightsPanel;
-    panel.replaceChildren(h('p', { class: 'muted' }, t('ins.loading')));
+    if (!this.insights) panel.replaceChildren(h('p', { class: 'muted' }, t('ins.loading')));
     let data;
     try {
       data = await api('/insights');
@@ -202,6 +252,13 @@ export class Facilitator {
       panel.replaceChildren(h('p', { class: 'error' }, humanError(err.code, err.message)));
       return;
     }
+    this.showInsights(data);
+  }
+
+  /** Draw the insights (from GET /insights or the live `insights` event). */
+  showInsights(data) {
+    this.insights = data;
+    const panel = this.insightsPanel;
     const els = this.app.sync.elements;
     const name = (id) => {
       const el = els.get(id);

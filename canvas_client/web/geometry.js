@@ -3,7 +3,7 @@
 // server/report/render_shapes.py and server/report/render.py read too, so that the live
 // board and the SVG export agree on where things are.
 
-import { CIRCLES as CIRCLE_KINDS, ENUMS, KINDS, LAYERS, PLACED as PLACED_BY, SIZES as KIND_SIZES } from './kinds.js';
+import { CIRCLES as CIRCLE_KINDS, ENUMS, KINDS, LAYERS, PLACED as PLACED_BY, SIZES as KIND_SIZES, TEXT } from './kinds.js';
 
 export const SIZES = KIND_SIZES;
 const LANE = KINDS.lane.geometry.params;
@@ -13,8 +13,9 @@ const LANE_MIN_W = LANE.min_w;
 const LANE_MAX_W = LANE.max_w;
 export const LANE_AXIS_Y = LANE.axis_y; // where milestones sit, below the lane's top
 export const TEXT_SIZE = KINDS.text.geometry.params.size;
-export const CHAR_W = 0.6;
-export const BOLD_W = 0.68;
+export const CHAR_W = TEXT.char_w;
+export const BOLD_W = TEXT.bold_w;
+export const LINE_H = TEXT.line_h;
 export const GRADES = ENUMS.grade;
 export const PALETTE = ['#2563eb', '#16a34a', '#d97706', '#9333ea', '#dc2626', '#0891b2',
   '#db2777', '#65a30d'];
@@ -87,44 +88,131 @@ export function color(value, dflt) {
 
 // -- text ---------------------------------------------------------------------
 
-/** One line cut to `width` with an ellipsis. */
-export function fit(text, width, size, bold = false) {
-  const line = str(text).split(/\s+/).filter(Boolean).join(' ');
-  const room = Math.max(1, Math.floor(width / (size * (bold ? BOLD_W : CHAR_W))));
-  return line.length <= room ? line : line.slice(0, Math.max(0, room - 1)).trimEnd() + '…';
+// The same rules as server/report/render_shapes.py (tests/text_cases.json checks
+// both): lengths in code points, the same whitespace, the same measures.
+
+const XML_BAD = /[^\t\n\r\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu;
+const SPACE = /[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
+
+/** Text an SVG can hold (as the export's clean()). */
+export function clean(value) {
+  return typeof value === 'string' ? value.replace(XML_BAD, '') : '';
 }
 
-/** Word-wrap to `width`, at most `maxLines`; a cut last line ends in "…". */
-export function wrap(text, width, size, maxLines) {
-  const room = Math.max(1, Math.floor(width / (size * CHAR_W)));
-  const lines = [];
-  for (const paragraph of str(text).split('\n')) {
-    let line = '';
-    for (let word of paragraph.split(/\s+/).filter(Boolean)) {
-      while (word.length > room) {
-        if (line) {
-          lines.push(line);
-          line = '';
+function words(text) {
+  return text.split(SPACE).filter(Boolean);
+}
+
+function room(width, size, bold) {
+  return Math.max(1, Math.floor(width / (size * (bold ? BOLD_W : CHAR_W))));
+}
+
+/** One line cut to `width` with an ellipsis. */
+export function fit(text, width, size, bold = false) {
+  const line = Array.from(words(clean(text)).join(' '));
+  const n = room(width, size, bold);
+  return line.length <= n ? line.join('') : line.slice(0, Math.max(0, n - 1)).join('').trimEnd() + '…';
+}
+
+/** Word-wrapped lines at most `width` wide, at most `maxLines`: {lines, cut
+ * (text was left out; the last line ends in "…"), broken (a word did not fit a line)}. */
+export function layout(text, width, size, maxLines, bold = false) {
+  if (maxLines <= 0) return { lines: [], cut: clean(text).trim() !== '', broken: false };
+  const n = room(width, size, bold);
+  let lines = [];
+  let broken = false;
+  for (const paragraph of clean(text).split('\n')) {
+    let line = [];
+    for (const word of words(paragraph)) {
+      let chars = Array.from(word);
+      while (chars.length > n) {
+        broken = true;
+        if (line.length) {
+          lines.push(line.join(''));
+          line = [];
         }
-        lines.push(word.slice(0, room));
-        word = word.slice(room);
+        lines.push(chars.slice(0, n).join(''));
+        chars = chars.slice(n);
       }
-      if (!line) line = word;
-      else if (line.length + 1 + word.length <= room) line += ' ' + word;
+      if (!line.length) line = chars;
+      else if (line.length + 1 + chars.length <= n) line = [...line, ' ', ...chars];
       else {
-        lines.push(line);
-        line = word;
+        lines.push(line.join(''));
+        line = chars;
       }
     }
-    lines.push(line);
+    lines.push(line.join(''));
     if (lines.length > maxLines) break;
   }
   while (lines.length > 1 && !lines[lines.length - 1]) lines.pop();
-  if (lines.length > maxLines) {
-    lines.length = Math.max(0, maxLines);
-    if (lines.length) lines[lines.length - 1] = lines[lines.length - 1].slice(0, Math.max(0, room - 1)).trimEnd() + '…';
+  const cut = lines.length > maxLines;
+  if (cut) {
+    lines = lines.slice(0, maxLines);
+    lines[maxLines - 1] = Array.from(lines[maxLines - 1]).slice(0, Math.max(0, n - 1)).join('').trimEnd() + '…';
   }
-  return maxLines > 0 ? lines : [];
+  return { lines, cut, broken };
+}
+
+/** Word-wrap to `width`, at most `maxLines`; a cut last line ends in "…". */
+export function wrap(text, width, size, maxLines, bold = false) {
+  return layout(text, width, size, maxLines, bold).lines;
+}
+
+/** Text in a width x height box: as many lines as fit at `size`; when it does not
+ * fit whole (or a word must break), a smaller size, down to `minSize`; cut last.
+ * Returns {lines, size}. */
+export function fitText(text, width, height, size, { bold = false, minSize = TEXT.min_size } = {}) {
+  const lowest = Math.min(size, minSize);
+  let best = null;
+  for (let s = size; ; s = Math.max(lowest, s - 1)) {
+    const maxLines = Math.max(1, Math.floor(height / (s * LINE_H) + 1e-9));
+    const got = layout(text, width, s, maxLines, bold);
+    if (!got.cut && !got.broken) return { lines: got.lines, size: s };
+    if (!best || best.cut) best = { lines: got.lines, size: s, cut: got.cut }; // whole and largest, else the most text
+    if (s <= lowest) break;
+  }
+  return { lines: best.lines, size: best.size };
+}
+
+/** The text box of a territory card: [left, top, width, height] (its label's area). */
+export function territoryBox(el) {
+  const x = num(el, 'x');
+  const y = num(el, 'y');
+  const [w, h] = SIZES.territory;
+  const node = ['person', 'team', 'manager', 'table'].includes(el.node) ? el.node : 'person';
+  const left = x + (node === 'person' ? 38 : node === 'table' ? 18 : 10);
+  const top = y + 5 + (node === 'manager' ? 4 : 0);
+  const owner = clean(el.owner).trim() ? 13 : 0;
+  return [left, top, x + w - 8 - left, y + h - 5 - top - owner];
+}
+
+/** The label (note: text) of a shape laid out in it: {lines, size}, or null for
+ * kinds whose texts sit on one line. The export lays out the same
+ * (render_shapes.label_layout). */
+export function labelLayout(el) {
+  if (el.kind === 'territory') {
+    const [, , w, h] = territoryBox(el);
+    return fitText(el.label, w, h, 13, { bold: true });
+  }
+  if (el.kind === 'table') {
+    const r = Math.max(0, num(el, 'r'));
+    const size = Math.max(10, Math.min(24, r / 8));
+    const depth = size * 2.2; // the first line's baseline, below the circle's top
+    const chord = 2 * Math.sqrt(Math.max(0, r * r - (r - depth) ** 2)) - 16;
+    return fitText(el.label, Math.max(40, chord), r * 0.5, size, { bold: true });
+  }
+  if (el.kind === 'domain') {
+    const r = Math.max(0, num(el, 'r'));
+    const size = Math.max(14, Math.min(22, r / 7)); // bigger circles, bigger names: readable from afar
+    return fitText(el.label, Math.max(40, r * 1.6), Math.max(size * LINE_H, Math.min(r * 0.9, size * LINE_H * 3)), size, { bold: true });
+  }
+  if (el.kind === 'note') {
+    const w = Math.max(0, num(el, 'w'));
+    const h = Math.max(0, num(el, 'h'));
+    const foot = typeof el.topic === 'string' && el.topic ? 18 : 0;
+    return fitText(el.text, w - 24, h - 24 - foot + 4, 15, { minSize: 11 });
+  }
+  return null;
 }
 
 // -- geometry -----------------------------------------------------------------

@@ -85,6 +85,18 @@ export function fmtDay(iso) {
     .format(when).replace(/\./g, '');
 }
 
+/** A day (ms at UTC midnight) without its year, as the board's locale writes it: nl `12 mrt`. */
+export function fmtShortDay(ms) {
+  return new Intl.DateTimeFormat(LOCALES[board], { day: 'numeric', month: 'short', timeZone: 'UTC' })
+    .format(new Date(ms)).replace(/\./g, '');
+}
+
+/** A month (ms at UTC) on a time axis in the board's locale: `mrt`, with its year `jan 2027`. */
+export function fmtMonth(ms, withYear = false) {
+  const options = withYear ? { month: 'short', year: 'numeric', timeZone: 'UTC' } : { month: 'short', timeZone: 'UTC' };
+  return new Intl.DateTimeFormat(LOCALES[board], options).format(new Date(ms)).replace(/\./g, '');
+}
+
 /** A moment (ms) in the board's locale; options as Intl.DateTimeFormat's. */
 export function fmtTime(ms, options = { hour: '2-digit', minute: '2-digit' }) {
   return new Date(ms).toLocaleString(LOCALES[board], options);

@@ -5,6 +5,7 @@ import { $, h } from './dom.js';
 import { num } from './geometry.js';
 import { t } from './i18n.js';
 import { MAIN_FIELD } from './kinds.js';
+import { dropEmptyNote } from './manip.js';
 
 export { MAIN_FIELD };
 const REQUIRED = new Set(['text', 'label', 'moment', 'focus', 'symbol']);
@@ -50,9 +51,10 @@ export function closeInline(app, save = true) {
   const { id, field, area, fresh, original } = current;
   current = null;
   area.remove();
+  const value = area.value;
+  if (fresh && !value.trim() && dropEmptyNote(app, id)) return; // no empty note left behind
   if (!save) return;
   const el = app.sync.elements.get(id);
-  const value = area.value;
   if (!el || value === original) return;
   const op = value.trim() || REQUIRED.has(field)
     ? { op: 'patch', id, set: { [field]: value } }

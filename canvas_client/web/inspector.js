@@ -141,7 +141,8 @@ export class Inspector {
         h('li', {}, t('help.tool')),
         h('li', {}, t('help.edit')),
         h('li', {}, h('kbd', {}, 'Delete'), t('help.removes'), h('kbd', {}, 'Ctrl Z'), t('help.undoes'), h('kbd', {}, 'Esc'), t('help.deselects')),
-        h('li', {}, t('help.pan'), h('kbd', {}, 'Ctrl'), t('help.zoom'))),
+        h('li', {}, t('help.pan'), h('kbd', {}, 'Ctrl'), t('help.zoom')),
+        h('li', {}, t('help.keys'))),
       h('h4', {}, t('help.lines')),
       h('ul', { class: 'legend' }, KINDS.link.fields.find((f) => f.name === 'rel').values.map((rel) => h('li', { class: `rel-${rel}` }, enumLabel('rel', rel)))),
     ];

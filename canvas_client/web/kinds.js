@@ -845,3 +845,11 @@ export const INSIGHT_KINDS = [
   "role_card",
   "table"
 ];
+
+/** How text is measured to wrap and fit it into shapes. */
+export const TEXT = {
+  "char_w": 0.54,
+  "bold_w": 0.62,
+  "line_h": 1.3,
+  "min_size": 9.0
+};

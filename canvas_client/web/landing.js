@@ -2,6 +2,7 @@
 
 import { $, copyText, h, toast } from './dom.js';
 import { applyI18n, browserLang, fmtTime, preferredLang, setBoardLang, setLang, t, wireLangPicker } from './i18n.js';
+import { reach } from './reach.js';
 
 const RECENT_KEY = 'tussentafel:recent';
 const ROLES = ['facilitator', 'participant', 'viewer'];
@@ -54,6 +55,17 @@ function showResult(made) {
   $('#result').hidden = false;
 }
 
+/** When the server listens on this machine only, say so plainly, and how to let phones in. */
+function renderReach(info) {
+  document.querySelector('#reach-warning')?.remove();
+  if (!info || !info.loopback_only) return;
+  const box = h('div', { id: 'reach-warning', class: 'card reach-warning', role: 'alert' },
+    h('strong', {}, t('reach.loopback_title')),
+    h('p', {}, t('reach.loopback_text')),
+    h('code', {}, t('reach.command')));
+  $('main.landing').prepend(box);
+}
+
 function renderRecent() {
   const list = recent();
   $('#recent').hidden = !list.length;
@@ -101,5 +113,7 @@ applyI18n();
 wireLangPicker($('#ui-lang'), () => {
   if (shown) showResult(shown);
   renderRecent();
+  reach().then(renderReach);
 });
 renderRecent();
+reach().then(renderReach);

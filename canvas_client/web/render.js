@@ -5,10 +5,11 @@
 
 import { readable } from './contrast.js';
 import {
-  BOLD_W, CHAR_W, GRADES, SIZES, LANE_AXIS_Y, LANE_H, TEXT_SIZE, box, color, day, daysBetween, fit,
-  laneWidth, linkLine, num, pick, points, scaleColumns, str, textLines, wrap,
+  BOLD_W, CHAR_W, GRADES, LINE_H, SIZES, LANE_AXIS_Y, LANE_H, TEXT_SIZE, box, color, day, daysBetween, fit,
+  fitText, labelLayout, laneWidth, linkLine, num, pick, points, scaleColumns, str, territoryBox, textLines,
 } from './geometry.js';
-import { fmtDay, label, t } from './i18n.js';
+import { MAIN_FIELD } from './kinds.js';
+import { fmtDay, fmtMonth, fmtShortDay, label, t } from './i18n.js';
 
 export const NS = 'http://www.w3.org/2000/svg';
 
@@ -86,11 +87,12 @@ function table(el) {
   const x = num(el, 'x');
   const y = num(el, 'y');
   const r = Math.max(0, num(el, 'r'));
-  const size = Math.max(10, Math.min(24, r / 8));
+  const { lines: rows, size } = labelLayout(el);
+  const top = Math.max(10, Math.min(24, r / 8)) * 2.2;
   return [
     s('circle', { cx: x, cy: y, r, fill: '#fffbeb', stroke: '#92400e', 'stroke-width': 4, class: 'table-body' }),
     s('circle', { cx: x, cy: y, r, fill: 'none', stroke: 'transparent', 'stroke-width': 18, class: 'hit ring' }),
-    text(x, y - r + size * 2.2, fit(el.label, r * 1.5, size, true), { size, bold: true, anchor: 'middle', fill: '#78350f', cls: 'label hit' }),
+    lines(x, y - r + top, rows, size, { 'font-weight': 'bold', 'text-anchor': 'middle', fill: '#78350f', class: 'label hit' }),
   ];
 }
 
@@ -101,15 +103,14 @@ function domain(el) {
   const owner = str(el.owner).trim();
   const tint = color(el.color, pick(owner || str(el.label)));
   const width = Math.max(40, r * 1.6);
-  const size = Math.max(14, Math.min(22, r / 7)); // bigger circles, bigger names: readable from afar
-  const small = Math.round(size * 0.8);
-  const label = wrap(el.label, width, size, 2);
-  const top = y - ((label.length - 1) * size * 1.3) / 2 - (owner ? small * 0.6 : 0) + size * 0.35;
+  const { lines: label, size } = labelLayout(el);
+  const small = Math.round(Math.max(14, Math.min(22, r / 7)) * 0.8);
+  const top = y - ((label.length - 1) * size * LINE_H) / 2 - (owner ? small * 0.6 : 0) + size * 0.35;
   const sub = [owner, str(el.home).trim()].filter(Boolean).join(' · ');
   return [
     s('circle', { cx: x, cy: y, r, fill: tint, 'fill-opacity': 0.22, stroke: tint, 'stroke-width': 2.5 }),
     lines(x, top, label, size, { 'font-weight': 'bold', 'text-anchor': 'middle', class: 'label' }),
-    sub ? text(x, top + (label.length - 1) * size * 1.3 + small * 1.5, fit(sub, width, small), { size: small, anchor: 'middle', fill: '#374151' }) : null,
+    sub ? text(x, top + (label.length - 1) * size * LINE_H + small * 1.5, fit(sub, width, small), { size: small, anchor: 'middle', fill: '#374151' }) : null,
   ];
 }
 
@@ -137,12 +138,13 @@ function territory(el) {
     out = [s('ellipse', { cx: x + w / 2, cy: y + h / 2, rx: w / 2, ry: h / 2, ...shape })];
     left = x + 18;
   }
-  const room = x + w - 8 - left;
+  const [, top, room, area] = territoryBox(el);
   const mid = left + room / 2;
   const owner = str(el.owner).trim();
-  const base = y + (owner ? 22 : 29) + (node === 'manager' ? 3 : 0);
-  out.push(text(mid, base, fit(el.label, room, 13, true), { size: 13, bold: true, anchor: 'middle', cls: 'label' }));
-  if (owner) out.push(text(mid, base + 15, fit(owner, room, 10), { size: 10, anchor: 'middle', fill: '#4b5563' }));
+  const { lines: rows, size } = labelLayout(el);
+  const first = top + (area - rows.length * size * LINE_H) / 2 + size * 0.95;
+  out.push(lines(mid, first, rows, size, { 'font-weight': 'bold', 'text-anchor': 'middle', class: 'label' }));
+  if (owner) out.push(text(mid, y + h - 8, fit(owner, room, 10), { size: 10, anchor: 'middle', fill: '#4b5563' }));
   return out;
 }
 
@@ -150,10 +152,8 @@ function note(el, ctx) {
   const [x, y, w, h] = box(el);
   const topic = typeof el.topic === 'string' ? el.topic : '';
   const fill = color(el.color, NOTE_FILL[topic] || '#fef08a');
-  const size = 15;
   const pad = 12;
-  const foot = topic ? 18 : 0;
-  const rows = wrap(el.text, w - 2 * pad, size, Math.floor((h - 2 * pad - foot + 4) / (size * 1.3)));
+  const { lines: rows, size } = labelLayout(el);
   const who = ctx.author(el);
   const out = [
     s('rect', { x: x + 2, y: y + 3, width: w, height: h, rx: 4, fill: '#0f172a', 'fill-opacity': 0.08 }),
@@ -184,11 +184,17 @@ function roleCard(el) {
   return [
     s('rect', { x, y, width: w, height: h, rx: 8, fill: '#fff', stroke: tint, 'stroke-width': 2 }),
     s('path', { d: `M${x},${y + 28} V${y + 8} Q${x},${y} ${x + 8},${y} H${x + w - 8} Q${x + w},${y} ${x + w},${y + 8} V${y + 28} Z`, fill: readable(tint) }),
-    text(x + 10, y + 19, fit(name, w - 20, 12, true), { size: 12, bold: true, fill: '#fff', cls: 'label' }),
+    roleName(x + 10, y + 19, name, w - 20),
     text(x + 10, y + 52, fit(holder || t('render.no_holder'), w - 20, 15, !!holder), { size: 15, bold: !!holder, fill: holder ? '#111827' : '#9ca3af', cls: 'holder' }),
     text(x + 10, y + 74, fit(tableName ? t('render.at_table', { table: tableName }) : t('render.this_table'), w - 20, 12), { size: 12, fill: '#374151' }),
     extra ? text(x + 10, y + 97, fit(extra, w - 20, 11), { size: 11, fill: '#6b7280', italic: true }) : null,
   ];
+}
+
+/** A role card's name in its header band: smaller before it is cut (as the export). */
+function roleName(x, y, name, width) {
+  const { lines: [line], size } = fitText(name, width, 16, 12, { bold: true });
+  return text(x, y, line, { size, bold: true, fill: '#fff', cls: 'label' });
 }
 
 function gradeScale(el) {
@@ -228,10 +234,19 @@ function lane(el) {
     const days = daysBetween(start, end);
     const first = new Date(start);
     let month = Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1);
+    let named = false; // the first tick and each January carry the year
+    const every = Math.max(1, Math.ceil(44 / Math.max(1, (w / days) * 30))); // a name every so many months
+    let i = 0;
     while (month <= end && out.length < 400) {
       if (month >= start) {
         const mx = x + (daysBetween(start, month) / days) * w;
         out.push(s('line', { x1: mx, y1: y + 42, x2: mx, y2: y + 50, stroke: '#9ca3af', 'stroke-width': 1.5 }));
+        const january = new Date(month).getUTCMonth() === 0;
+        if (i % every === 0 || january) {
+          out.push(text(mx + 2, y + 59, fmtMonth(month, !named || january), { size: 9, fill: '#6b7280', cls: 'tick' }));
+          named = true;
+        }
+        i += 1;
       }
       const d = new Date(month);
       month = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
@@ -246,6 +261,7 @@ function milestone(el, ctx, place) {
   return [
     s('path', { d: `M${cx},${cy - 8} L${cx + 8},${cy} L${cx},${cy + 8} L${cx - 8},${cy} Z`, fill, stroke: '#fff', 'stroke-width': 1.5 }),
     text(cx, labelY, fit(el.label, 150, 11), { size: 11, anchor: 'middle', fill: '#111827', cls: 'label' }),
+    day(el.date) !== null ? text(cx, labelY + (labelY < cy ? -12 : 11), fmtShortDay(day(el.date)), { size: 9.5, anchor: 'middle', fill: '#475569', cls: 'date' }) : null,
     s('title', {}, `${fmtDay(el.date)} · ${label('milestone', el.milestone)}`),
   ];
 }
@@ -345,7 +361,8 @@ const DRAW = { frame, table, domain, territory, note, role_card: roleCard, grade
 /** The <g data-id data-kind> of one element. ctx: {get(id), author(el) ->
  * {name, color}|null, place(el) -> [x, y, labelY?]|null}. */
 export function renderElement(el, ctx) {
-  const g = s('g', { 'data-id': el.id, 'data-kind': el.kind, class: `el k-${el.kind}` });
+  const g = s('g', { 'data-id': el.id, 'data-kind': el.kind, class: `el k-${el.kind}`, tabindex: 0, role: 'group',
+    'aria-label': accessibleName(el) });
   if (el.locked === true) g.classList.add('locked');
   if (el.private === true) g.classList.add('private');
   const draw = DRAW[el.kind];
@@ -361,6 +378,13 @@ export function renderElement(el, ctx) {
     if (b) g.append(lockBadge(b[0] + b[2], b[1]));
   }
   return g;
+}
+
+/** What a screen reader says of an element: its kind and its main text. */
+function accessibleName(el) {
+  const main = str(el[MAIN_FIELD[el.kind]]).trim();
+  const kind = label('kind', el.kind);
+  return main ? `${kind}: ${main.slice(0, 120)}` : kind;
 }
 
 function lockBadge(x, y) {

@@ -7,6 +7,7 @@ import { privateCountNode, showPrivateCount } from './privatecount.js';
 import { BoardSync } from './sync.js';
 import { BoardView } from './view.js';
 import { Presenter } from './screen_present.js';
+import { reach, shareBase } from './reach.js';
 
 const { board, token, join } = pageParams();
 
@@ -43,9 +44,9 @@ function frameSoon() {
 
 function renderJoin() {
   const card = $('#join');
-  const host = location.host;
+  const host = new URL(shareBase()).host;
   if (join) {
-    const url = `${location.origin}/b/${encodeURIComponent(board)}?t=${encodeURIComponent(join)}`;
+    const url = `${shareBase()}/b/${encodeURIComponent(board)}?t=${encodeURIComponent(join)}`;
     card.replaceChildren(
       h('img', { src: `/api/qr.svg?data=${encodeURIComponent(url)}`, alt: t('screen.qr_alt'), width: 260, height: 260 }),
       h('div', { class: 'join-text' }, h('strong', {}, t('screen.join')), h('span', {}, t('screen.scan'))));
@@ -138,6 +139,7 @@ setLang(preferredLang() || 'en');
 applyI18n();
 wireLangPicker($('#ui-lang'), relabel);
 renderJoin();
+reach().then((info) => { if (info) renderJoin(); }); // a QR code the phones in the room can open
 if (!board || !token) {
   $('#conn').textContent = t('screen.missing');
 } else {

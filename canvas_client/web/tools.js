@@ -8,6 +8,7 @@ import {
 import { t } from './i18n.js';
 import { KINDS } from './kinds.js';
 import { s, smoothPath } from './render.js';
+import { draggablePlaced, dragPlaced, dropPlaced, endPlaced, moveOps } from './manip.js';
 import { boundsOf, drawSelection } from './selection.js';
 import { strokePoints } from './stroke.js';
 
@@ -130,7 +131,7 @@ export class Tools {
       return;
     }
     if (!app.selection.has(target.id)) app.select([target.id]);
-    this.gesture = { ...base, type: 'move' };
+    this.gesture = { ...base, type: draggablePlaced(target) ? 'placed' : 'move' };
   }
 
   move(event) {
@@ -151,6 +152,7 @@ export class Tools {
     g.moved = true;
     g.world = world;
     if (g.type === 'move') this.dragMove(g, world);
+    else if (g.type === 'placed') dragPlaced(this, g, world);
     else if (g.type === 'resize') this.dragResize(g, world);
     else if (g.type === 'marquee') this.dragMarquee(g, world);
     else if (g.type === 'pen') {
@@ -188,6 +190,10 @@ export class Tools {
       return;
     }
     if (g.type === 'marquee') return;
+    if (g.type === 'placed') {
+      if (g.moved) dropPlaced(this, g);
+      return;
+    }
     if (g.type === 'pen') {
       if (g.raw.length) this.finishStroke(g.raw);
       return;
@@ -228,13 +234,16 @@ export class Tools {
   abortGesture() {
     const g = this.gesture;
     if (g && (g.type === 'move' || g.type === 'resize') && g.moved) this.app.endDrag(g);
+    if (g && g.type === 'placed') endPlaced(this, g);
     this.clear();
   }
 
   dblclick(event) {
     // pointer capture makes the svg the target of click events: look under the pointer
     const target = this.hitAt(event.clientX, event.clientY);
-    if (target && this.app.tool === 'select') this.app.editInline(target.id);
+    if (this.app.tool !== 'select') return;
+    if (target) this.app.editInline(target.id);
+    else if (this.app.role !== 'viewer') this.place('note', this.view.toWorld(...this.local(event)), null);
   }
 
   wheel(event) {
@@ -282,15 +291,7 @@ export class Tools {
     }
     const dx = world[0] - g.startWorld[0];
     const dy = world[1] - g.startWorld[1];
-    g.ops = [];
-    for (const [id, el] of g.before) {
-      if (el.kind === 'stroke') {
-        const pts = (el.points || []).map((v, i) => Math.round((v + (i % 2 ? dy : dx)) * 10) / 10);
-        g.ops.push({ op: 'patch', id, set: { x: num(el, 'x') + dx, y: num(el, 'y') + dy, points: pts } });
-      } else {
-        g.ops.push({ op: 'patch', id, set: { x: Math.round(num(el, 'x') + dx), y: Math.round(num(el, 'y') + dy) } });
-      }
-    }
+    g.ops = moveOps(g.before, dx, dy);
     app.dragFrame(g);
   }
 

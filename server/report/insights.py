@@ -22,8 +22,13 @@
 Territory: two domains overlap when the distance of their centres is less than
 the sum of their radii; a domain is inside a table when distance + r_domain <=
 r_table. ``without_domain`` names participants whose role is ``participant``
-or ``facilitator`` (viewers are screens) and who own no domain (``owner``
-equals their name, trimmed, case-insensitively); each name once, sorted.
+(facilitators lead the exercise, viewers are screens) and who own no domain
+(``owner`` equals their name, trimmed, case-insensitively); each name once, sorted.
+
+A template's examples are left out: elements the server put on the board from a
+template (id ``tpl-…``, author ``system``) of the kinds people make in the
+exercises (domains, role cards, milestones, grade markers). The template's tables,
+scales and lanes stay: they are where people put theirs.
 
 Grades: every ``grade_scale`` and every scale id a ``grade_vote`` names gets all
 four grades per aspect (0 when unvoted). Spread = index of the highest grade
@@ -73,7 +78,10 @@ ASPECTS: tuple[str, ...] = schema.ASPECTS
 PROCESS_ROLES = frozenset(schema.PROCESS_ROLES)
 CONTENT_ROLES = frozenset(schema.CONTENT_ROLES)
 RULES = ("process_and_content", "no_pen_holder", "no_process_role", "double_position")
-PEOPLE_ROLES = frozenset({"participant", "facilitator"})
+PEOPLE_ROLES = frozenset({"participant"})
+#: Kinds of which a template's elements are examples, not anyone's answer.
+EXAMPLE_KINDS = frozenset({"domain", "role_card", "milestone", "grade_vote"})
+TEMPLATE_AUTHOR = "system"
 NEAR_DAYS = 7
 MAX_PAIRS = 10_000
 MAX_CHECKS = 1_000_000
@@ -112,7 +120,8 @@ def insights(
 ) -> dict[str, Any]:
     """The TTTR analysis of ``elements`` (see the module docstring for the shape)."""
     work = _Work(max_pairs, max_checks)
-    els = [el for el in elements if isinstance(el, dict) and isinstance(el.get("id"), str)]
+    els = [el for el in elements
+           if isinstance(el, dict) and isinstance(el.get("id"), str) and not example(el)]
     by_kind: dict[str, list[Element]] = defaultdict(list)
     for el in _written_order(els):
         by_kind[str(el.get("kind"))].append(el)
@@ -145,6 +154,12 @@ def summary(result: dict[str, Any], first: int = SUMMARY) -> dict[str, Any]:
         "counts": {name: len(items) for name, items in lists.items()},
         "truncated": bool(result.get("truncated")) or cut,
     }
+
+
+def example(el: Element) -> bool:
+    """Is ``el`` one of a template's examples (see the module docstring)?"""
+    return (el.get("kind") in EXAMPLE_KINDS and el.get("author") == TEMPLATE_AUTHOR
+            and str(el.get("id")).startswith("tpl-"))
 
 
 def _written_order(els: list[Element]) -> list[Element]:

@@ -361,13 +361,27 @@ def draw_lane(el: Element, lang: str = "en") -> str:
     if start and end and end > start:
         days = (end - start).days
         month = datetime.date(start.year, start.month, 1)
+        names = _months(lang)
+        every = max(1, math.ceil(44 / max(1.0, w / days * 30)))  # a name every so many months
+        named, i = False, 0  # the first name and each January carry the year
         while month <= end and len(out) < 400:
             if month >= start:
                 mx = x + (month - start).days / days * w
                 out.append(f'<line x1="{f(mx)}" y1="{f(y + 42)}" x2="{f(mx)}" y2="{f(y + 50)}" '
                            'stroke="#9ca3af" stroke-width="1.5"/>')
+                if i % every == 0 or month.month == 1:
+                    name = names[month.month - 1]
+                    name = name if named and month.month != 1 else f"{name} {month.year}"
+                    out.append(text(mx + 2, y + 59, name, size=9, fill="#6b7280"))
+                    named = True
+                i += 1
             month = datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return "".join(out)
+
+
+def _months(lang: str) -> list[str]:
+    names = i18n.t(lang, "date.months").split(",")
+    return names if len(names) == 12 else [str(m) for m in range(1, 13)]
 
 
 MILESTONE_FILL = {"deadline": "#dc2626", "decision": "#7c3aed", "delivery": "#2563eb",
@@ -378,11 +392,15 @@ def draw_milestone(
     el: Element, cx: float, cy: float, label_y: float, lang: str = "en"
 ) -> str:
     fill = MILESTONE_FILL.get(clean(el.get("milestone")), "#374151")
+    when = day(el.get("date"))
+    shown = (text(cx, label_y + (-12 if label_y < cy else 11),
+                  f"{when.day} {_months(lang)[when.month - 1]}", size=9.5, anchor="middle",
+                  fill="#475569") if when else "")
     return (
         f'<path d="M{f(cx)},{f(cy - 8)} L{f(cx + 8)},{f(cy)} L{f(cx)},{f(cy + 8)} '
         f'L{f(cx - 8)},{f(cy)} Z" fill="{fill}" stroke="#fff" stroke-width="1.5"/>'
         + text(cx, label_y, fit(el.get("label"), 150, 11), size=11, anchor="middle",
-               fill="#111827")
+               fill="#111827") + shown
         + f"<title>{esc(i18n.format_day(lang, el.get('date')))} · "
         f"{esc(i18n.label(lang, 'milestone', el.get('milestone')))}</title>"
     )

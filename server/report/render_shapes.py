@@ -16,6 +16,7 @@ import math
 import re
 import zlib
 from array import array
+from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -26,8 +27,10 @@ Element = dict[str, Any]
 Box = tuple[float, float, float, float]  # x, y, w, h
 
 FONT = "'DejaVu Sans', Arial, Helvetica, sans-serif"
-CHAR_W = 0.54  # average glyph width in em (DejaVu Sans measured ~0.50, bold ~0.57)
-BOLD_W = 0.62
+CHAR_W = kinds.TEXT["char_w"]  # average glyph width in em (the registry's; the browser's too)
+BOLD_W = kinds.TEXT["bold_w"]
+LINE_H = kinds.TEXT["line_h"]
+MIN_SIZE = kinds.TEXT["min_size"]
 
 #: Sizes of kinds that carry no ``w``/``h`` (the registry's; the browser reads the same).
 SIZES: dict[str, tuple[float, float]] = kinds.SIZES
@@ -95,24 +98,47 @@ def day(value: Any) -> datetime.date | None:
 # -- text ----------------------------------------------------------------------
 
 
+# The same rules as canvas_client/web/geometry.js (tests/text_cases.json checks both):
+# lengths in code points, the same whitespace, the same measures.
+
+_SPACE = re.compile("[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+
+
+def _words(text: str) -> list[str]:
+    return [word for word in _SPACE.split(text) if word]
+
+
+def _room(width: float, size: float, bold: bool) -> int:
+    return max(1, math.floor(width / (size * (BOLD_W if bold else CHAR_W))))
+
+
 def fit(text: Any, width: float, size: float, *, bold: bool = False) -> str:
     """One line of ``text`` cut to ``width`` with an ellipsis (unescaped)."""
-    line = " ".join(clean(text).split())
-    room = max(1, int(width / (size * (BOLD_W if bold else CHAR_W))))
+    line = " ".join(_words(clean(text)))
+    room = _room(width, size, bold)
     return line if len(line) <= room else line[: max(0, room - 1)].rstrip() + "…"
 
 
-def wrap(text: Any, width: float, size: float, max_lines: int) -> list[str]:
-    """Word-wrap to ``width`` (approximate glyph width), at most ``max_lines``;
-    a cut last line ends in an ellipsis. Long words are broken."""
+@dataclass(frozen=True)
+class Layout:
+    lines: list[str]
+    cut: bool  # text was left out (the last line ends in "…")
+    broken: bool  # a word did not fit on a line
+
+
+def layout(text: Any, width: float, size: float, max_lines: int, *,
+           bold: bool = False) -> Layout:
+    """Word-wrapped lines at most ``width`` wide, at most ``max_lines``."""
     if max_lines <= 0:
-        return []
-    room = max(1, int(width / (size * CHAR_W)))
+        return Layout([], clean(text).strip() != "", False)
+    room = _room(width, size, bold)
     lines: list[str] = []
+    broken = False
     for paragraph in clean(text).split("\n"):
         line = ""
-        for word in paragraph.split():
+        for word in _words(paragraph):
             while len(word) > room:
+                broken = True
                 if line:
                     lines.append(line)
                     line = ""
@@ -128,13 +154,77 @@ def wrap(text: Any, width: float, size: float, max_lines: int) -> list[str]:
         lines.append(line)
         if len(lines) > max_lines:
             break
-    while lines and not lines[-1] and len(lines) > 1:
+    while len(lines) > 1 and not lines[-1]:
         lines.pop()
-    if len(lines) > max_lines:
+    cut = len(lines) > max_lines
+    if cut:
         lines = lines[:max_lines]
-        last = lines[-1][: max(0, room - 1)].rstrip()
-        lines[-1] = last + "…"
-    return lines
+        lines[-1] = lines[-1][: max(0, room - 1)].rstrip() + "…"
+    return Layout(lines, cut, broken)
+
+
+def wrap(text: Any, width: float, size: float, max_lines: int, *, bold: bool = False) -> list[str]:
+    """Word-wrap to ``width`` (approximate glyph width), at most ``max_lines``;
+    a cut last line ends in an ellipsis. Long words are broken."""
+    return layout(text, width, size, max_lines, bold=bold).lines
+
+
+def fit_text(text: Any, width: float, height: float, size: float, *, bold: bool = False,
+             min_size: float = MIN_SIZE) -> tuple[list[str], float]:
+    """Text in a ``width`` x ``height`` box: as many lines as fit at ``size``; when it
+    does not fit whole (or a word must break), a smaller size down to ``min_size``;
+    cut last. Returns (lines, size)."""
+    lowest = min(size, min_size)
+    best: tuple[list[str], float, bool] | None = None
+    s = size
+    while True:
+        max_lines = max(1, math.floor(height / (s * LINE_H) + 1e-9))
+        got = layout(text, width, s, max_lines, bold=bold)
+        if not got.cut and not got.broken:
+            return got.lines, s
+        if best is None or best[2]:  # whole and largest, else the most text
+            best = (got.lines, s, got.cut)
+        if s <= lowest:
+            break
+        s = max(lowest, s - 1)
+    return best[0], best[1]
+
+
+def territory_box(el: Element) -> Box:
+    """The label's area of a territory card: (left, top, width, height)."""
+    x, y = num(el, "x"), num(el, "y")
+    w, h = SIZES["territory"]
+    node = el.get("node") if el.get("node") in ("person", "team", "manager", "table") else "person"
+    left = x + (38 if node == "person" else 18 if node == "table" else 10)
+    top = y + 5 + (4 if node == "manager" else 0)
+    owner = 13 if clean(el.get("owner")).strip() else 0
+    return (left, top, x + w - 8 - left, y + h - 5 - top - owner)
+
+
+def label_layout(el: Element) -> tuple[list[str], float] | None:
+    """The label (note: text) of a shape laid out in it: (lines, size), or None for
+    kinds whose texts sit on one line. The browser lays out the same
+    (geometry.js ``labelLayout``)."""
+    kind = el.get("kind")
+    if kind == "territory":
+        _, _, w, h = territory_box(el)
+        return fit_text(el.get("label"), w, h, 13, bold=True)
+    if kind == "table":
+        r = max(0.0, num(el, "r"))
+        size = max(10.0, min(24.0, r / 8))
+        depth = size * 2.2  # the first line's baseline, below the circle's top
+        chord = 2 * math.sqrt(max(0.0, r * r - (r - depth) ** 2)) - 16
+        return fit_text(el.get("label"), max(40.0, chord), r * 0.5, size, bold=True)
+    if kind == "domain":
+        r = max(0.0, num(el, "r"))
+        size = max(14.0, min(22.0, r / 7))  # bigger circles, bigger names: readable from afar
+        return fit_text(el.get("label"), max(40.0, r * 1.6),
+                        max(size * LINE_H, min(r * 0.9, size * LINE_H * 3)), size, bold=True)
+    if kind == "note":
+        w, h = max(0.0, num(el, "w")), max(0.0, num(el, "h"))
+        foot = 18 if isinstance(el.get("topic"), str) and el.get("topic") else 0
+        return fit_text(el.get("text"), w - 24, h - 24 - foot + 4, 15, min_size=11)
+    return None
 
 
 def text(
@@ -157,12 +247,13 @@ def text(
     )
 
 
-def lines_text(x: float, y: float, lines: list[str], size: float, *, extra: str = "") -> str:
+def lines_text(x: float, y: float, lines: list[str], size: float, *, extra: str = "",
+               fill: str = "#1f2937") -> str:
     spans = "".join(
         f'<tspan x="{f(x)}" y="{f(y + i * size * 1.3)}">{esc(line)}</tspan>'
         for i, line in enumerate(lines)
     )
-    return f'<text font-size="{f(size)}" fill="#1f2937"{extra}>{spans}</text>'
+    return f'<text font-size="{f(size)}" fill="{fill}"{extra}>{spans}</text>'
 
 
 # -- geometry ------------------------------------------------------------------
@@ -246,17 +337,13 @@ def draw_frame(el: Element, lang: str = "en") -> str:
 
 def draw_table(el: Element) -> str:
     x, y, r = num(el, "x"), num(el, "y"), max(0.0, num(el, "r"))
-    size = max(10.0, min(26.0, r / 8))
-    # the label sits as high as its width allows: where the circle's chord holds it
-    want = len(clean(el.get("label")).strip()) * size * BOLD_W / 2 + 12
-    depth = r - math.sqrt(r * r - min(want, r * 0.9) ** 2) + size * 1.1
-    depth = min(max(depth, size * 2.2), r * 0.5)
-    chord = 2 * math.sqrt(max(0.0, r * r - (r - depth + size) ** 2)) - 24
-    label = fit(el.get("label"), chord, size, bold=True)
+    lines, size = label_layout(el) or ([], 14.0)
+    top = max(10.0, min(24.0, r / 8)) * 2.2
     return (
         f'<circle cx="{f(x)}" cy="{f(y)}" r="{f(r)}" fill="#fffbeb" stroke="#92400e" '
         'stroke-width="4"/>'
-        + text(x, y - r + depth, label, size=size, bold=True, anchor="middle", fill="#78350f")
+        + lines_text(x, y - r + top, lines, size,
+                     extra=' font-weight="bold" text-anchor="middle"', fill="#78350f")
     )
 
 
@@ -265,17 +352,18 @@ def draw_domain(el: Element) -> str:
     owner = clean(el.get("owner")).strip()
     tint = color(el.get("color"), pick(owner or clean(el.get("label"))))
     width = max(40.0, r * 1.6)
-    label = wrap(el.get("label"), width, 14, 2)
-    top = y - (len(label) - 1) * 9 - (8 if owner else 0) + 5
+    label, size = label_layout(el) or ([], 14.0)
+    small = round(max(14.0, min(22.0, r / 7)) * 0.8)
+    top = y - (len(label) - 1) * size * LINE_H / 2 - (small * 0.6 if owner else 0) + size * 0.35
     out = [
         f'<circle cx="{f(x)}" cy="{f(y)}" r="{f(r)}" fill={attr(tint)} fill-opacity="0.22" '
         f"stroke={attr(tint)} stroke-width=\"2.5\"/>",
-        lines_text(x, top, label, 14, extra=' font-weight="bold" text-anchor="middle"'),
+        lines_text(x, top, label, size, extra=' font-weight="bold" text-anchor="middle"'),
     ]
     sub = " · ".join(part for part in (owner, clean(el.get("home")).strip()) if part)
     if sub:
-        out.append(text(x, top + len(label) * 18, fit(sub, width, 12), size=12,
-                        anchor="middle", fill="#374151"))
+        out.append(text(x, top + (len(label) - 1) * size * LINE_H + small * 1.5,
+                        fit(sub, width, small), size=small, anchor="middle", fill="#374151"))
     return "".join(out)
 
 
@@ -311,14 +399,15 @@ def draw_territory(el: Element) -> str:
         out = [f'<ellipse cx="{f(x + w / 2)}" cy="{f(y + h / 2)}" rx="{w / 2}" ry="{h / 2}" '
                f"{shape}/>"]
         left = x + 18
-    room = x + w - 8 - left
+    _, top, room, area = territory_box(el)
     mid = left + room / 2
     owner = clean(el.get("owner")).strip()
-    base = y + (22 if owner else 29) + (3 if node == "manager" else 0)
-    out.append(text(mid, base, fit(el.get("label"), room, 13, bold=True), size=13, bold=True,
-                    anchor="middle"))
+    lines, size = label_layout(el) or ([], 13.0)
+    first = top + (area - len(lines) * size * LINE_H) / 2 + size * 0.95
+    out.append(lines_text(mid, first, lines, size,
+                          extra=' font-weight="bold" text-anchor="middle"'))
     if owner:
-        out.append(text(mid, base + 15, fit(owner, room, 10), size=10, anchor="middle",
+        out.append(text(mid, y + h - 8, fit(owner, room, 10), size=10, anchor="middle",
                         fill="#4b5563"))
     return "".join(out)
 
@@ -333,12 +422,10 @@ def draw_note(el: Element, lang: str = "en") -> str:
     topic = clean(el.get("topic"))
     fill = color(el.get("color"), _NOTE.get(topic, "#fef08a"))
     clip = "clip-" + clean(el.get("id"))
-    size, pad = 14.0, 10.0
-    foot = 16.0 if topic else 0.0
+    pad = 12.0
     dash = ' stroke-dasharray="6 4"' if el.get("private") is True else ""
     clipping = f" clip-path={attr(f'url(#{clip})')}"
-    rows = int((h - 2 * pad - foot + 4) // (size * 1.3))
-    lines = wrap(el.get("text"), w - 2 * pad - 8, size, rows)
+    lines, size = label_layout(el) or ([], 15.0)
     out = [
         f"<clipPath id={attr(clip)}><rect x=\"{f(x)}\" y=\"{f(y)}\" width=\"{f(w)}\" "
         f'height="{f(h)}" rx="4"/></clipPath>',
@@ -355,6 +442,12 @@ def draw_note(el: Element, lang: str = "en") -> str:
 
 PROCESS = frozenset(kinds.PROCESS_ROLES)
 CONTENT = frozenset(kinds.CONTENT_ROLES)
+
+
+def role_name(x: float, y: float, name: str, width: float) -> str:
+    """A role card's name in its header band: smaller before it is cut (as the browser)."""
+    lines, size = fit_text(name, width, 16, 12, bold=True)
+    return text(x, y, lines[0], size=size, bold=True, fill="#fff")
 
 
 def draw_role_card(el: Element, lang: str = "en") -> str:
@@ -376,7 +469,7 @@ def draw_role_card(el: Element, lang: str = "en") -> str:
         f'<path d="M{f(x)},{f(y + 28)} V{f(y + 8)} Q{f(x)},{f(y)} {f(x + 8)},{f(y)} '
         f'H{f(x + w - 8)} Q{f(x + w)},{f(y)} {f(x + w)},{f(y + 8)} V{f(y + 28)} Z" '
         f'fill="{tint}"/>',
-        text(x + 9, y + 19, fit(name, w - 16, 12, bold=True), size=12, bold=True, fill="#fff"),
+        role_name(x + 10, y + 19, name, w - 20),
         text(x + 10, y + 50, fit(holder or i18n.t(lang, "render.no_holder"), w - 20, 14,
                                  bold=bool(holder)),
              size=14, bold=bool(holder), fill="#111827" if holder else "#9ca3af"),

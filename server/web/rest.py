@@ -29,7 +29,7 @@ from server.core.codec import has_lone_surrogate
 from server.core.errors import ProtocolError
 from server.live import snapshots
 from server.store import BoardMeta, StoreError
-from server.web import heavy
+from server.web import heavy, reach
 from server.web.guards import CHANGING, JSONResponse, retry_after
 
 if TYPE_CHECKING:
@@ -134,9 +134,14 @@ def _viewer(grant: Grant) -> Actor:
     return Actor("", grant.role)
 
 
+def share_base(request: Request) -> str:
+    """The base of links to hand out: one the room can reach (server/web/reach.py)."""
+    settings = _services(request).settings
+    return reach.share_base(str(request.base_url), settings.host, settings.public_url)
+
+
 def links(request: Request, board: str, tokens: dict[str, str]) -> dict[str, str]:
-    services = _services(request)
-    base = services.settings.public_url or str(request.base_url).rstrip("/")
+    base = share_base(request)
     return {
         "facilitator": f"{base}/b/{board}?t={tokens['facilitator']}",
         "participant": f"{base}/b/{board}?t={tokens['participant']}",
@@ -347,6 +352,14 @@ async def version(request: Request) -> Response:
                          "subprotocols": list(SUBPROTOCOLS)})
 
 
+async def get_reach(request: Request) -> Response:
+    """Where the room reaches this server: the base of links and QR codes, and
+    whether other devices can reach it at all."""
+    settings = _services(request).settings
+    return JSONResponse({"base": share_base(request),
+                         "loopback_only": reach.loopback_only(settings.host)})
+
+
 async def healthz(request: Request) -> Response:
     services = _services(request)
     if not services.ready:
@@ -369,6 +382,7 @@ exception_handlers: dict[Any, Any] = {ProtocolError: _protocol_error, StoreError
 routes = [
     Route("/healthz", healthz),
     Route("/api/version", version),
+    Route("/api/reach", get_reach),
     Route("/api/boards/{board}", get_board),
     Route("/api/boards/{board}/state", get_state),
     Route("/api/boards/{board}/rotate", rotate, methods=["POST"]),
