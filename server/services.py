@@ -17,26 +17,9 @@ from server.live.reads import Reads
 from server.live.rooms import Rooms
 from server.settings import Settings
 from server.store import BoardMeta, Store
+from server.store.select import open_store
 from server.web.guards import AddressRate
 from server.ws.admission import Admission
-
-
-def make_store(settings: Settings) -> Store:
-    if settings.redis_url:
-        from server.store.redis import RedisStore
-
-        return RedisStore(
-            settings.redis_url,
-            history_clocks=settings.history_clocks,
-            history_ms=settings.history_ms,
-        )
-    from server.store.sqlite import SqliteStore
-
-    return SqliteStore(
-        settings.data_dir,
-        history_clocks=settings.history_clocks,
-        history_ms=settings.history_ms,
-    )
 
 
 class Services:
@@ -44,7 +27,7 @@ class Services:
 
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
-        self.store = store or make_store(settings)
+        self.store = store or open_store(settings)
         self.metrics = Metrics()
         self.pacing = Pacing(settings)
         self.rooms = Rooms(self.store, settings, self.metrics, self.pacing)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from server.core.board import (
     BoardState,
     Rejection,
+    Unchanged,
     apply,
     change_from_record,
     deleted_entries,
@@ -37,7 +38,8 @@ def test_restore_brings_back_the_last_content_and_revert_undoes_it():
 def test_delete_and_restore_in_one_batch_and_replay_keeps_graves():
     state = BoardState("b")
     commit(state, [put(note("n"))], ADA)
-    commit(state, [{"op": "del", "id": "n"}, {"op": "restore", "id": "n"}], BOB)
+    same = apply(state, [{"op": "del", "id": "n"}, {"op": "restore", "id": "n"}], BOB, 2)
+    assert isinstance(same, Unchanged)  # it changes nothing, so it takes no clock
     assert state.elements["n"]["author"] == "ada"
     commit(state, [{"op": "del", "id": "n"}], FAC)
     log = [

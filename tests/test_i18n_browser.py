@@ -37,10 +37,10 @@ GRADES = {"nl": ["Gefragmenteerd", "Uitgelijnd", "Gecoördineerd", "Geïntegreer
 EDITOR = {
     "nl": {"#zoom-fit": "Passend", "[data-tab=facilitate]": "Begeleiden",
            "#inspector h3": "Zo werkt dit bord", "#conn": "Live",
-           "#facilitate h4": "Uitnodigen"},
+           "#facilitate h4": "Groot scherm"},
     "en": {"#zoom-fit": "Fit", "[data-tab=facilitate]": "Facilitate",
            "#inspector h3": "How this board works", "#conn": "Live",
-           "#facilitate h4": "Invite"},
+           "#facilitate h4": "Projector"},
 }
 NOTE_TOOL = {"nl": "Notitie", "en": "Note"}
 FRAME_TAG = {"nl": "TAAK", "en": "TASK"}

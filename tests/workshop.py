@@ -111,16 +111,14 @@ _MILESTONES = {
              ("lane-climate", "2027-04-23", "Subsidy round closes", "deadline"),
              ("lane-climate", "2027-05-31", "Water plan ready", "delivery")],
 }
-#: The lanes' names, given by whoever runs that trajectory.
+#: The lanes' names, said by whoever runs that trajectory and written by the
+#: facilitator (the template's lanes are locked scaffolding).
 _LANE_NAMES = {"bram": ("tpl-lane-a", "Spatial plan Park Zuidoever"),
                "anna": ("tpl-lane-b", "Sport programme Zuidoever")}
 
 
 def _time(who: str) -> list[dict[str, Any]]:
     ops: list[dict[str, Any]] = []
-    if who in _LANE_NAMES:
-        lane, label = _LANE_NAMES[who]
-        ops.append({"op": "patch", "id": lane, "set": {"label": label}})
     if who == "chen":
         # a third trajectory on the same time axis as the template's lanes
         # (6 px a day from lane A's start, 2027-01-04: 1 March is 56 days later)
@@ -307,9 +305,12 @@ async def fill_atelier(server: Any, board: dict[str, Any]) -> dict[str, Any]:
                 ack = await client.push(ops)
                 assert ack.get("ok"), ack
 
-        # the facilitator names the table (the group agreed on it) and fills the ritual
+        # the facilitator names the table (the group agreed on it) and the lanes,
+        # and fills the ritual
         await push(chair, [
             {"op": "patch", "id": "tpl-table", "set": {"label": TABLE_NAME}},
+            *({"op": "patch", "id": lane, "set": {"label": label}}
+              for lane, label in _LANE_NAMES.values()),
             {"op": "patch", "id": "tpl-ritual", "set": RITUAL},
         ])
         for step in (_task, _time, _territory, _role):

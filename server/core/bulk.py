@@ -10,16 +10,17 @@ pre-encoded list into a message. The result is byte for byte what
 
 from __future__ import annotations
 
-import json
 from array import array
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import msgpack
 
-from server.core.codec import Encoding, Frame, encode, plain
+from server.core.codec import Encoding, Frame, encode, json_text, msgpack_bytes
 
-_pack = msgpack.Packer(use_bin_type=True, default=plain).pack
+# The codec's encoders: a string with a lone surrogate (stored before strings
+# were checked) goes out escaped or replaced instead of failing the message.
+_pack = msgpack_bytes
 
 #: A run of elements encoded in one call: small enough to take well under a
 #: millisecond (a run ends early at this many stroke point numbers).
@@ -27,9 +28,7 @@ RUN: Final = 64
 RUN_POINTS: Final = 4_000
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                      default=plain)
+_json = json_text
 
 
 def _runs(items: Sequence[Any]) -> list[Sequence[Any]]:

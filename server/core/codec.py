@@ -77,7 +77,8 @@ def _too_deep(message: Any) -> bool:
     return False
 
 
-def _json(message: dict[str, Any]) -> str:
+def json_text(message: Any) -> str:
+    """JSON of ``message`` (any value), never invalid UTF-8."""
     text = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
                       default=plain)
     if not text.isascii():
@@ -88,7 +89,8 @@ def _json(message: dict[str, Any]) -> str:
     return text
 
 
-def _msgpack(message: dict[str, Any]) -> bytes:
+def msgpack_bytes(message: Any) -> bytes:
+    """MessagePack of ``message`` (any value), never invalid UTF-8."""
     try:
         packed: bytes = _packer_pack(message)
     except UnicodeEncodeError:  # a lone surrogate: replaced, the frame stays valid UTF-8
@@ -100,8 +102,8 @@ def encode(message: dict[str, Any], encoding: Encoding) -> Frame:
     """One frame; never invalid UTF-8, even for a string the store gave back
     with a lone surrogate in it (which would otherwise fail the whole queue)."""
     if encoding == "msgpack":
-        return _msgpack(message)
-    return _json(message)
+        return msgpack_bytes(message)
+    return json_text(message)
 
 
 def decode(frame: Frame, encoding: Encoding) -> dict[str, Any]:
@@ -158,10 +160,10 @@ class Outgoing:
     def frame(self, encoding: Encoding) -> Frame:
         if encoding == "msgpack":
             if self._msgpack is None:
-                self._msgpack = _msgpack(self.message)
+                self._msgpack = msgpack_bytes(self.message)
             return self._msgpack
         if self._json is None:
-            self._json = _json(self.message)
+            self._json = json_text(self.message)
         return self._json
 
 

@@ -48,7 +48,7 @@ log = logging.getLogger("tussentafel.room")
 
 MAX_RETRIES = 8
 PRIVATE_COUNT_S = 0.5  # the private_count event goes out at most twice a second
-SAVE_PARTICIPANT_AFTER_S = 0.5
+SAVE_PARTICIPANT_AFTER_S = 0.0  # after the group: never in front of its acks
 
 
 class Connection(Protocol):
@@ -321,9 +321,9 @@ class Room:
                 await self.store.commit(self.board, applied)
                 self.metrics.commit_seconds.observe(time.perf_counter() - started)
                 self.metrics.changes.inc(len(applied))
-            except ClockConflict:
+            except ClockConflict as conflict:
                 self._revert(applied)
-                await self.catch_up()
+                await self.catch_up(conflict)
                 retry = [job for job in local if job.tries < MAX_RETRIES]
                 for job in local:
                     job.tries += 1
@@ -474,9 +474,15 @@ class Room:
         self.state.advance(change)
         self._deliver(change, origin=None)
 
-    async def catch_up(self) -> None:
-        """Bring the state up to the store's clock (another process wrote)."""
-        records = await self.store.changes_since(self.board, self.state.clock)
+    async def catch_up(self, conflict: ClockConflict | None = None) -> None:
+        """Bring the state up to the store's clock (another process wrote);
+        a refused commit's ``conflict`` may already carry what was missed."""
+        if conflict is not None and conflict.behind:
+            records: list[dict[str, Any]] | None = None
+        elif conflict is not None and conflict.missed is not None:
+            records = conflict.missed
+        else:
+            records = await self.store.changes_since(self.board, self.state.clock)
         if records is None:
             self.state = await self.store.load(self.board)
             await off_loop(_prepare, self.state)

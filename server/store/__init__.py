@@ -24,7 +24,20 @@ class Unavailable(StoreError):
 
 class ClockConflict(StoreError):
     """The board's clock moved on since the state the change was computed on
-    (another process committed first); catch up and compute it again."""
+    (another process committed first); catch up and compute it again.
+
+    ``missed`` are the log records after the change's base clock when the
+    store could hand them over with the refusal (no second round trip), else
+    None: read them with ``changes_since``. ``behind`` means the store's clock
+    is *below* the base: it lost acked changes (a failover, a restore) and the
+    board must be loaded again.
+    """
+
+    def __init__(self, message: str, *, missed: list[dict[str, Any]] | None = None,
+                 behind: bool = False) -> None:
+        super().__init__(message)
+        self.missed = missed
+        self.behind = behind
 
 
 @dataclass(slots=True)
@@ -74,7 +87,22 @@ class BoardSummary:
 BusHandler = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
-class Store(Protocol):
+class Bus(Protocol):
+    """Fan-out between the processes that serve the same boards. The embedded
+    store has no other process: its bus does nothing (``shared`` is False)."""
+
+    async def subscribe(self, board: str, handler: BusHandler) -> None:
+        """Deliver what other processes publish for ``board`` (no-op when not shared)."""
+        ...
+
+    async def unsubscribe(self, board: str) -> None: ...
+
+    async def publish(self, board: str, message: dict[str, Any]) -> None:
+        """Send an ephemeral message (event, presence) to other processes."""
+        ...
+
+
+class Store(Bus, Protocol):
     """Durable boards plus the bus that carries them between processes.
 
     ``commit`` is the only write on the hot path: it makes a run of
@@ -134,16 +162,6 @@ class Store(Protocol):
     async def save_participant(self, board: str, participant: dict[str, Any]) -> None: ...
 
     async def list_participants(self, board: str) -> list[dict[str, Any]]: ...
-
-    async def subscribe(self, board: str, handler: BusHandler) -> None:
-        """Deliver what other processes publish for ``board`` (no-op when not shared)."""
-        ...
-
-    async def unsubscribe(self, board: str) -> None: ...
-
-    async def publish(self, board: str, message: dict[str, Any]) -> None:
-        """Send an ephemeral message (event, presence) to other processes."""
-        ...
 
     async def delete_board(self, board: str) -> bool:
         """Remove the board and all it has (elements, log, tombstones,

@@ -32,7 +32,8 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from importlib import resources
+from typing import Any, Literal
 
 import msgpack
 from redis.asyncio import Redis
@@ -67,133 +68,19 @@ def _unpack(raw: bytes) -> Any:
     return msgpack.unpackb(raw, raw=False, strict_map_key=False)
 
 
-# KEYS: meta, els, tombs, log, turn, pushes, pushz. ARGV: mode ("new"|"commit"), deadline ms
-# (Redis time, 0 = none), base clock, channel, message prefix, maxlen, origin,
-# turn ms, n meta pairs, pairs..., n changes, then per change: clock, record,
-# n puts, (id, blob)..., n dels, id..., n tombstones, (id, blob)..., n untombs, id...,
-# n pushes, (key, blob)... (remembered with the change: a re-sent push is never
-# applied twice; the oldest beyond maxlen clocks are forgotten).
-# Every check comes before the first write: a Lua error would not roll back.
-# Fairness: a process that loses a race for the head of the log gets the next
-# turn (``turn`` key, a few ms); others are told to ``wait`` until it is used.
-COMMIT_LUA = """#!lua
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if tonumber(ARGV[2]) > 0 and now > tonumber(ARGV[2]) then return {'late', now} end
-local meta, els, tombs, log, turn = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local pushes, pushz = KEYS[6], KEYS[7]
-local base, origin, nmeta = tonumber(ARGV[3]), ARGV[7], tonumber(ARGV[9])
-local i = 10
-local first, record1 = ARGV[i + 2 * nmeta + 1], ARGV[i + 2 * nmeta + 2]
-if ARGV[1] == 'new' then
-  if redis.call('EXISTS', meta, log) > 0 then return {'exists'} end
-else
-  local stored = redis.call('HGET', meta, 'clock')
-  if not stored then return {'missing'} end
-  stored = tonumber(stored)
-  if stored ~= base then
-    local missed = {'conflict', stored}
-    if stored > base then
-      local entry = redis.call('XRANGE', log, first .. '-0', first .. '-0')
-      if entry[1] and entry[1][2][2] == record1 then return {'dup'} end -- a retry
-      redis.call('SET', turn, origin, 'PX', ARGV[8], 'NX')
-      if stored - base <= 64 then -- what it missed: its catch-up needs no round trip
-        for _, e in ipairs(redis.call('XRANGE', log, (base + 1) .. '-0', '+', 'COUNT', 64)) do
-          missed[#missed + 1] = e[2][2]
-        end
-      end
-    end
-    return missed
-  end
-  local holder = redis.call('GET', turn)
-  if holder and holder ~= origin then return {'wait', redis.call('PTTL', turn)} end
-  local top = redis.call('XREVRANGE', log, '+', '-', 'COUNT', 1)
-  if top[1] and tonumber(string.match(top[1][1], '^(%d+)')) >= tonumber(first) then
-    return {'broken', top[1][1]}
-  end
-  if holder then redis.call('DEL', turn) end
-end
-for _ = 1, nmeta do redis.call('HSET', meta, ARGV[i], ARGV[i + 1]); i = i + 2 end
-local channel, prefix, maxlen = ARGV[4], ARGV[5], ARGV[6]
-local n = tonumber(ARGV[i]); i = i + 1
-local last = base
-for _ = 1, n do
-  local clock, record = ARGV[i], ARGV[i + 1]; i = i + 2
-  local k = tonumber(ARGV[i]); i = i + 1
-  for _ = 1, k do redis.call('HSET', els, ARGV[i], ARGV[i + 1]); i = i + 2 end
-  k = tonumber(ARGV[i]); i = i + 1
-  for _ = 1, k do redis.call('HDEL', els, ARGV[i]); i = i + 1 end
-  k = tonumber(ARGV[i]); i = i + 1
-  for _ = 1, k do redis.call('HSET', tombs, ARGV[i], ARGV[i + 1]); i = i + 2 end
-  k = tonumber(ARGV[i]); i = i + 1
-  for _ = 1, k do redis.call('HDEL', tombs, ARGV[i]); i = i + 1 end
-  k = tonumber(ARGV[i]); i = i + 1
-  for _ = 1, k do
-    redis.call('HSET', pushes, ARGV[i], ARGV[i + 1])
-    redis.call('ZADD', pushz, clock, ARGV[i]); i = i + 2
-  end
-  redis.call('XADD', log, 'MAXLEN', '~', maxlen, clock .. '-0', 'r', record)
-  redis.call('SPUBLISH', channel,
-             string.char(string.byte(record, 1) + 1) .. prefix .. string.sub(record, 2))
-  last = clock
-end
-if n > 0 then
-  redis.call('HSET', meta, 'clock', last, 'active', now)
-  local old = redis.call('ZRANGEBYSCORE', pushz, '-inf', last - tonumber(maxlen), 'LIMIT', 0, 64)
-  if #old > 0 then
-    redis.call('HDEL', pushes, unpack(old))
-    redis.call('ZREM', pushz, unpack(old))
-  end
-end
-return {'ok', last}
-"""
+def _lua(name: str) -> str:
+    """A script of ``server/store/lua/`` (package data; each file says what its
+    KEYS and ARGV are)."""
+    return resources.files("server.store").joinpath("lua", f"{name}.lua").read_text("utf-8")
 
-# KEYS: meta, tombs, log. ARGV: floor, (id, blob)... : drop tombstones that are
-# still what load() saw, raise the floor, trim the log up to it.
-COMPACT_LUA = """#!lua
-for i = 2, #ARGV, 2 do
-  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[i + 1] then
-    redis.call('HDEL', KEYS[2], ARGV[i])
-  end
-end
-local floor = tonumber(ARGV[1])
-if floor > tonumber(redis.call('HGET', KEYS[1], 'floor') or '0') then
-  redis.call('HSET', KEYS[1], 'floor', ARGV[1])
-  redis.call('XTRIM', KEYS[3], 'MINID', (ARGV[1] + 1) .. '-0')
-end
-return 0
-"""
 
-# Consistent reads without MULTI (which a full Redis refuses even for reads).
-LOAD_LUA = """#!lua flags=no-writes
-local m = redis.call('HMGET', KEYS[1], 'clock', 'floor')
-return {m[1], m[2], redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3]),
-        redis.call('HGETALL', KEYS[4])}
-"""
-
-LOG_LUA = """#!lua flags=no-writes
-return {redis.call('HGET', KEYS[1], 'clock'), redis.call('XRANGE', KEYS[2], ARGV[1], '+')}
-"""
-
-# KEYS: the board's meta first, then every other key of the board (one slot).
-DELETE_LUA = """#!lua
-local existed = redis.call('EXISTS', KEYS[1])
-redis.call('DEL', unpack(KEYS))
-return existed
-"""
-
-TOUCH_LUA = """#!lua
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local was = tonumber(redis.call('HGET', KEYS[1], 'active') or '0')
-if tonumber(ARGV[1]) > was then redis.call('HSET', KEYS[1], 'active', ARGV[1]) end
-return 1
-"""
-
-UPDATE_META_LUA = """#!lua
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return 1
-"""
+COMMIT_LUA = _lua("commit")
+COMPACT_LUA = _lua("compact")
+LOAD_LUA = _lua("load")
+LOG_LUA = _lua("log")
+DELETE_LUA = _lua("delete")
+TOUCH_LUA = _lua("touch")
+UPDATE_META_LUA = _lua("update_meta")
 
 
 CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
@@ -305,8 +192,6 @@ class RedisStore:
         shards: Shards = (_ClusterShards(self.redis, bus_options) if self.cluster
                           else _OneServer(plain_url, bus_options))
         self.bus = RedisBus(shards, self.origin)
-        # board -> (base, what a conflicting commit was told it missed)
-        self._missed: dict[str, tuple[int, list[dict[str, Any]] | bool | None]] = {}
         self._offset_ms = 0.0  # Redis time minus ours
         self._synced = -1e9
         self._closed = False
@@ -441,7 +326,6 @@ class RedisStore:
     async def commit(self, board: str, changes: list[Change]) -> None:
         if not changes:
             return
-        self._missed.pop(board, None)
         base = changes[0].clock - 1
         args = self._commit_args(board, "commit", base, changes, {})
         resynced = False
@@ -465,8 +349,9 @@ class RedisStore:
                     await self._sync_clock()
             return
         if status in (b"conflict", b"missing"):
-            self._missed[board] = (base, self._missed_records(base, result))
-            raise ClockConflict(f"board {board} is not at {base}")
+            missed = self._missed_records(base, result)
+            raise ClockConflict(f"board {board} is not at {base}",
+                                missed=missed or None, behind=missed is None)
         if status == b"late":
             raise Unavailable("redis: the commit ran too late and was refused")
         raise Unavailable(f"redis: commit refused: {result!r}")
@@ -515,10 +400,12 @@ class RedisStore:
         return result
 
     @staticmethod
-    def _missed_records(base: int, result: list[Any]) -> list[dict[str, Any]] | bool | None:
+    def _missed_records(
+        base: int, result: list[Any]
+    ) -> list[dict[str, Any]] | Literal[False] | None:
         """From a conflict reply: the records after ``base``, None if Redis is
         behind ``base`` (it lost acked changes: the room must reload), False if
-        the reply does not hold them all."""
+        the reply does not hold them all (``changes_since`` reads them)."""
         if result[0] != b"conflict":
             return False
         stored = int(result[1])
@@ -532,9 +419,6 @@ class RedisStore:
         return records
 
     async def changes_since(self, board: str, clock: int) -> list[dict[str, Any]] | None:
-        missed = self._missed.pop(board, None)
-        if missed is not None and missed[0] == clock and missed[1] is not False:
-            return missed[1]  # type: ignore[return-value]  # right after a conflict
         k = _Keys(board)
         with _guard("changes_since"):
             stored, entries = await self._read_log(
@@ -598,7 +482,6 @@ class RedisStore:
         await self.bus.subscribe(board, handler)
 
     async def unsubscribe(self, board: str) -> None:
-        self._missed.pop(board, None)
         await self.bus.unsubscribe(board)
 
     async def publish(self, board: str, message: dict[str, Any]) -> None:
