@@ -103,7 +103,8 @@ def _same_value(a: Any, b: Any) -> bool:
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(batch=st.lists(st.tuples(messages(), st.binary(max_size=40)), min_size=1, max_size=25),
        encoding=st.sampled_from(["msgpack", "json"]))
-async def test_random_messages_never_break_the_server(server: ServerProcess, batch, encoding):
+async def test_random_messages_never_break_the_server(
+        server: ServerProcess, batch, encoding: str) -> None:
     board = server.create_board("fuzz")
     b, tok = board["board"], board["tokens"]
     url = f"ws://127.0.0.1:{server.port}/api/boards/{b}/ws"
@@ -164,7 +165,7 @@ async def test_random_messages_never_break_the_server(server: ServerProcess, bat
         assert all(_same_value(expected[eid][k], got[eid][k]) for k in expected[eid]), eid
 
 
-async def test_deep_nesting_and_huge_frames_are_refused_cleanly(server: ServerProcess):
+async def test_deep_nesting_and_huge_frames_are_refused_cleanly(server: ServerProcess) -> None:
     board = server.create_board("deep")
     url = f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws"
     for encoding, hello, deep in [
@@ -191,7 +192,8 @@ async def test_deep_nesting_and_huge_frames_are_refused_cleanly(server: ServerPr
        path=st.sampled_from(["/api/boards", "/api/boards/{b}/snapshots", "/api/boards/{b}/rotate",
                              "/api/boards/{b}/snapshots/x/restore"]),
        token=st.sampled_from(["facilitator", "participant", "none", "junk"]))
-def test_http_bodies_never_crash_the_server(server: ServerProcess, body, path, token):
+def test_http_bodies_never_crash_the_server(
+        server: ServerProcess, body: bytes, path: str, token: str) -> None:
     board = server.create_board("http-fuzz")
     headers = {}
     if token in board["tokens"]:

@@ -255,7 +255,7 @@ def test_atelier_template_renders_every_frame_label() -> None:
         assert frame["label"] in all_text(found[frame["id"]])
 
 
-def test_grade_votes_take_the_voters_board_colour():
+def test_grade_votes_take_the_voters_board_colour() -> None:
     from server.report.render import render_svg
 
     scale = {"id": "s", "kind": "grade_scale", "x": 0, "y": 0, "z": "a", "label": "Grade"}

@@ -24,7 +24,8 @@ def client(server: ServerProcess, board: dict[str, Any], role: str = "participan
 
 
 @pytest.mark.parametrize("encoding", ["msgpack", "json"])
-async def test_push_fans_out_to_every_other_client(server, board, encoding):
+async def test_push_fans_out_to_every_other_client(
+        server: ServerProcess, board: dict[str, Any], encoding: str) -> None:
     async with client(server, board, encoding=encoding, name="Ada") as a, \
             client(server, board, encoding="json") as b, \
             client(server, board, "viewer", encoding="msgpack") as v:
@@ -41,7 +42,8 @@ async def test_push_fans_out_to_every_other_client(server, board, encoding):
         assert a.elements == b.elements == v.elements
 
 
-async def test_welcome_is_valid_and_private_client_id_is_not_revealed(server, board):
+async def test_welcome_is_valid_and_private_client_id_is_not_revealed(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board, client_id="my-secret-client", name="Ada") as a:
         async with client(server, board, "viewer") as v:
             welcome = await v.next_message("welcome")
@@ -54,7 +56,8 @@ async def test_welcome_is_valid_and_private_client_id_is_not_revealed(server, bo
         assert again.you == a.you
 
 
-async def test_batch_with_one_invalid_op_changes_nothing(server, board):
+async def test_batch_with_one_invalid_op_changes_nothing(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as a, client(server, board) as b:
         await a.push([put(note("keep", "first"))])
         ack = await a.push([
@@ -74,7 +77,8 @@ async def test_batch_with_one_invalid_op_changes_nothing(server, board):
         assert b.elements["keep"]["text"] == "first" and b.elements["keep"]["x"] == 5
 
 
-async def test_concurrent_patches_of_different_fields_both_survive(server, board):
+async def test_concurrent_patches_of_different_fields_both_survive(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as a, client(server, board) as b:
         await a.push([put(note("n", "start"))])
         await b.wait_clock(1)
@@ -91,7 +95,8 @@ async def test_concurrent_patches_of_different_fields_both_survive(server, board
         assert a.elements["n"] == b.elements["n"] == final
 
 
-async def test_patch_after_delete_is_a_conflict(server, board):
+async def test_patch_after_delete_is_a_conflict(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as a, client(server, board) as b:
         await a.push([put(note("gone"))])
         await b.wait_clock(1)
@@ -103,7 +108,8 @@ async def test_patch_after_delete_is_a_conflict(server, board):
         assert "gone" not in b.elements
 
 
-async def test_catch_up_with_since_sends_exactly_what_changed(server, board):
+async def test_catch_up_with_since_sends_exactly_what_changed(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     token = board["tokens"]["participant"]
     async with client(server, board) as a:
         await a.push([put(note(f"n{i}", f"note {i}")) for i in range(5)])
@@ -135,7 +141,8 @@ def _drain(c: BoardClient) -> list[dict[str, Any]]:
     return out
 
 
-async def test_since_newer_than_the_board_gets_the_full_board(server, board):
+async def test_since_newer_than_the_board_gets_the_full_board(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as a:
         await a.push([put(note("n"))])
     ws = await connect(f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws",
@@ -147,7 +154,8 @@ async def test_since_newer_than_the_board_gets_the_full_board(server, board):
     await ws.close()
 
 
-async def test_five_concurrent_writers_see_every_clock_once_in_order(server, board):
+async def test_five_concurrent_writers_see_every_clock_once_in_order(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     clients = [client(server, board, name=f"w{i}") for i in range(5)]
     watcher = client(server, board, "viewer")
     await asyncio.gather(*(c.connect() for c in (*clients, watcher)))
@@ -176,14 +184,15 @@ async def test_five_concurrent_writers_see_every_clock_once_in_order(server, boa
         await c.close()
 
 
-async def test_viewer_cannot_push(server, board):
+async def test_viewer_cannot_push(server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board, "viewer") as v:
         ack = await v.push([put(note("v"))])
         assert ack["ok"] is False and ack["code"] == "forbidden"
         assert "v" not in v.elements
 
 
-async def test_token_of_another_board_is_closed_with_4401(server, board):
+async def test_token_of_another_board_is_closed_with_4401(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     other = server.create_board("other")
     c = BoardClient(server.url, board["board"], other["tokens"]["facilitator"], reconnect=False)
     with pytest.raises(Closed) as refused:
@@ -191,20 +200,22 @@ async def test_token_of_another_board_is_closed_with_4401(server, board):
     assert refused.value.code == 4401
 
 
-async def test_unknown_board_is_closed_with_4404(server, board):
+async def test_unknown_board_is_closed_with_4404(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     c = BoardClient(server.url, "nosuchboard", board["tokens"]["facilitator"], reconnect=False)
     with pytest.raises(Closed) as refused:
         await c.connect()
     assert refused.value.code == 4404
 
 
-async def test_no_known_subprotocol_refuses_the_handshake(server, board):
+async def test_no_known_subprotocol_refuses_the_handshake(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     url = f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws"
     with pytest.raises(InvalidStatus):
         await connect(url, subprotocols=["graphql-ws"])
 
 
-async def test_first_message_must_be_hello(server, board):
+async def test_first_message_must_be_hello(server: ServerProcess, board: dict[str, Any]) -> None:
     ws = await connect(f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws",
                        subprotocols=["tussentafel.v1.json"])
     await ws.send(json.dumps({"type": "ping"}))
@@ -215,7 +226,8 @@ async def test_first_message_must_be_hello(server, board):
     assert ws.close_code == 4401
 
 
-async def test_garbage_leaves_the_server_and_other_connections_working(server, board):
+async def test_garbage_leaves_the_server_and_other_connections_working(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     url = f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws"
     async with client(server, board) as good, client(server, board, "viewer") as watcher:
         raw = await connect(url, subprotocols=["tussentafel.v1.msgpack"], max_size=None)
@@ -241,7 +253,8 @@ async def test_garbage_leaves_the_server_and_other_connections_working(server, b
         assert "still" in watcher.elements
 
 
-async def test_ten_bad_messages_in_a_row_close_with_1008(server, board):
+async def test_ten_bad_messages_in_a_row_close_with_1008(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     ws = await connect(f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws",
                        subprotocols=["tussentafel.v1.json"])
     await ws.send(json.dumps({"type": "hello", "token": board["tokens"]["viewer"], "client": "x"}))
@@ -254,7 +267,8 @@ async def test_ten_bad_messages_in_a_row_close_with_1008(server, board):
     assert ws.close_code == 1008
 
 
-async def test_ping_answers_pong_with_server_time(server, board):
+async def test_ping_answers_pong_with_server_time(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board, "viewer", encoding="json") as v:
         await v._send({"type": "ping"})
         pong = await v.next_message("pong")
