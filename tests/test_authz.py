@@ -102,7 +102,7 @@ async def test_private_round_by_position_whatever_the_parent(
     async with client(server, board) as ada, client(server, board, "facilitator") as fay:
         assert (await fay.push([put(frame("round", 1000, 1000)), put(frame("other", 0, 0))]))["ok"]
         assert (await fay.cmd("private.start", frame="round"))["ok"]
-        inside = {"x": 1100, "y": 1100}
+        inside: dict[str, Any] = {"x": 1100, "y": 1100}
         for el in (note("n1", **inside), note("n2", parent="other", **inside),
                    {"id": "t1", "kind": "text", "z": "b", "text": "mine", **inside}):
             ack = await ada.push([put(el)])
@@ -145,7 +145,7 @@ async def test_the_private_count_is_live_for_projector_and_participants(
         assert event["count"] == 0
         await ada.push([put(note("a", private=True))])
         await ada.push([put(note("b", private=True)), put(note("c", private=True))])
-        counts = []
+        counts: list[int] = []
         while not counts or counts[-1] != 3:
             counts.append((await screen.next_message("event", name="private_count"))["count"])
         assert counts == sorted(counts) and len(counts) <= 2

@@ -378,7 +378,7 @@ async def test_a_one_mib_frame_in_64_byte_pieces_is_taken(server: ServerProcess)
     await ws.messages_until("welcome")
     padding = "x" * ((1 << 20) - 64)
     frame = client_frame(TEXT, json.dumps({"type": "ping", "pad": padding}).encode())
-    ws.writer.transport.get_extra_info("socket").setsockopt(  # type: ignore[union-attr]
+    ws.writer.transport.get_extra_info("socket").setsockopt(
         socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     for i in range(0, len(frame), 64):
         ws.writer.write(frame[i:i + 64])

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from hypothesis import given, settings
 
+from schemas.codes import Code
 from schemas.elements import check_element
 from server.core.board import (
     Actor,
@@ -29,7 +31,8 @@ FAC = Actor("fac", "facilitator")
 VIEW = Actor("viewer", "viewer")
 
 
-def commit(state: BoardState, ops, actor=ADA, now=1000, **kw) -> Change:
+def commit(state: BoardState, ops: list[dict[str, Any]], actor: Actor = ADA, now: int = 1000,
+           **kw: Any) -> Change:
     change = apply(state, ops, actor, now, **kw)
     assert isinstance(change, Change), change
     state.advance(change)
@@ -60,7 +63,7 @@ def test_a_batch_is_all_or_nothing() -> None:
     before = copy.deepcopy(state)
     result = apply(state, [{"op": "patch", "id": "a", "set": {"text": "x"}}, put(note("b")),
                            {"op": "patch", "id": "missing", "set": {"x": 1}}], ADA, 2000)
-    assert result == Rejection("conflict", "element missing does not exist", 2)
+    assert result == Rejection(Code.CONFLICT, "element missing does not exist", 2)
     assert state == before
 
 
@@ -225,7 +228,8 @@ def test_lock_ops_only_touch_what_changes() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(batches)
-def test_random_batches_keep_the_board_valid_and_replayable(batch_list) -> None:
+def test_random_batches_keep_the_board_valid_and_replayable(
+        batch_list: list[tuple[Actor, list[dict[str, Any]]]]) -> None:
     state = BoardState("b")
     log = []
     for now, (actor, ops) in enumerate(batch_list, start=1):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from server.core.board import (
     BoardState,
+    Change,
     Rejection,
     apply,
     change_from_record,
@@ -68,7 +69,7 @@ def test_who_may_restore() -> None:
 def test_pushes_are_remembered_by_advance_and_forgotten_by_revert() -> None:
     state = BoardState("b")
     change = apply(state, [put(note("n"))], ADA, 5)
-    assert not isinstance(change, Rejection)
+    assert isinstance(change, Change)
     change.push = push_key("ada", 1)
     state.advance(change)
     assert state.pushes == {push_key("ada", 1): (1, 5)}

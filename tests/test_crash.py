@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,6 +88,7 @@ async def test_repeated_sigkill_with_reconnecting_clients_converges(
                 return
             k = j % 25
             eid = f"c{i}-{k}-{slots[k]}"
+            ops: list[dict[str, Any]]
             if eid in c.elements and j % 7 == 0:
                 ops = [{"op": "del", "id": eid}]
             elif eid in c.elements:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from canvas_client.client import BoardClient
 from tests.conftest import ServerProcess, note, put
@@ -95,11 +96,12 @@ def test_atelier_template_lays_out_the_four_exercises(server: ServerProcess) -> 
 async def test_commands_are_for_facilitators_only(
         server: ServerProcess, board: dict[str, Any]) -> None:
     part, view = clients(server, board, "participant", "viewer")
+    commands: list[tuple[str, dict[str, Any]]] = [
+        ("timer.start", {"seconds": 60}), ("timer.stop", {}), ("follow.start", {}),
+        ("follow.stop", {}), ("private.start", {}), ("private.stop", {}), ("reveal", {}),
+        ("lock", {"ids": ["x"]}), ("unlock", {"ids": ["x"]}), ("snapshot", {"label": "x"})]
     async with part, view:
-        for name, args in [("timer.start", {"seconds": 60}), ("timer.stop", {}),
-                           ("follow.start", {}), ("follow.stop", {}), ("private.start", {}),
-                           ("private.stop", {}), ("reveal", {}), ("lock", {"ids": ["x"]}),
-                           ("unlock", {"ids": ["x"]}), ("snapshot", {"label": "x"})]:
+        for name, args in commands:
             for c in (part, view):
                 result = await c.cmd(name, **args)
                 assert result["ok"] is False and result["code"] == "forbidden", (name, result)
@@ -133,7 +135,7 @@ async def test_timer_and_follow_reach_everyone_and_late_joiners(
 
 async def _raw(server: ServerProcess, board: dict[str, Any], role: str, client: str) -> Any:
     ws = await connect(f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws",
-                       subprotocols=["tussentafel.v1.json"], max_size=None)
+                       subprotocols=[Subprotocol("tussentafel.v1.json")], max_size=None)
     await ws.send(json.dumps({"type": "hello", "token": board["tokens"][role], "client": client,
                               "name": client}))
     return ws

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin, Subprotocol
 
 from canvas_client.client import BoardClient, Closed
 from tests.conftest import ServerProcess, note, put
@@ -119,9 +120,10 @@ def test_qr_code_is_an_svg(server: ServerProcess) -> None:
 async def test_websocket_checks_the_origin(server: ServerProcess, board: dict[str, Any]) -> None:
     url = f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws"
     with pytest.raises(InvalidStatus):
-        await connect(url, subprotocols=["tussentafel.v1.json"], origin="http://evil.example")
-    ws = await connect(url, subprotocols=["tussentafel.v1.json"],
-                       origin=f"http://127.0.0.1:{server.port}")
+        await connect(url, subprotocols=[Subprotocol("tussentafel.v1.json")],
+                      origin=Origin("http://evil.example"))
+    ws = await connect(url, subprotocols=[Subprotocol("tussentafel.v1.json")],
+                       origin=Origin(f"http://127.0.0.1:{server.port}"))
     await ws.close()
 
 

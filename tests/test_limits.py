@@ -11,6 +11,7 @@ import msgpack
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from canvas_client.client import BoardClient, Closed
 from tests.conftest import ServerProcess, note, put
@@ -35,7 +36,7 @@ async def test_a_reader_that_stops_reading_is_closed_and_others_get_everything(
     board = tight.create_board()
     b, tok = board["board"], board["tokens"]
     url = f"ws://127.0.0.1:{tight.port}/api/boards/{b}/ws"
-    stalled = await connect(url, subprotocols=["tussentafel.v1.json"], max_queue=2,
+    stalled = await connect(url, subprotocols=[Subprotocol("tussentafel.v1.json")], max_queue=2,
                             ping_interval=None)
     await stalled.send(json.dumps({"type": "hello", "token": tok["viewer"], "client": "slow"}))
     writer = BoardClient(tight.url, b, tok["facilitator"])

@@ -10,6 +10,7 @@ import msgpack
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
 from canvas_client.client import BoardClient, Closed
 from schemas.messages import AckFail, AckOk, Patch, Welcome
@@ -123,6 +124,7 @@ async def test_catch_up_with_since_sends_exactly_what_changed(
     async with BoardClient(server.url, board["board"], token, reconnect=False) as c:
         c.replica.base = saved
         c.replica.clock = seen
+        assert c._ws is not None
         await c._ws.close()  # reconnect by hand with since
         await c.connect(since=seen)
         welcome = [m for m in _drain(c) if m["type"] == "welcome"][-1]
@@ -146,7 +148,7 @@ async def test_since_newer_than_the_board_gets_the_full_board(
     async with client(server, board) as a:
         await a.push([put(note("n"))])
     ws = await connect(f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws",
-                       subprotocols=["tussentafel.v1.json"])
+                       subprotocols=[Subprotocol("tussentafel.v1.json")])
     await ws.send(json.dumps({"type": "hello", "token": board["tokens"]["viewer"],
                               "client": "x", "since": 99}))
     welcome = json.loads(await ws.recv())
@@ -161,8 +163,10 @@ async def test_five_concurrent_writers_see_every_clock_once_in_order(
     await asyncio.gather(*(c.connect() for c in (*clients, watcher)))
     clocks: dict[int, list[int]] = {i: [] for i in range(6)}
     for i, c in enumerate((*clients, watcher)):
-        c.listeners.append(lambda m, i=i: clocks[i].append(m["clock"])
-                           if m["type"] == "patch" or (m["type"] == "ack" and m["ok"]) else None)
+        def record(m: dict[str, Any], into: list[int] = clocks[i]) -> None:
+            if m["type"] == "patch" or (m["type"] == "ack" and m["ok"]):
+                into.append(m["clock"])
+        c.listeners.append(record)
 
     async def writer(i: int, c: BoardClient) -> None:
         for j in range(20):
@@ -212,12 +216,12 @@ async def test_no_known_subprotocol_refuses_the_handshake(
         server: ServerProcess, board: dict[str, Any]) -> None:
     url = f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws"
     with pytest.raises(InvalidStatus):
-        await connect(url, subprotocols=["graphql-ws"])
+        await connect(url, subprotocols=[Subprotocol("graphql-ws")])
 
 
 async def test_first_message_must_be_hello(server: ServerProcess, board: dict[str, Any]) -> None:
     ws = await connect(f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws",
-                       subprotocols=["tussentafel.v1.json"])
+                       subprotocols=[Subprotocol("tussentafel.v1.json")])
     await ws.send(json.dumps({"type": "ping"}))
     error = json.loads(await ws.recv())
     assert error["code"] == "unauthorized" and error["fatal"] is True
@@ -230,7 +234,8 @@ async def test_garbage_leaves_the_server_and_other_connections_working(
         server: ServerProcess, board: dict[str, Any]) -> None:
     url = f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws"
     async with client(server, board) as good, client(server, board, "viewer") as watcher:
-        raw = await connect(url, subprotocols=["tussentafel.v1.msgpack"], max_size=None)
+        raw = await connect(url, subprotocols=[Subprotocol("tussentafel.v1.msgpack")],
+                            max_size=None)
         await raw.send(msgpack.packb({"type": "hello", "token": board["tokens"]["participant"],
                                       "client": "raw"}))
         assert msgpack.unpackb(await raw.recv())["type"] == "welcome"
@@ -256,7 +261,7 @@ async def test_garbage_leaves_the_server_and_other_connections_working(
 async def test_ten_bad_messages_in_a_row_close_with_1008(
         server: ServerProcess, board: dict[str, Any]) -> None:
     ws = await connect(f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws",
-                       subprotocols=["tussentafel.v1.json"])
+                       subprotocols=[Subprotocol("tussentafel.v1.json")])
     await ws.send(json.dumps({"type": "hello", "token": board["tokens"]["viewer"], "client": "x"}))
     await ws.recv()
     for _ in range(10):
