@@ -20,6 +20,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
 from canvas_client.client import BoardClient, Closed
 from tests.conftest import ServerProcess, note, put
@@ -161,7 +162,7 @@ async def test_hello_deadline_is_a_setting(tmp_path: Path) -> None:
     try:
         board = proc.create_board()
         async with connect(_ws_url(proc, board["board"]),
-                           subprotocols=["tussentafel.v1.json"]) as ws:  # type: ignore[list-item]
+                           subprotocols=[Subprotocol("tussentafel.v1.json")]) as ws:
             said = json.loads(await asyncio.wait_for(ws.recv(), 5))
             assert said["code"] == "unauthorized" and said["fatal"]
             with pytest.raises(ConnectionClosed):
@@ -452,7 +453,7 @@ async def test_tokens_never_reach_the_logs_however_they_are_spelt(tmp_path: Path
         assert state.status_code == 200  # an encoded name still authenticates ...
         await _http("GET", f"{proc.url}/b/{b}?a=1&%74={tok['participant']}")
         async with connect(_ws_url(proc, b, f"?%74={tok['facilitator']}"),
-                           subprotocols=["tussentafel.v1.json"]) as ws:  # type: ignore[list-item]
+                           subprotocols=[Subprotocol("tussentafel.v1.json")]) as ws:
             await ws.send(json.dumps({"type": "hello", "token": tok["facilitator"], "client": "x"}))
             await ws.recv()
         await _until(lambda: "WebSocket" in proc.log.read_text()

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from canvas_client.client import BoardClient
 from schemas.messages import PROTOCOL_VERSION, Error, Welcome
@@ -33,7 +34,7 @@ def client(server: ServerProcess, board: dict[str, Any], role: str = "participan
 
 async def raw(server: ServerProcess, board: dict[str, Any]) -> ClientConnection:
     return await connect(f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws",
-                         subprotocols=["tussentafel.v1.json"])  # type: ignore[list-item]
+                         subprotocols=[Subprotocol("tussentafel.v1.json")])
 
 
 async def answer_then_close(ws: ClientConnection) -> tuple[dict[str, Any], int | None]:
