@@ -129,7 +129,7 @@ async def _run(args: Any) -> tuple[str, dict[str, Any]]:
         http_json("GET", f"{url}/healthz")
         await asyncio.sleep(1.0)
         rss_fresh = proc_rss_kib(t.pids[0])
-        joins = {}
+        joins: dict[str, list[float]] = {}
         for encoding in ("msgpack", "json", "msgpack"):
             s, count = await _join_s(url, b, tok["viewer"], encoding)
             joins.setdefault(encoding, []).append(round(s * 1000, 1))
@@ -177,13 +177,13 @@ async def _run(args: Any) -> tuple[str, dict[str, Any]]:
             stop.set()
             await churner
             await asyncio.to_thread(viewer.join, 180)
-            fetched = dict(fetched)
+            viewed = dict(fetched)
             manager.shutdown()
             out["loaded"] = _stats(rtts)
             out["rss_mib"]["peak_while_loaded"] = round(peak[0] / 1024, 1)
             out["viewer"] = {what: {"requests": len(v), "mean_s": round(sum(s for s, _ in v)
                                                                        / len(v), 3),
-                                    "bytes": v[-1][1]} for what, v in fetched.items() if v}
+                                    "bytes": v[-1][1]} for what, v in viewed.items() if v}
             metrics = await asyncio.to_thread(_text, f"{url}/metrics")
             out["big_reads"] = {
                 line.split('what="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])

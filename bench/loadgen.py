@@ -25,6 +25,7 @@ import socket
 import sys
 import time
 from array import array
+from collections.abc import Sequence
 from typing import Any
 
 import msgpack
@@ -65,7 +66,7 @@ def proc_rss_kib(pid: int | str) -> int:
 
 
 def percentiles(
-    values: list[float] | array, qs: tuple[float, ...] = (50, 95, 99)
+    values: Sequence[float], qs: tuple[float, ...] = (50, 95, 99)
 ) -> dict[str, float]:
     if not values:
         return {f"p{int(q)}": float("nan") for q in qs} | {"max": float("nan")}
@@ -184,9 +185,9 @@ class Generator:
             start, end = self.window
             for raw in ACK_RE.findall(payload):
                 seq = int.from_bytes(raw[1:] if raw[0] >= 0xCC else raw, "big")
-                t0 = pending.pop(seq, None)
-                if t0 is not None and start <= t0 < end:
-                    self.ack_lat.append(now - t0)
+                sent = pending.pop(seq, None)
+                if sent is not None and start <= sent < end:
+                    self.ack_lat.append(now - sent)
         if self.proto == "tt" and b"\xa2ok\xc2" in payload:
             self.rejects += payload.count(b"\xa2ok\xc2")
             if len(self.reject_samples) < 5:
@@ -334,7 +335,7 @@ class Generator:
         if self.proto == "ywire":
             # pycrdt-websocket creates a room per concurrent first connection (a race that
             # splits a board in two): open each board's first client alone, then the rest
-            firsts = {}
+            firsts: dict[int, Client] = {}
             for c in self.clients:
                 firsts.setdefault(c.board, c)
             await asyncio.gather(*(opener(c) for c in firsts.values()))

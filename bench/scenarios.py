@@ -11,8 +11,9 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
 import msgpack
 
@@ -113,7 +114,15 @@ def load_run(
             log(f"{target.name} server log: {tail}")
 
 
-def _durations(quick: bool) -> dict[str, float]:
+class Durations(TypedDict):
+    """The phases of one load run, in seconds (keyword arguments of ``load_run``)."""
+
+    warmup: float
+    duration: float
+    drain: float
+
+
+def _durations(quick: bool) -> Durations:
     return {"warmup": 2.0, "duration": 8.0, "drain": 1.5} if quick else {
         "warmup": 3.0, "duration": 15.0, "drain": 2.0}
 
@@ -421,7 +430,8 @@ def _ours() -> Target:
 async def _join_async(args: Any) -> tuple[str, dict[str, Any]]:
     count = args.elements or 20_000
     t = _ours().start()
-    rows, out = [], {}
+    rows: list[list[Any]] = []
+    out: dict[str, Any] = {}
     try:
         board = t.boards(1, "join")[0]
         t0 = time.monotonic()
@@ -775,7 +785,10 @@ def _flamegraph(pyspy: str, raw: Path, svg: Path) -> None:
 # -- plumbing --------------------------------------------------------------------------------
 
 
-def _run_async(coro: Any) -> Any:
+T = TypeVar("T")
+
+
+def _run_async(coro: Coroutine[Any, Any, T]) -> T:
     try:
         import uvloop
 

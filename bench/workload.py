@@ -88,7 +88,7 @@ class Author:
             scale = r.randrange(2)
             aspect = r.choice(("current", "ambition"))
             eid = f"v{self.cid}s{scale}{aspect[0]}"
-            el = {"id": eid, "kind": "grade_vote", "x": x, "y": y, "z": z,
+            el: dict[str, Any] = {"id": eid, "kind": "grade_vote", "x": x, "y": y, "z": z,
                   "scale": f"scale{scale}", "grade": r.choice(GRADES), "aspect": aspect}
             return "put", el, None
         self.seq += 1

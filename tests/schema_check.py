@@ -60,7 +60,7 @@ def unknown_keywords(schema: Any, where: str = "#") -> list[str]:
 
 
 @cache
-def _registry() -> Registry:  # type: ignore[type-arg]
+def _registry() -> Registry:
     resources = [(doc["$id"], Resource.from_contents(doc)) for doc in schemas().values()]
     return Registry().with_resources(resources)
 

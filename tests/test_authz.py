@@ -30,7 +30,8 @@ def refused(ack: dict[str, Any], code: str = "forbidden") -> bool:
     return ack["ok"] is False and ack["code"] == code
 
 
-async def test_only_the_facilitator_changes_locked(server, board):
+async def test_only_the_facilitator_changes_locked(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as ada, client(server, board, "facilitator") as fay:
         assert (await ada.push([put(note("mine"))]))["ok"]
         assert refused(await ada.push([patch("mine", locked=False)]))
@@ -46,7 +47,7 @@ async def test_only_the_facilitator_changes_locked(server, board):
         assert (await fay.push([patch("mine", locked=False)]))["ok"]
 
 
-async def test_a_vote_belongs_to_its_voter(server, board):
+async def test_a_vote_belongs_to_its_voter(server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as ada, client(server, board) as bob, \
             client(server, board, "facilitator") as fay:
         vote = {"id": "v1", "kind": "vote", "x": 0, "y": 0, "z": "a", "target": "n",
@@ -61,7 +62,8 @@ async def test_a_vote_belongs_to_its_voter(server, board):
         assert (await fay.push([{"op": "del", "id": "v1"}]))["ok"]
 
 
-async def test_only_the_author_changes_private(server, board):
+async def test_only_the_author_changes_private(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as ada, client(server, board) as bob, \
             client(server, board, "facilitator") as fay:
         assert (await ada.push([put(note("n"))]))["ok"]
@@ -74,7 +76,8 @@ async def test_only_the_author_changes_private(server, board):
         assert (await fay.push([patch("n", private=False)]))["ok"]
 
 
-async def test_catch_up_never_names_other_peoples_private_elements(server, board):
+async def test_catch_up_never_names_other_peoples_private_elements(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board, client_id="ada") as ada:
         assert (await ada.push([put(note("seen")), put(note("gone"))]))["ok"]
         async with client(server, board, client_id="bob") as bob:
@@ -94,11 +97,12 @@ async def test_catch_up_never_names_other_peoples_private_elements(server, board
     assert welcome["elements"] == []
 
 
-async def test_private_round_by_position_whatever_the_parent(server, board):
+async def test_private_round_by_position_whatever_the_parent(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as ada, client(server, board, "facilitator") as fay:
         assert (await fay.push([put(frame("round", 1000, 1000)), put(frame("other", 0, 0))]))["ok"]
         assert (await fay.cmd("private.start", frame="round"))["ok"]
-        inside = {"x": 1100, "y": 1100}
+        inside: dict[str, Any] = {"x": 1100, "y": 1100}
         for el in (note("n1", **inside), note("n2", parent="other", **inside),
                    {"id": "t1", "kind": "text", "z": "b", "text": "mine", **inside}):
             ack = await ada.push([put(el)])
@@ -111,7 +115,8 @@ async def test_private_round_by_position_whatever_the_parent(server, board):
         assert sorted(reveal["ids"]) == ["n3", "t2"]
 
 
-async def test_grade_markers_of_a_private_round_stay_private_until_the_reveal(server, board):
+async def test_grade_markers_of_a_private_round_stay_private_until_the_reveal(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     scale = {"id": "scale", "kind": "grade_scale", "x": 0, "y": 0, "z": "a", "label": "Grade"}
     marker = {"id": "g1", "kind": "grade_vote", "x": 10, "y": 10, "z": "b", "scale": "scale",
               "grade": "aligned", "aspect": "current"}
@@ -130,7 +135,8 @@ async def test_grade_markers_of_a_private_round_stay_private_until_the_reveal(se
         assert bob.elements["g1"]["private"] is False
 
 
-async def test_the_private_count_is_live_for_projector_and_participants(server, board):
+async def test_the_private_count_is_live_for_projector_and_participants(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as ada, client(server, board, "facilitator") as fay, \
             client(server, board, "viewer") as screen:
         assert fay.session["private_count"] == 0
@@ -139,7 +145,7 @@ async def test_the_private_count_is_live_for_projector_and_participants(server, 
         assert event["count"] == 0
         await ada.push([put(note("a", private=True))])
         await ada.push([put(note("b", private=True)), put(note("c", private=True))])
-        counts = []
+        counts: list[int] = []
         while not counts or counts[-1] != 3:
             counts.append((await screen.next_message("event", name="private_count"))["count"])
         assert counts == sorted(counts) and len(counts) <= 2
@@ -150,7 +156,7 @@ async def test_the_private_count_is_live_for_projector_and_participants(server, 
         assert (await screen.next_message("event", name="private_count"))["count"] == 0
 
 
-async def test_the_atelier_scaffolding_is_locked(server):
+async def test_the_atelier_scaffolding_is_locked(server: ServerProcess) -> None:
     board = server.create_board(template="atelier")
     async with client(server, board) as ada, client(server, board, "facilitator") as fay:
         locked = {el["id"] for el in ada.elements.values() if el.get("locked") is True}

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
 from canvas_client.client import BoardClient, Closed
 from tests.conftest import ServerProcess, note, put
@@ -72,7 +73,7 @@ def guarded(tmp_path: Path) -> Iterator[ServerProcess]:
     proc.stop()
 
 
-async def test_requests_whose_headers_never_finish_are_closed(guarded: ServerProcess):
+async def test_requests_whose_headers_never_finish_are_closed(guarded: ServerProcess) -> None:
     async def stalled(first: bytes) -> bytes:
         reader, writer = await asyncio.open_connection("127.0.0.1", guarded.port)
         writer.write(first)
@@ -92,7 +93,7 @@ async def test_requests_whose_headers_never_finish_are_closed(guarded: ServerPro
     assert (await _http("GET", f"{guarded.url}/healthz")).status_code == 200  # the server is fine
 
 
-async def test_a_flood_of_unfinished_requests_leaves_board_creation_working(tmp_path: Path):
+async def test_a_flood_of_unfinished_requests_leaves_board_creation_working(tmp_path: Path) -> None:
     """300 requests that never finish their headers, from one address, against
     a process with 150 descriptors: that address keeps 40 connections at most
     (the rest are closed at once), so another address can create a board."""
@@ -127,7 +128,7 @@ async def test_a_flood_of_unfinished_requests_leaves_board_creation_working(tmp_
         proc.stop()
 
 
-async def test_sockets_before_hello_count_against_the_process_cap(tmp_path: Path):
+async def test_sockets_before_hello_count_against_the_process_cap(tmp_path: Path) -> None:
     proc = ServerProcess(tmp_path / "data", env={"TUSSENTAFEL_MAX_CONNS": "3",
                                                   "TUSSENTAFEL_HELLO_TIMEOUT_S": "30"}).start()
     try:
@@ -156,12 +157,12 @@ async def test_sockets_before_hello_count_against_the_process_cap(tmp_path: Path
         proc.stop()
 
 
-async def test_hello_deadline_is_a_setting(tmp_path: Path):
+async def test_hello_deadline_is_a_setting(tmp_path: Path) -> None:
     proc = ServerProcess(tmp_path / "data", env={"TUSSENTAFEL_HELLO_TIMEOUT_S": "0.5"}).start()
     try:
         board = proc.create_board()
         async with connect(_ws_url(proc, board["board"]),
-                           subprotocols=["tussentafel.v1.json"]) as ws:  # type: ignore[list-item]
+                           subprotocols=[Subprotocol("tussentafel.v1.json")]) as ws:
             said = json.loads(await asyncio.wait_for(ws.recv(), 5))
             assert said["code"] == "unauthorized" and said["fatal"]
             with pytest.raises(ConnectionClosed):
@@ -171,7 +172,8 @@ async def test_hello_deadline_is_a_setting(tmp_path: Path):
         proc.stop()
 
 
-async def test_a_flood_of_silent_sockets_leaves_board_creation_working(guarded: ServerProcess):
+async def test_a_flood_of_silent_sockets_leaves_board_creation_working(
+        guarded: ServerProcess) -> None:
     """300 WebSockets that never say hello, against a process with 200
     descriptors: the per-address cap (40) turns most away, so the process
     keeps descriptors for the request that creates a board."""
@@ -195,7 +197,7 @@ async def test_a_flood_of_silent_sockets_leaves_board_creation_working(guarded: 
             writer.close()
 
 
-async def test_the_per_address_cap_can_exempt_an_address(tmp_path: Path):
+async def test_the_per_address_cap_can_exempt_an_address(tmp_path: Path) -> None:
     env = {"TUSSENTAFEL_MAX_CONNS_PER_IP": "2", "TUSSENTAFEL_CONN_CAP_EXEMPT": "127.0.0.1",
            "TUSSENTAFEL_HELLO_TIMEOUT_S": "30"}
     proc = ServerProcess(tmp_path / "data", env=env).start()
@@ -212,7 +214,7 @@ async def test_the_per_address_cap_can_exempt_an_address(tmp_path: Path):
 # -- 6: the per-board cap -----------------------------------------------------------
 
 
-async def test_concurrent_joins_never_overbook_a_board(tmp_path: Path):
+async def test_concurrent_joins_never_overbook_a_board(tmp_path: Path) -> None:
     proc = ServerProcess(tmp_path / "data", env={"TUSSENTAFEL_MAX_CONNS_PER_BOARD": "5"}).start()
     try:
         board = proc.create_board()
@@ -232,7 +234,7 @@ async def test_concurrent_joins_never_overbook_a_board(tmp_path: Path):
 # -- 7: board creation ------------------------------------------------------------
 
 
-def test_board_creation_is_rate_limited_per_address(tmp_path: Path):
+def test_board_creation_is_rate_limited_per_address(tmp_path: Path) -> None:
     env = {"TUSSENTAFEL_BOARD_RATE_PER_MIN": "1", "TUSSENTAFEL_BOARD_RATE_BURST": "10"}
     proc = ServerProcess(tmp_path / "data", env=env).start()
     try:
@@ -247,7 +249,7 @@ def test_board_creation_is_rate_limited_per_address(tmp_path: Path):
         proc.stop()
 
 
-def test_changes_must_be_json(server: ServerProcess):
+def test_changes_must_be_json(server: ServerProcess) -> None:
     form = httpx.post(f"{server.url}/api/boards", content=b'{"title":"csrf"}',
                       headers={"content-type": "text/plain"})  # what a foreign form may send
     assert form.status_code == 415
@@ -263,7 +265,7 @@ def test_changes_must_be_json(server: ServerProcess):
 # -- 8: presence -----------------------------------------------------------------
 
 
-async def test_presence_is_metered_per_connection(tmp_path: Path):
+async def test_presence_is_metered_per_connection(tmp_path: Path) -> None:
     env = {"TUSSENTAFEL_PRESENCE_PER_S": "10", "TUSSENTAFEL_PRESENCE_BYTES_PER_S": "4096"}
     proc = ServerProcess(tmp_path / "data", env=env).start()
     try:
@@ -319,7 +321,7 @@ def either(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerPro
     proc.stop()
 
 
-async def test_lone_surrogates_are_refused_where_they_enter(either: ServerProcess):
+async def test_lone_surrogates_are_refused_where_they_enter(either: ServerProcess) -> None:
     bad_title = await _http("POST", f"{either.url}/api/boards", content=b'{"title": "x\\ud800"}',
                             headers={"content-type": "application/json"})
     assert bad_title.status_code == 400 and bad_title.json()["error"] == "invalid"
@@ -337,8 +339,8 @@ async def test_lone_surrogates_are_refused_where_they_enter(either: ServerProces
         await client.next_message("pong", timeout=5)  # the connection still talks
 
 
-async def test_a_stored_string_that_cannot_be_encoded_fails_nothing(tmp_path: Path,
-                                                                      redis_server: RedisServer):
+async def test_a_stored_string_that_cannot_be_encoded_fails_nothing(
+        tmp_path: Path, redis_server: RedisServer) -> None:
     """Strings stored before they were checked (Redis kept them) still go out."""
     from redis import Redis
 
@@ -370,14 +372,14 @@ async def test_a_stored_string_that_cannot_be_encoded_fails_nothing(tmp_path: Pa
 # -- 10: a dribbled frame -------------------------------------------------------------
 
 
-async def test_a_one_mib_frame_in_64_byte_pieces_is_taken(server: ServerProcess):
+async def test_a_one_mib_frame_in_64_byte_pieces_is_taken(server: ServerProcess) -> None:
     board = server.create_board()
     ws = await RawWs.open(server, board["board"])
     await ws.send(text({"type": "hello", "token": board["tokens"]["viewer"], "client": "drip"}))
     await ws.messages_until("welcome")
     padding = "x" * ((1 << 20) - 64)
     frame = client_frame(TEXT, json.dumps({"type": "ping", "pad": padding}).encode())
-    ws.writer.transport.get_extra_info("socket").setsockopt(  # type: ignore[union-attr]
+    ws.writer.transport.get_extra_info("socket").setsockopt(
         socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     for i in range(0, len(frame), 64):
         ws.writer.write(frame[i:i + 64])
@@ -418,7 +420,7 @@ def _fill(disk: Path) -> Path:
     return filler
 
 
-def test_a_full_disk_answers_json_503_and_healthz_says_so(tmp_path: Path, tiny_disk: Path):
+def test_a_full_disk_answers_json_503_and_healthz_says_so(tmp_path: Path, tiny_disk: Path) -> None:
     proc = ServerProcess(tmp_path / "srv", args=["--data", str(tiny_disk)]).start()
     try:
         board = proc.create_board()
@@ -442,7 +444,7 @@ def test_a_full_disk_answers_json_503_and_healthz_says_so(tmp_path: Path, tiny_d
 # -- 12: tokens in logs and in URLs -------------------------------------------------
 
 
-async def test_tokens_never_reach_the_logs_however_they_are_spelt(tmp_path: Path):
+async def test_tokens_never_reach_the_logs_however_they_are_spelt(tmp_path: Path) -> None:
     proc = ServerProcess(tmp_path / "data", args=["--access-log", "--log-level", "info"]).start()
     try:
         board = proc.create_board()
@@ -451,7 +453,7 @@ async def test_tokens_never_reach_the_logs_however_they_are_spelt(tmp_path: Path
         assert state.status_code == 200  # an encoded name still authenticates ...
         await _http("GET", f"{proc.url}/b/{b}?a=1&%74={tok['participant']}")
         async with connect(_ws_url(proc, b, f"?%74={tok['facilitator']}"),
-                           subprotocols=["tussentafel.v1.json"]) as ws:  # type: ignore[list-item]
+                           subprotocols=[Subprotocol("tussentafel.v1.json")]) as ws:
             await ws.send(json.dumps({"type": "hello", "token": tok["facilitator"], "client": "x"}))
             await ws.recv()
         await _until(lambda: "WebSocket" in proc.log.read_text()
@@ -464,7 +466,7 @@ async def test_tokens_never_reach_the_logs_however_they_are_spelt(tmp_path: Path
         proc.stop()
 
 
-def test_changes_take_the_token_from_the_header_only(server: ServerProcess):
+def test_changes_take_the_token_from_the_header_only(server: ServerProcess) -> None:
     board = server.create_board()
     b, tok = board["board"], board["tokens"]["facilitator"]
     for query in (f"?t={tok}", f"?%74={tok}"):
@@ -479,7 +481,8 @@ def test_changes_take_the_token_from_the_header_only(server: ServerProcess):
 
 
 @pytest.mark.parametrize("encoding", ["msgpack", "json"])
-async def test_nested_input_is_refused_before_it_recurses(server: ServerProcess, encoding: str):
+async def test_nested_input_is_refused_before_it_recurses(
+        server: ServerProcess, encoding: str) -> None:
     board = server.create_board()
     deep: bytes | str
     if encoding == "msgpack":  # {"type": "presence", "selection": [[[...]]]} 1 000 deep
@@ -500,7 +503,7 @@ async def test_nested_input_is_refused_before_it_recurses(server: ServerProcess,
 # -- the browser app keeps to the JSON-only rule ---------------------------------------
 
 
-async def test_the_facilitator_page_restores_a_snapshot(server: ServerProcess):
+async def test_the_facilitator_page_restores_a_snapshot(server: ServerProcess) -> None:
     """A restore is a POST without a body: the page must still say JSON (415 otherwise)."""
     from tests.test_browser import chromium, link, open_board
 

@@ -24,7 +24,7 @@ def _nested(depth: int) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("encoding", ["json", "msgpack"])
-def test_nesting_up_to_the_limit_decodes_and_one_more_is_refused(encoding):
+def test_nesting_up_to_the_limit_decodes_and_one_more_is_refused(encoding: str) -> None:
     def frame(depth: int) -> bytes | str:
         message = _nested(depth)
         return json.dumps(message) if encoding == "json" else msgpack.packb(message)
@@ -34,7 +34,7 @@ def test_nesting_up_to_the_limit_decodes_and_one_more_is_refused(encoding):
         decode(frame(MAX_DEPTH + 1), encoding)  # type: ignore[arg-type]
 
 
-def test_a_lone_surrogate_goes_out_as_valid_utf8():
+def test_a_lone_surrogate_goes_out_as_valid_utf8() -> None:
     message = {"type": "event", "label": "a\ud800b", "ok": "é"}
     text = Outgoing(message).frame("json")
     assert isinstance(text, str)
@@ -51,17 +51,17 @@ def test_a_lone_surrogate_goes_out_as_valid_utf8():
     ("/b/x?a=1&%74=SECRET&t=SECRET", "?a=1&%74=<redacted>&t=<redacted>"),
     ("/b/x?tt=1", "?tt=1"),
 ])
-def test_token_redaction_reads_the_decoded_name(line, kept):
+def test_token_redaction_reads_the_decoded_name(line: str, kept: str) -> None:
     out = redact_query(line)
     assert "SECRET" not in out and kept in out
 
 
-def test_json_content_types():
+def test_json_content_types() -> None:
     assert is_json("application/json") and is_json("Application/JSON; charset=utf-8")
     assert not is_json("text/plain") and not is_json("") and not is_json("application/jsonx")
 
 
-def test_board_rate_per_address():
+def test_board_rate_per_address() -> None:
     rate = AddressRate(per_s=0.001, burst=2)
     assert rate.take("a") == 0 and rate.take("a") == 0
     assert rate.take("a") > 1  # seconds to wait
@@ -69,7 +69,7 @@ def test_board_rate_per_address():
     assert AddressRate(per_s=0, burst=1).take("a") == 0  # 0: no limit
 
 
-def test_admission_counts_sockets_per_address_and_in_all():
+def test_admission_counts_sockets_per_address_and_in_all() -> None:
     gate = Admission(Settings(max_conns=3, max_conns_per_ip=2, conn_cap_exempt=("10.0.0.9",)))
     assert gate.admit("a") is None and gate.admit("a") is None
     assert gate.admit("a") == "address"
@@ -79,7 +79,7 @@ def test_admission_counts_sockets_per_address_and_in_all():
     assert gate.admit("b") is None
 
 
-def test_presence_meter_takes_messages_and_bytes():
+def test_presence_meter_takes_messages_and_bytes() -> None:
     meter = PresenceMeter(per_s=2, bytes_per_s=100)
     assert meter.wait(60) == 0
     assert meter.wait(60) > 0  # 120 bytes > 100: the second waits

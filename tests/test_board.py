@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from hypothesis import given, settings
 
+from schemas.codes import Code
 from schemas.elements import check_element
 from server.core.board import (
     Actor,
@@ -29,14 +31,15 @@ FAC = Actor("fac", "facilitator")
 VIEW = Actor("viewer", "viewer")
 
 
-def commit(state: BoardState, ops, actor=ADA, now=1000, **kw) -> Change:
+def commit(state: BoardState, ops: list[dict[str, Any]], actor: Actor = ADA, now: int = 1000,
+           **kw: Any) -> Change:
     change = apply(state, ops, actor, now, **kw)
     assert isinstance(change, Change), change
     state.advance(change)
     return change
 
 
-def test_put_is_stamped_by_the_server_and_keeps_author_on_replace():
+def test_put_is_stamped_by_the_server_and_keeps_author_on_replace() -> None:
     state = BoardState("b")
     commit(state, [put({**note("n"), "author": "forged", "v": 99})], ADA, 1000)
     assert state.elements["n"]["author"] == "ada"
@@ -47,24 +50,24 @@ def test_put_is_stamped_by_the_server_and_keeps_author_on_replace():
     assert el["text"] == "new text"
 
 
-def test_server_adds_no_defaults():
+def test_server_adds_no_defaults() -> None:
     state = BoardState("b")
     commit(state, [put(note("n"))])
     assert set(state.elements["n"]) == {"id", "kind", "x", "y", "z", "text", "w", "h",
                                         "author", "v", "created", "updated"}
 
 
-def test_a_batch_is_all_or_nothing():
+def test_a_batch_is_all_or_nothing() -> None:
     state = BoardState("b")
     commit(state, [put(note("a"))])
     before = copy.deepcopy(state)
     result = apply(state, [{"op": "patch", "id": "a", "set": {"text": "x"}}, put(note("b")),
                            {"op": "patch", "id": "missing", "set": {"x": 1}}], ADA, 2000)
-    assert result == Rejection("conflict", "element missing does not exist", 2)
+    assert result == Rejection(Code.CONFLICT, "element missing does not exist", 2)
     assert state == before
 
 
-def test_validation_rejects_unknown_fields_wrong_types_and_limits():
+def test_validation_rejects_unknown_fields_wrong_types_and_limits() -> None:
     state = BoardState("b")
     cases = [
         {**note("n"), "extra": 1},
@@ -97,7 +100,7 @@ def test_validation_rejects_unknown_fields_wrong_types_and_limits():
     assert isinstance(apply(state, [put(note("n", "é" * 2000))], ADA, 1), Change)  # code points
 
 
-def test_batch_and_board_limits():
+def test_batch_and_board_limits() -> None:
     state = BoardState("b")
     result = apply(state, [put(note(f"n{i}")) for i in range(501)], ADA, 1)
     assert isinstance(result, Rejection) and result.code == "too_large"
@@ -107,7 +110,7 @@ def test_batch_and_board_limits():
     assert isinstance(apply(state, [put(note("e5", "replace"))], ADA, 1), Change)
 
 
-def test_last_writer_wins_per_field():
+def test_last_writer_wins_per_field() -> None:
     state = BoardState("b")
     commit(state, [put(note("n"))])
     commit(state, [{"op": "patch", "id": "n", "set": {"text": "ada", "x": 1}}], ADA)
@@ -116,7 +119,7 @@ def test_last_writer_wins_per_field():
     assert (el["text"], el["color"], el["x"]) == ("ada", "#f00", 2)
 
 
-def test_delete_beats_later_patch_and_put():
+def test_delete_beats_later_patch_and_put() -> None:
     state = BoardState("b")
     commit(state, [put(note("n"))])
     commit(state, [{"op": "del", "id": "n"}])
@@ -127,7 +130,7 @@ def test_delete_beats_later_patch_and_put():
     assert state.tombstones["n"][0] == 2
 
 
-def test_roles_locks_and_votes():
+def test_roles_locks_and_votes() -> None:
     state = BoardState("b")
     assert apply(state, [put(note("v"))], VIEW, 1).code == "forbidden"  # type: ignore[union-attr]
     assert apply(state, [put(note("l", locked=True))], ADA, 1).code == "forbidden"  # type: ignore[union-attr]
@@ -148,7 +151,7 @@ def test_roles_locks_and_votes():
     commit(state, [{"op": "del", "id": "g"}], FAC)
 
 
-def test_patch_cannot_change_id_kind_or_stamps():
+def test_patch_cannot_change_id_kind_or_stamps() -> None:
     state = BoardState("b")
     commit(state, [put(note("n"))])
     for field in ("id", "kind", "author", "v", "created", "updated"):
@@ -161,7 +164,7 @@ def test_patch_cannot_change_id_kind_or_stamps():
     assert change.ops == [{"op": "patch", "id": "n", "set": {"x": 3}}]
 
 
-def test_revert_undoes_exactly():
+def test_revert_undoes_exactly() -> None:
     state = BoardState("b")
     commit(state, [put(note("a")), put(note("b"))])
     commit(state, [{"op": "del", "id": "b"}])
@@ -177,7 +180,7 @@ def test_revert_undoes_exactly():
     assert state == before
 
 
-def test_changes_since_and_compaction():
+def test_changes_since_and_compaction() -> None:
     state = BoardState("b")
     commit(state, [put(note("a")), put(note("b"))], now=1000)
     commit(state, [{"op": "patch", "id": "a", "set": {"x": 1}}], now=2000)
@@ -192,7 +195,7 @@ def test_changes_since_and_compaction():
     assert isinstance(apply(state, [put(note("b"))], ADA, 1), Change)  # the id is free again
 
 
-def test_private_elements_are_filtered_per_viewer():
+def test_private_elements_are_filtered_per_viewer() -> None:
     state = BoardState("b")
     change = commit(state, [put(note("secret", private=True)), put(note("open"))], ADA)
     assert visible_ops(change, BOB) == [change.ops[1]]
@@ -203,7 +206,7 @@ def test_private_elements_are_filtered_per_viewer():
     assert state.elements["secret"]["private"] is False
 
 
-def test_private_mode_requires_private_notes_in_scope():
+def test_private_mode_requires_private_notes_in_scope() -> None:
     state = BoardState("b")
     result = apply(state, [put(note("n", parent="f1"))], ADA, 1, private_scope="f1")
     assert isinstance(result, Rejection) and result.code == "forbidden"
@@ -214,7 +217,7 @@ def test_private_mode_requires_private_notes_in_scope():
     assert isinstance(apply(state, [put(note("n"))], FAC, 1, private_scope=""), Change)
 
 
-def test_lock_ops_only_touch_what_changes():
+def test_lock_ops_only_touch_what_changes() -> None:
     state = BoardState("b")
     commit(state, [put(note("a")), put(note("b", locked=True))], FAC)
     assert lock_ops(state, ["a", "b", "missing"], locked=True) == [
@@ -225,7 +228,8 @@ def test_lock_ops_only_touch_what_changes():
 
 @settings(max_examples=150, deadline=None)
 @given(batches)
-def test_random_batches_keep_the_board_valid_and_replayable(batch_list):
+def test_random_batches_keep_the_board_valid_and_replayable(
+        batch_list: list[tuple[Actor, list[dict[str, Any]]]]) -> None:
     state = BoardState("b")
     log = []
     for now, (actor, ops) in enumerate(batch_list, start=1):

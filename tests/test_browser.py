@@ -12,7 +12,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    ViewportSize,
+    async_playwright,
+)
 
 from canvas_client.client import BoardClient
 from tests.conftest import ROOT, ServerProcess, note, put
@@ -29,7 +36,7 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-VIEWPORT = {"width": 1440, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
 IMAGES = ROOT / "docs" / "images"
 LOCKED = "This element is locked by the facilitator"
 KINDS = ("frame", "table", "domain", "territory", "link", "grade_scale", "grade_vote",
@@ -68,7 +75,7 @@ class Console:
 
 async def open_board(
     browser: Browser, url: str, name: str | None = None, console: Console | None = None,
-    viewport: dict[str, int] | None = None,
+    viewport: ViewportSize | None = None,
 ) -> Page:
     """A page in a context of its own (own storage: another person), live."""
     return await open_in(await browser.new_context(viewport=viewport or VIEWPORT), url, name,
@@ -352,9 +359,9 @@ async def fill_atelier(
         el("territory", "t-mgr", 1180, 1560, label="Director UD", node="manager", owner="Cem",
            parent=ter),
         el("territory", "t-cem", 960, 1700, label="Cem", node="person", owner="Cem", parent=ter),
-        el("link", "l-1", **{"from": "t-cem"}, to="t-team", rel="member_of"),
-        el("link", "l-2", **{"from": "t-team"}, to="t-mgr", rel="reports_to"),
-        el("link", "l-3", **{"from": "t-mgr"}, to="dom-spatial", rel="decides"),
+        el("link", "l-1", 0, 0, **{"from": "t-cem"}, to="t-team", rel="member_of"),
+        el("link", "l-2", 0, 0, **{"from": "t-team"}, to="t-mgr", rel="reports_to"),
+        el("link", "l-3", 0, 0, **{"from": "t-mgr"}, to="dom-spatial", rel="decides"),
         el("role_card", "rc-cem", 2500, 1262, role="pen_holder", holder="Cem", table=hof,
            parent=role),
         *votes("cem", "aligned", "integrated"),

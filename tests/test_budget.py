@@ -35,7 +35,8 @@ async def _fill_notes(client: BoardClient, count: int, text: str, prefix: str = 
         assert ack["ok"], ack
 
 
-async def test_a_welcome_bigger_than_the_send_queue_bound_still_arrives(small_queue):
+async def test_a_welcome_bigger_than_the_send_queue_bound_still_arrives(
+        small_queue: ServerProcess) -> None:
     """Finding 1: the welcome went through the bounded queue, so a board whose
     welcome passed the bound closed every joiner with 4408."""
     board = small_queue.create_board()
@@ -50,7 +51,7 @@ async def test_a_welcome_bigger_than_the_send_queue_bound_still_arrives(small_qu
             assert joiner.closed is None
 
 
-async def test_viewers_are_not_kept_as_participants(small_queue):
+async def test_viewers_are_not_kept_as_participants(small_queue: ServerProcess) -> None:
     """Finding 4: every hello with a new client id added a participant record
     for good, and every welcome carried them all."""
     board = small_queue.create_board()
@@ -73,7 +74,7 @@ async def test_viewers_are_not_kept_as_participants(small_queue):
         assert set(listed) <= {ada_id, last.you}
 
 
-async def test_the_welcome_lists_a_bounded_number_of_participants(tmp_path):
+async def test_the_welcome_lists_a_bounded_number_of_participants(tmp_path: Path) -> None:
     env = {"TUSSENTAFEL_MAX_LISTED_PARTICIPANTS": "5"}
     server = ServerProcess(tmp_path / "data", env=env).start()
     try:
@@ -108,7 +109,8 @@ def _domain(eid: str) -> dict[str, Any]:
     return {"id": eid, "kind": "domain", "x": 0.0, "y": 0.0, "z": "a0", "label": eid, "r": 50.0}
 
 
-async def test_insights_of_many_overlapping_circles_are_bounded_and_summarised(roomy):
+async def test_insights_of_many_overlapping_circles_are_bounded_and_summarised(
+        roomy: ServerProcess) -> None:
     """Finding 2: 1 500 identical circles made 1.1 M overlap pairs, an 18.6 MB
     ``insights`` event and a 4408 close for everyone on the board."""
     board = roomy.create_board()
@@ -140,7 +142,7 @@ def _big_reads(server: ServerProcess) -> dict[str, float]:
     return counts
 
 
-async def test_big_reads_are_made_once_per_clock(roomy):
+async def test_big_reads_are_made_once_per_clock(roomy: ServerProcess) -> None:
     """Finding 3 (cost): a viewer fetching /state in a loop cost one full encode
     per request; now one per board clock (and per snapshot for its SVG)."""
     board = roomy.create_board()
@@ -179,7 +181,7 @@ async def _fill_until_refused(
     return refusal
 
 
-async def test_a_board_at_its_budget_refuses_more_and_stays_joinable(roomy):
+async def test_a_board_at_its_budget_refuses_more_and_stays_joinable(roomy: ServerProcess) -> None:
     """The budget (defaults): 50 strokes of the maximum size fill the stroke
     points, notes fill the bytes; a board of small notes stops at 20 000
     elements. Then the next push is ``too_large``, and a new participant and a
@@ -213,7 +215,8 @@ async def test_a_board_at_its_budget_refuses_more_and_stays_joinable(roomy):
         assert len(joiner.elements) == 20_000
 
 
-async def test_an_svg_export_of_a_full_board_does_not_stop_other_boards(roomy):
+async def test_an_svg_export_of_a_full_board_does_not_stop_other_boards(
+        roomy: ServerProcess) -> None:
     """Finding 3 (the loop): rendering a big board's SVG ran on the event loop,
     so every other board's pings waited for it. Now pongs keep coming while
     the export is made."""
@@ -252,7 +255,7 @@ async def test_an_svg_export_of_a_full_board_does_not_stop_other_boards(roomy):
     assert [el["points"] for el in after["elements"]] == [el["points"] for el in before["elements"]]
 
 
-async def test_stroke_points_come_back_exactly_as_sent(roomy):
+async def test_stroke_points_come_back_exactly_as_sent(roomy: ServerProcess) -> None:
     """The server keeps points compactly; every reader still gets what was sent."""
     board = roomy.create_board()
     b, tok = board["board"], board["tokens"]

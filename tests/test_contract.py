@@ -8,12 +8,14 @@ import asyncio
 import json
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from canvas_client.client import BoardClient
 from schemas.messages import PROTOCOL_VERSION, Error, Welcome
@@ -32,7 +34,7 @@ def client(server: ServerProcess, board: dict[str, Any], role: str = "participan
 
 async def raw(server: ServerProcess, board: dict[str, Any]) -> ClientConnection:
     return await connect(f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws",
-                         subprotocols=["tussentafel.v1.json"])  # type: ignore[list-item]
+                         subprotocols=[Subprotocol("tussentafel.v1.json")])
 
 
 async def answer_then_close(ws: ClientConnection) -> tuple[dict[str, Any], int | None]:
@@ -46,7 +48,8 @@ async def answer_then_close(ws: ClientConnection) -> tuple[dict[str, Any], int |
 # -- versioning ------------------------------------------------------------------
 
 
-async def test_welcome_carries_the_protocol_version(server, board):
+async def test_welcome_carries_the_protocol_version(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     ws = await raw(server, board)
     await ws.send(json.dumps({"type": "hello", "token": board["tokens"]["viewer"], "client": "c"}))
     welcome = json.loads(await ws.recv())
@@ -57,7 +60,8 @@ async def test_welcome_carries_the_protocol_version(server, board):
 
 @pytest.mark.parametrize(("field", "value"), [("name", "x" * 81), ("since", 1.5),
                                                ("client", ""), ("token", 7), ("protocol", "1")])
-async def test_an_invalid_hello_is_invalid_and_names_the_field(server, board, field, value):
+async def test_an_invalid_hello_is_invalid_and_names_the_field(
+        server: ServerProcess, board: dict[str, Any], field: str, value: object) -> None:
     ws = await raw(server, board)
     hello = {"type": "hello", "token": board["tokens"]["participant"], "client": "c", field: value}
     await ws.send(json.dumps(hello))
@@ -68,7 +72,8 @@ async def test_an_invalid_hello_is_invalid_and_names_the_field(server, board, fi
     assert close == 1008  # "fix your client", not 4401 (a revoked link)
 
 
-async def test_a_hello_for_an_unsupported_protocol_is_incompatible(server, board):
+async def test_a_hello_for_an_unsupported_protocol_is_incompatible(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     ws = await raw(server, board)
     await ws.send(json.dumps({"type": "hello", "protocol": 2,
                               "token": board["tokens"]["participant"], "client": "c"}))
@@ -79,7 +84,8 @@ async def test_a_hello_for_an_unsupported_protocol_is_incompatible(server, board
     assert close == 4426
 
 
-async def test_a_hello_for_protocol_1_is_welcome(server, board):
+async def test_a_hello_for_protocol_1_is_welcome(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     ws = await raw(server, board)
     await ws.send(json.dumps({"type": "hello", "protocol": 1,
                               "token": board["tokens"]["participant"], "client": "c"}))
@@ -87,7 +93,7 @@ async def test_a_hello_for_protocol_1_is_welcome(server, board):
     await ws.close()
 
 
-def test_version_endpoint_names_the_protocol(server):
+def test_version_endpoint_names_the_protocol(server: ServerProcess) -> None:
     body = httpx.get(f"{server.url}/api/version").json()
     assert body["protocol"] == PROTOCOL_VERSION
     assert body["subprotocols"] == ["tussentafel.v1.msgpack", "tussentafel.v1.json"]
@@ -97,7 +103,8 @@ def test_version_endpoint_names_the_protocol(server):
 # -- ops: stamps, no-ops, unknown keys, sizes ---------------------------------------
 
 
-async def test_stamps_in_a_patch_are_invalid_and_change_nothing(server, board):
+async def test_stamps_in_a_patch_are_invalid_and_change_nothing(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as a:
         assert (await a.push([put(note("n"))]))["ok"]
         for op in ({"op": "patch", "id": "n", "set": {"author": "me", "text": "x"}},
@@ -109,7 +116,8 @@ async def test_stamps_in_a_patch_are_invalid_and_change_nothing(server, board):
     assert state["clock"] == 1 and state["elements"][0]["text"] == "hello"
 
 
-async def test_a_batch_that_changes_nothing_gets_no_new_clock(server, board):
+async def test_a_batch_that_changes_nothing_gets_no_new_clock(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as a, client(server, board) as b:
         first = await a.push([put(note("n"))])
         await b.wait_clock(1)
@@ -126,7 +134,7 @@ async def test_a_batch_that_changes_nothing_gets_no_new_clock(server, board):
 
 
 async def test_unknown_keys_are_ignored_in_messages_and_ops_but_invalid_in_elements(
-        server, board):
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as a, client(server, board) as b:
         ack = await a.push([{"op": "put", "el": note("n"), "later": 1},
                             {"op": "patch", "id": "n", "set": {"text": "x"}, "hint": "?"}])
@@ -137,7 +145,7 @@ async def test_unknown_keys_are_ignored_in_messages_and_ops_but_invalid_in_eleme
         assert bad["ok"] is False and bad["code"] == "invalid"
 
 
-async def test_every_size_limit_is_too_large(server, board):
+async def test_every_size_limit_is_too_large(server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as a:
         long_text = await a.push([put(note("n", "x" * 2001))])
         assert long_text["ok"] is False and long_text["code"] == "too_large"
@@ -156,14 +164,15 @@ async def test_every_size_limit_is_too_large(server, board):
         assert snapshot["ok"] is False and snapshot["code"] == "too_large"
 
 
-def test_a_title_over_its_length_is_too_large_over_http(server):
+def test_a_title_over_its_length_is_too_large_over_http(server: ServerProcess) -> None:
     title = httpx.post(f"{server.url}/api/boards", json={"title": "x" * 201})
     assert title.status_code == 413 and title.json()["error"] == "too_large"
     wrong = httpx.post(f"{server.url}/api/boards", json={"title": 5})
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid"
 
 
-async def test_presence_null_clears_a_field_for_the_others(server, board):
+async def test_presence_null_clears_a_field_for_the_others(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board, name="Ada") as a, client(server, board) as b:
         await a.presence(cursor=[10, 20])
         await b.wait_for(lambda c: (c.participants.get(a.you) or {}).get("cursor") == [10, 20])
@@ -175,7 +184,7 @@ async def test_presence_null_clears_a_field_for_the_others(server, board):
 # -- the sync.js package ---------------------------------------------------------------
 
 
-def test_the_package_exports_files_that_exist_at_the_protocol_major_version():
+def test_the_package_exports_files_that_exist_at_the_protocol_major_version() -> None:
     package = json.loads((WEB / "package.json").read_text())
     assert package["type"] == "module"
     assert int(package["version"].split(".")[0]) == PROTOCOL_VERSION
@@ -192,13 +201,13 @@ def _tsc() -> str:
     return str(tsc)
 
 
-def test_typings_and_the_example_pass_tsc():
+def test_typings_and_the_example_pass_tsc() -> None:
     result = subprocess.run([_tsc(), "-p", str(JS / "tsconfig.json")], capture_output=True,
                             text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_tsc_refuses_a_misuse_of_the_typings(tmp_path):
+def test_tsc_refuses_a_misuse_of_the_typings(tmp_path: Path) -> None:
     """The check can fail: a wrong payload type is an error."""
     shutil.copy(JS / "tsconfig.json", tmp_path / "tsconfig.json")
     example = (JS / "example.ts").read_text().replace("../../canvas_client",

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from tests.redis_fixture import redis_server_fixture  # noqa: F401
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 
 
-async def test_every_acked_change_survives_sigkill(fresh_server: ServerProcess):
+async def test_every_acked_change_survives_sigkill(fresh_server: ServerProcess) -> None:
     server = fresh_server.start()
     board = server.create_board("crash")
     tokens = board["tokens"]
@@ -62,7 +63,7 @@ async def test_every_acked_change_survives_sigkill(fresh_server: ServerProcess):
 @pytest.mark.parametrize("store", ["embedded", "redis"])
 async def test_repeated_sigkill_with_reconnecting_clients_converges(
     store: str, tmp_path: Path, request: pytest.FixtureRequest
-):
+) -> None:
     """Three kills under a mixed load, with either store: no acked change is
     lost and every replica (which reconnects with ``since`` and re-sends what
     was unacked) ends equal to /state."""
@@ -87,6 +88,7 @@ async def test_repeated_sigkill_with_reconnecting_clients_converges(
                 return
             k = j % 25
             eid = f"c{i}-{k}-{slots[k]}"
+            ops: list[dict[str, Any]]
             if eid in c.elements and j % 7 == 0:
                 ops = [{"op": "del", "id": eid}]
             elif eid in c.elements:

@@ -127,7 +127,9 @@ def preflight(url: str, origin: str) -> httpx.Response:
         "access-control-request-headers": "authorization, content-type"})
 
 
-def test_preflight_is_answered_for_an_allowed_origin_only(xserver, xboard, host, foreign):
+def test_preflight_is_answered_for_an_allowed_origin_only(
+        xserver: ServerProcess, xboard: dict[str, Any],
+        host: StaticServer, foreign: StaticServer) -> None:
     for path in (f"/api/boards/{xboard['board']}/state", "/static/sync.js"):
         ok = preflight(f"{xserver.url}{path}", host.url)
         assert ok.status_code == 204
@@ -139,7 +141,9 @@ def test_preflight_is_answered_for_an_allowed_origin_only(xserver, xboard, host,
         assert "access-control-allow-origin" not in refused.headers
 
 
-def test_cors_headers_go_to_allowed_origins_only(xserver, xboard, host, foreign):
+def test_cors_headers_go_to_allowed_origins_only(
+        xserver: ServerProcess, xboard: dict[str, Any],
+        host: StaticServer, foreign: StaticServer) -> None:
     token = {"authorization": f"Bearer {xboard['tokens']['viewer']}"}
     state = f"{xserver.url}/api/boards/{xboard['board']}/state"
     ok = httpx.get(state, headers={**token, "origin": host.url})
@@ -151,7 +155,8 @@ def test_cors_headers_go_to_allowed_origins_only(xserver, xboard, host, foreign)
     assert "access-control-allow-origin" not in other.headers
 
 
-def test_a_post_from_a_foreign_origin_is_refused_and_changes_nothing(xserver, host, foreign):
+def test_a_post_from_a_foreign_origin_is_refused_and_changes_nothing(
+        xserver: ServerProcess, host: StaticServer, foreign: StaticServer) -> None:
     boards = f"{xserver.url}/api/boards"
     refused = httpx.post(boards, json={"title": "x"}, headers={"origin": foreign.url})
     assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
@@ -163,7 +168,8 @@ def test_a_post_from_a_foreign_origin_is_refused_and_changes_nothing(xserver, ho
                           headers={"origin": origin}).status_code == 201, origin
 
 
-def test_a_dns_rebinding_handshake_is_refused(xserver, xboard):
+def test_a_dns_rebinding_handshake_is_refused(
+        xserver: ServerProcess, xboard: dict[str, Any]) -> None:
     port, board = xserver.port, xboard["board"]
     assert handshake_status(port, board, f"evil.example:{port}",
                             f"http://evil.example:{port}") == 403
@@ -181,7 +187,7 @@ def test_a_dns_rebinding_handshake_is_refused(xserver, xboard):
     assert handshake_status(port, board, "10.0.0.5:8000", "http://10.0.0.6:8000") == 403
 
 
-def test_a_public_url_is_the_only_own_origin(tmp_path):
+def test_a_public_url_is_the_only_own_origin(tmp_path: Path) -> None:
     proc = ServerProcess(tmp_path, env={"TUSSENTAFEL_PUBLIC_URL": "https://board.example"})
     proc.start()
     try:
@@ -194,7 +200,9 @@ def test_a_public_url_is_the_only_own_origin(tmp_path):
         proc.stop()
 
 
-def test_the_handshake_probe_says_why_a_handshake_is_refused(xserver, xboard, host, foreign):
+def test_the_handshake_probe_says_why_a_handshake_is_refused(
+        xserver: ServerProcess, xboard: dict[str, Any],
+        host: StaticServer, foreign: StaticServer) -> None:
     url = f"{xserver.url}/api/boards/{xboard['board']}/ws"
     refused = httpx.get(url, headers={"origin": foreign.url})
     assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
@@ -203,7 +211,9 @@ def test_the_handshake_probe_says_why_a_handshake_is_refused(xserver, xboard, ho
     assert ok.status_code == 200 and ok.json()["protocol"] == 1
 
 
-def test_security_headers_on_pages_json_and_the_svg_export(xserver, xboard, host, server):
+def test_security_headers_on_pages_json_and_the_svg_export(
+        xserver: ServerProcess, xboard: dict[str, Any],
+        host: StaticServer, server: ServerProcess) -> None:
     facilitator = xboard["tokens"]["facilitator"]
     snap = xserver.post(f"/api/boards/{xboard['board']}/snapshots", facilitator,
                         {"label": "s"}).json()
@@ -253,7 +263,8 @@ async def embed(page: Page, origin: str, src: str) -> None:
 
 @pytest.mark.browser
 async def test_board_page_embeds_in_an_allowed_origin_not_in_a_foreign_one(
-        xserver, xboard, host, foreign):
+        xserver: ServerProcess, xboard: dict[str, Any],
+        host: StaticServer, foreign: StaticServer) -> None:
     src = f"{xserver.url}/b/{xboard['board']}?t={xboard['tokens']['participant']}"
     async with chromium() as browser:
         page = await browser.new_page()
@@ -272,7 +283,8 @@ async def test_board_page_embeds_in_an_allowed_origin_not_in_a_foreign_one(
 
 
 @pytest.mark.browser
-async def test_a_refused_handshake_emits_refused_with_the_status(xserver, xboard, foreign):
+async def test_a_refused_handshake_emits_refused_with_the_status(
+        xserver: ServerProcess, xboard: dict[str, Any], foreign: StaticServer) -> None:
     query = (f"?server={xserver.url}&board={xboard['board']}"
              f"&t={xboard['tokens']['participant']}")
     async with chromium() as browser:
@@ -292,7 +304,7 @@ def _plain(elements: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.browser
 async def test_the_example_host_edits_converge_with_a_python_client_and_the_state(
-        xserver, xboard, host):
+        xserver: ServerProcess, xboard: dict[str, Any], host: StaticServer) -> None:
     board, token = xboard["board"], xboard["tokens"]["participant"]
     console = Console()
     async with BoardClient(xserver.url, board, token, name="Python") as py, chromium() as browser:

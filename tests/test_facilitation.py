@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from canvas_client.client import BoardClient
 from tests.conftest import ServerProcess, note, put
@@ -24,7 +25,8 @@ def clients(
             for i, r in enumerate(roles)]
 
 
-async def test_snapshot_then_restore_is_one_new_change_seen_by_everyone(server, board):
+async def test_snapshot_then_restore_is_one_new_change_seen_by_everyone(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     b, tok = board["board"], board["tokens"]
     fac, part = clients(server, board, "facilitator", "participant")
     async with fac, part:
@@ -51,7 +53,7 @@ async def test_snapshot_then_restore_is_one_new_change_seen_by_everyone(server, 
         assert state["clock"] == 3 and {e["id"]: e for e in state["elements"]} == part.elements
 
 
-async def test_snapshot_list_get_and_svg(server, board):
+async def test_snapshot_list_get_and_svg(server: ServerProcess, board: dict[str, Any]) -> None:
     b, tok = board["board"], board["tokens"]
     async with BoardClient(server.url, b, tok["facilitator"]) as fac:
         await fac.push([put({"id": "t", "kind": "table", "x": 0, "y": 0, "z": "a",
@@ -73,7 +75,7 @@ async def test_snapshot_list_get_and_svg(server, board):
     assert server.get(f"/api/boards/{b}/snapshots/nosuch", tok["viewer"]).status_code == 404
 
 
-def test_atelier_template_lays_out_the_four_exercises(server):
+def test_atelier_template_lays_out_the_four_exercises(server: ServerProcess) -> None:
     board = server.create_board("Atelier", template="atelier")
     state = server.state(board["board"], board["tokens"]["viewer"])
     assert state["clock"] == 1
@@ -91,19 +93,22 @@ def test_atelier_template_lays_out_the_four_exercises(server):
     assert {"frame", "table", "grade_scale", "lane"} <= kinds
 
 
-async def test_commands_are_for_facilitators_only(server, board):
+async def test_commands_are_for_facilitators_only(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     part, view = clients(server, board, "participant", "viewer")
+    commands: list[tuple[str, dict[str, Any]]] = [
+        ("timer.start", {"seconds": 60}), ("timer.stop", {}), ("follow.start", {}),
+        ("follow.stop", {}), ("private.start", {}), ("private.stop", {}), ("reveal", {}),
+        ("lock", {"ids": ["x"]}), ("unlock", {"ids": ["x"]}), ("snapshot", {"label": "x"})]
     async with part, view:
-        for name, args in [("timer.start", {"seconds": 60}), ("timer.stop", {}),
-                           ("follow.start", {}), ("follow.stop", {}), ("private.start", {}),
-                           ("private.stop", {}), ("reveal", {}), ("lock", {"ids": ["x"]}),
-                           ("unlock", {"ids": ["x"]}), ("snapshot", {"label": "x"})]:
+        for name, args in commands:
             for c in (part, view):
                 result = await c.cmd(name, **args)
                 assert result["ok"] is False and result["code"] == "forbidden", (name, result)
 
 
-async def test_timer_and_follow_reach_everyone_and_late_joiners(server, board):
+async def test_timer_and_follow_reach_everyone_and_late_joiners(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     fac, part, view = clients(server, board, "facilitator", "participant", "viewer")
     async with fac, part, view:
         before = int(time.time() * 1000)
@@ -130,13 +135,14 @@ async def test_timer_and_follow_reach_everyone_and_late_joiners(server, board):
 
 async def _raw(server: ServerProcess, board: dict[str, Any], role: str, client: str) -> Any:
     ws = await connect(f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws",
-                       subprotocols=["tussentafel.v1.json"], max_size=None)
+                       subprotocols=[Subprotocol("tussentafel.v1.json")], max_size=None)
     await ws.send(json.dumps({"type": "hello", "token": board["tokens"][role], "client": client,
                               "name": client}))
     return ws
 
 
-async def test_private_notes_reach_only_author_and_facilitators_until_reveal(server, board):
+async def test_private_notes_reach_only_author_and_facilitators_until_reveal(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     fac, ada, bob, view = clients(server, board, "facilitator", "participant", "participant",
                                   "viewer")
     async with fac, ada, bob, view:
@@ -188,7 +194,8 @@ def _elements_in(value: Any) -> list[dict[str, Any]]:
     return []
 
 
-async def test_lock_keeps_participants_out_until_unlock(server, board):
+async def test_lock_keeps_participants_out_until_unlock(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     fac, part, view = clients(server, board, "facilitator", "participant", "viewer")
     async with fac, part, view:
         await part.push([put(note("agreed", "we decide together"))])
@@ -207,7 +214,8 @@ async def test_lock_keeps_participants_out_until_unlock(server, board):
         assert (await part.push([{"op": "patch", "id": "agreed", "set": {"text": "ok"}}]))["ok"]
 
 
-async def test_presence_is_coalesced_and_goes_offline_on_disconnect(server, board):
+async def test_presence_is_coalesced_and_goes_offline_on_disconnect(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     ada, view = clients(server, board, "participant", "viewer")
     async with view:
         await ada.connect()
@@ -225,7 +233,7 @@ async def test_presence_is_coalesced_and_goes_offline_on_disconnect(server, boar
         assert time.monotonic() - started < 5
 
 
-async def test_insights_endpoint_and_event(server, board):
+async def test_insights_endpoint_and_event(server: ServerProcess, board: dict[str, Any]) -> None:
     b, tok = board["board"], board["tokens"]
     async with BoardClient(server.url, b, tok["facilitator"], name="Ada") as fac:
         await fac.push([

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin, Subprotocol
 
 from canvas_client.client import BoardClient, Closed
 from tests.conftest import ServerProcess, note, put
@@ -15,12 +18,12 @@ from tests.conftest import ServerProcess, note, put
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_healthz(server):
+def test_healthz(server: ServerProcess) -> None:
     r = httpx.get(f"{server.url}/healthz")
     assert r.status_code == 200 and r.json() == {"ok": True}
 
 
-def test_create_board_returns_three_tokens_and_links(server):
+def test_create_board_returns_three_tokens_and_links(server: ServerProcess) -> None:
     r = httpx.post(f"{server.url}/api/boards", content=b'{"title":"x"}',
                    headers={"content-type": "application/json"})  # as curl -H ... -d sends it
     assert r.status_code == 201
@@ -47,14 +50,15 @@ def test_create_board_returns_three_tokens_and_links(server):
     (b'{"title": NaN}', 400, "bad_message"),
     (b'{"title": "' + b"x" * 70_000 + b'"}', 413, "too_large"),
 ])
-def test_bad_bodies_get_clear_json_errors(server, body, status, code):
+def test_bad_bodies_get_clear_json_errors(
+        server: ServerProcess, body: bytes, status: int, code: str) -> None:
     r = httpx.post(f"{server.url}/api/boards", content=body,
                    headers={"content-type": "application/json"})
     assert r.status_code == status
     assert r.json()["error"] == code and r.json()["message"]
 
 
-def test_tokens_are_checked_board_first(server, board):
+def test_tokens_are_checked_board_first(server: ServerProcess, board: dict[str, Any]) -> None:
     other = server.create_board("other")
     b = board["board"]
     assert server.get("/api/boards/nosuch/state", board["tokens"]["viewer"]).status_code == 404
@@ -67,7 +71,8 @@ def test_tokens_are_checked_board_first(server, board):
     assert r.status_code == 200 and r.json() == {"clock": 0, "elements": []}
 
 
-async def test_state_matches_what_clients_made(server, board):
+async def test_state_matches_what_clients_made(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with BoardClient(server.url, board["board"], board["tokens"]["participant"]) as c:
         await c.push([put(note("a")), put(note("b"))])
         state = server.state(board["board"], board["tokens"]["viewer"])
@@ -75,7 +80,8 @@ async def test_state_matches_what_clients_made(server, board):
         assert {el["id"]: el for el in state["elements"]} == c.elements
 
 
-async def test_rotate_revokes_old_tokens_and_closes_their_connections(server, board):
+async def test_rotate_revokes_old_tokens_and_closes_their_connections(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     b, old = board["board"], board["tokens"]
     assert server.post(f"/api/boards/{b}/rotate", old["participant"]).status_code == 403
     async with BoardClient(server.url, b, old["participant"], reconnect=False) as c:
@@ -94,7 +100,7 @@ async def test_rotate_revokes_old_tokens_and_closes_their_connections(server, bo
         assert (await c.push([put(note("after"))]))["ok"]
 
 
-def test_pages_send_security_headers(server, board):
+def test_pages_send_security_headers(server: ServerProcess, board: dict[str, Any]) -> None:
     for path in ("/", f"/b/{board['board']}", f"/b/{board['board']}/screen"):
         r = httpx.get(f"{server.url}{path}")
         if r.status_code == 404:
@@ -105,22 +111,23 @@ def test_pages_send_security_headers(server, board):
         assert r.headers["referrer-policy"] == "no-referrer"
 
 
-def test_qr_code_is_an_svg(server):
+def test_qr_code_is_an_svg(server: ServerProcess) -> None:
     r = httpx.get(f"{server.url}/api/qr.svg", params={"data": "http://example.test/b/x"})
     assert r.status_code == 200 and r.text.startswith("<svg")
     assert httpx.get(f"{server.url}/api/qr.svg").status_code == 400
 
 
-async def test_websocket_checks_the_origin(server, board):
+async def test_websocket_checks_the_origin(server: ServerProcess, board: dict[str, Any]) -> None:
     url = f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws"
     with pytest.raises(InvalidStatus):
-        await connect(url, subprotocols=["tussentafel.v1.json"], origin="http://evil.example")
-    ws = await connect(url, subprotocols=["tussentafel.v1.json"],
-                       origin=f"http://127.0.0.1:{server.port}")
+        await connect(url, subprotocols=[Subprotocol("tussentafel.v1.json")],
+                      origin=Origin("http://evil.example"))
+    ws = await connect(url, subprotocols=[Subprotocol("tussentafel.v1.json")],
+                       origin=Origin(f"http://127.0.0.1:{server.port}"))
     await ws.close()
 
 
-async def test_metrics_count_what_happened(tmp_path):
+async def test_metrics_count_what_happened(tmp_path: Path) -> None:
     proc = ServerProcess(tmp_path).start()
     try:
         board = proc.create_board()
@@ -142,7 +149,7 @@ async def test_metrics_count_what_happened(tmp_path):
         proc.stop()
 
 
-def test_admin_token_protects_board_creation(tmp_path):
+def test_admin_token_protects_board_creation(tmp_path: Path) -> None:
     proc = ServerProcess(tmp_path, env={"TUSSENTAFEL_ADMIN_TOKEN": "s3cret-admin"}).start()
     try:
         r = httpx.post(f"{proc.url}/api/boards", json={"title": "x"})
@@ -155,7 +162,7 @@ def test_admin_token_protects_board_creation(tmp_path):
         proc.stop()
 
 
-def test_tokens_survive_a_restart_and_never_reach_the_log(tmp_path):
+def test_tokens_survive_a_restart_and_never_reach_the_log(tmp_path: Path) -> None:
     proc = ServerProcess(tmp_path).start()
     board = proc.create_board()
     token = board["tokens"]["viewer"]

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, ViewportSize
 
 from canvas_client.client import BoardClient
 from tests.conftest import ServerProcess
@@ -30,7 +30,7 @@ from tests.test_browser import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
-FULL_HD = {"width": 1920, "height": 1080}
+FULL_HD: ViewportSize = {"width": 1920, "height": 1080}
 GRADES = {"nl": ["Gefragmenteerd", "Uitgelijnd", "Gecoördineerd", "Geïntegreerd"],
           "en": ["Fragmented", "Aligned", "Coordinated", "Integrated"]}
 #: What each page shows in each language (selector -> expected text).

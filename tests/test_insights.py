@@ -24,7 +24,7 @@ def domain(eid: str, x: float, y: float, r: float, owner: str | None = None) -> 
     return el("domain", eid, **fields)
 
 
-def card(eid: str, role: str, holder: str | None = None, tbl: str | None = None) -> dict:
+def card(eid: str, role: str, holder: str | None = None, tbl: str | None = None) -> dict[str, Any]:
     fields: dict[str, Any] = {"role": role}
     if holder is not None:
         fields["holder"] = holder
@@ -45,11 +45,12 @@ def person(name: str, role: str = "participant") -> dict[str, Any]:
     return {"id": f"p_{name}", "name": name, "role": role, "color": "#000", "online": True}
 
 
-def roles_of(elements: list[dict]) -> list[dict]:
-    return insights(elements, [])["roles"]
+def roles_of(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    roles: list[dict[str, Any]] = insights(elements, [])["roles"]
+    return roles
 
 
-def rules(elements: list[dict]) -> set[tuple[str, str, str]]:
+def rules(elements: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
     return {(w["rule"], w["holder"], w["table"]) for w in roles_of(elements)}
 
 

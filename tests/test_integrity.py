@@ -68,11 +68,12 @@ async def lost_ack_then_newer_edit(
     assert state["clock"] == clock + 2
 
 
-async def test_resend_after_a_lost_ack_gets_the_original_ack(server, board):
+async def test_resend_after_a_lost_ack_gets_the_original_ack(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     await lost_ack_then_newer_edit(server, server, board)
 
 
-async def test_resend_after_a_restart_gets_the_original_ack(fresh_server):
+async def test_resend_after_a_restart_gets_the_original_ack(fresh_server: ServerProcess) -> None:
     fresh_server.start()
     board = fresh_server.create_board()
 
@@ -86,7 +87,7 @@ async def test_resend_after_a_restart_gets_the_original_ack(fresh_server):
 @pytest.mark.redis
 async def test_resend_to_another_process_gets_the_original_ack(
     tmp_path: Path, redis_server: RedisServer
-):
+) -> None:
     a = ServerProcess(tmp_path / "a", redis=redis_server.url).start()
     b = ServerProcess(tmp_path / "b", redis=redis_server.url).start()
     try:
@@ -99,7 +100,8 @@ async def test_resend_to_another_process_gets_the_original_ack(
         b.kill()
 
 
-async def test_the_same_push_twice_in_one_group_applies_once(server, board):
+async def test_the_same_push_twice_in_one_group_applies_once(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as ada, client(server, board, "facilitator") as fay:
         acks: list[dict[str, Any]] = []
         ada.listeners.append(lambda m: acks.append(m) if m["type"] == "ack" else None)
@@ -116,7 +118,7 @@ async def test_the_same_push_twice_in_one_group_applies_once(server, board):
         assert server.state(board["board"], board["tokens"]["facilitator"])["clock"] == clock + 1
 
 
-async def test_push_ids_are_per_participant(server, board):
+async def test_push_ids_are_per_participant(server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board, client_id="one") as one, \
             client(server, board, client_id="two") as two:
         a = await one.push([put(note("a"))], batch="same")
@@ -130,7 +132,8 @@ async def test_push_ids_are_per_participant(server, board):
     assert {"a", "b", "c", "d"} <= {el["id"] for el in state["elements"]}
 
 
-async def test_a_refused_push_is_not_remembered(server, board):
+async def test_a_refused_push_is_not_remembered(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as ada:
         bad = await ada.push([{"op": "patch", "id": "missing", "set": {"text": "x"}}],
                              batch="retry-me")
@@ -139,7 +142,8 @@ async def test_a_refused_push_is_not_remembered(server, board):
         assert good["ok"] is True
 
 
-async def test_the_client_resends_unacked_batches_under_the_same_id(server, board):
+async def test_the_client_resends_unacked_batches_under_the_same_id(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as ada:
         sent: list[Any] = []
         original = ada._send

@@ -27,8 +27,8 @@ def _runtime_imports(path: Path, *, type_only: bool = False) -> set[str]:
     def visit(node: ast.AST) -> None:
         if (not type_only and isinstance(node, ast.If)
                 and "TYPE_CHECKING" in ast.unparse(node.test)):
-            for child in node.orelse:
-                visit(child)
+            for branch in node.orelse:
+                visit(branch)
             return
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)

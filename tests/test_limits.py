@@ -11,6 +11,7 @@ import msgpack
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from canvas_client.client import BoardClient, Closed
 from tests.conftest import ServerProcess, note, put
@@ -30,11 +31,12 @@ def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc.stop()
 
 
-async def test_a_reader_that_stops_reading_is_closed_and_others_get_everything(tight):
+async def test_a_reader_that_stops_reading_is_closed_and_others_get_everything(
+        tight: ServerProcess) -> None:
     board = tight.create_board()
     b, tok = board["board"], board["tokens"]
     url = f"ws://127.0.0.1:{tight.port}/api/boards/{b}/ws"
-    stalled = await connect(url, subprotocols=["tussentafel.v1.json"], max_queue=2,
+    stalled = await connect(url, subprotocols=[Subprotocol("tussentafel.v1.json")], max_queue=2,
                             ping_interval=None)
     await stalled.send(json.dumps({"type": "hello", "token": tok["viewer"], "client": "slow"}))
     writer = BoardClient(tight.url, b, tok["facilitator"])
@@ -59,7 +61,8 @@ async def test_a_reader_that_stops_reading_is_closed_and_others_get_everything(t
     await reader.close()
 
 
-async def test_rate_limit_refuses_whole_batches_and_keeps_the_connection(tight):
+async def test_rate_limit_refuses_whole_batches_and_keeps_the_connection(
+        tight: ServerProcess) -> None:
     board = tight.create_board()
     async with BoardClient(tight.url, board["board"], board["tokens"]["participant"]) as c:
         first = await c.push([put(note(f"a{i}")) for i in range(90)])
@@ -73,7 +76,7 @@ async def test_rate_limit_refuses_whole_batches_and_keeps_the_connection(tight):
         assert len(state["elements"]) == 91
 
 
-async def test_board_element_limit(tight):
+async def test_board_element_limit(tight: ServerProcess) -> None:
     board = tight.create_board()
     async with BoardClient(tight.url, board["board"], board["tokens"]["facilitator"]) as c:
         assert (await c.push([put(note(f"a{i}")) for i in range(100)]))["ok"]
@@ -84,7 +87,7 @@ async def test_board_element_limit(tight):
         assert (await c.push([put(note(f"b{i}")) for i in range(50)]))["ok"]
 
 
-async def test_connections_per_board_are_capped_with_a_clear_refusal(tight):
+async def test_connections_per_board_are_capped_with_a_clear_refusal(tight: ServerProcess) -> None:
     board = tight.create_board()
     tok = board["tokens"]["viewer"]
     clients = [BoardClient(tight.url, board["board"], tok, reconnect=False) for _ in range(4)]
@@ -100,7 +103,8 @@ async def test_connections_per_board_are_capped_with_a_clear_refusal(tight):
         await c.close()
 
 
-async def test_bad_messages_do_not_count_against_the_rate_and_presence_is_free(tight):
+async def test_bad_messages_do_not_count_against_the_rate_and_presence_is_free(
+        tight: ServerProcess) -> None:
     board = tight.create_board()
     async with BoardClient(tight.url, board["board"], board["tokens"]["participant"]) as c:
         for i in range(300):
@@ -111,7 +115,7 @@ async def test_bad_messages_do_not_count_against_the_rate_and_presence_is_free(t
         assert (await c.push([put(note("fine"))]))["ok"]
 
 
-async def test_connections_per_process_are_capped_with_a_clear_refusal(tmp_path):
+async def test_connections_per_process_are_capped_with_a_clear_refusal(tmp_path: Path) -> None:
     from websockets.exceptions import InvalidStatus
 
     proc = ServerProcess(tmp_path, env={"TUSSENTAFEL_MAX_CONNS": "3"}).start()

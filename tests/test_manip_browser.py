@@ -104,7 +104,7 @@ async def test_arrow_keys_nudge_and_copy_paste_duplicate(server: ServerProcess) 
     board = await board_with(server, "Keys", [
         put(note("n1", "Sport", x=100, y=100, z="a1")),
         el("domain", "d1", 500, 160, r=80, label="Water", owner="Bob"),
-        el("link", "l1", **{"from": "n1"}, to="d1", rel="involves"),
+        el("link", "l1", 0, 0, **{"from": "n1"}, to="d1", rel="involves"),
     ])
     async with chromium() as browser:
         page = await open_board(browser, link(board, "participant"), "Ada")

@@ -18,7 +18,7 @@ from server.core.origins import OriginPolicy, normalize
     ("http://", None),
     ("http://example.org:99999", None),
 ])
-def test_normalize(raw, clean):
+def test_normalize(raw: str, clean: str | None) -> None:
     assert normalize(raw) == clean
 
 
@@ -27,11 +27,11 @@ def allows(policy: OriginPolicy, origin: str | None, host: str = "127.0.0.1:8000
     return policy.allows(origin, scheme=scheme, host=host, port=port)
 
 
-def test_no_origin_is_not_a_browser_and_is_allowed():
+def test_no_origin_is_not_a_browser_and_is_allowed() -> None:
     assert allows(OriginPolicy(), None)
 
 
-def test_loopback_aliases_of_the_listening_port_are_own():
+def test_loopback_aliases_of_the_listening_port_are_own() -> None:
     policy = OriginPolicy.of(None, ())
     for origin in ("http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000"):
         assert allows(policy, origin), origin
@@ -39,14 +39,14 @@ def test_loopback_aliases_of_the_listening_port_are_own():
     assert not allows(policy, "https://127.0.0.1:8000")
 
 
-def test_the_host_header_alone_never_makes_a_name_own():
+def test_the_host_header_alone_never_makes_a_name_own() -> None:
     policy = OriginPolicy.of(None, ())
     assert not allows(policy, "http://evil.example:8000", host="evil.example:8000")
     assert allows(policy, "http://192.168.1.5:8000", host="192.168.1.5:8000")  # LAN, no DNS
     assert not allows(policy, "http://192.168.1.5:8000", host="192.168.1.6:8000")
 
 
-def test_a_public_url_replaces_the_host_match():
+def test_a_public_url_replaces_the_host_match() -> None:
     policy = OriginPolicy.of("https://board.example/", ())
     assert allows(policy, "https://board.example", host="board.example", scheme="https")
     assert not allows(policy, "http://board.example", host="board.example")
@@ -54,7 +54,7 @@ def test_a_public_url_replaces_the_host_match():
     assert allows(policy, "http://localhost:8000")  # still this server
 
 
-def test_the_allow_list_and_cors():
+def test_the_allow_list_and_cors() -> None:
     policy = OriginPolicy.of(None, ("https://host.example", " bad "))
     assert allows(policy, "https://host.example")
     assert policy.cross_allowed("https://HOST.example:443")
@@ -64,7 +64,7 @@ def test_the_allow_list_and_cors():
     assert allows(everyone, "https://anything.example") and everyone.cross_allowed("http://x.y")
 
 
-def test_settings_refuse_an_origin_without_a_scheme(monkeypatch):
+def test_settings_refuse_an_origin_without_a_scheme(monkeypatch: pytest.MonkeyPatch) -> None:
     from server.settings import Settings
 
     monkeypatch.setenv("TUSSENTAFEL_ALLOWED_ORIGINS", "https://ok.example, example.org")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from canvas_client.client import BoardClient
 from server.live.pacing import Pacing
@@ -78,8 +79,9 @@ async def test_a_busy_process_bundles_what_a_reader_is_sent(
         board = server.create_board()
         b, tok = board["board"], board["tokens"]
         url = f"ws://127.0.0.1:{server.port}/api/boards/{b}/ws"
-        async with connect(url, subprotocols=["tussentafel.v1.json"],
+        async with connect(url, subprotocols=[Subprotocol("tussentafel.v1.json")],
                            compression="deflate" if deflate else None) as raw:
+            assert raw.response is not None
             extensions = raw.response.headers.get("Sec-WebSocket-Extensions", "")
             assert ("permessage-deflate" in extensions) == deflate
             await raw.send(json.dumps({"type": "hello", "token": tok["viewer"], "client": "r"}))
@@ -90,7 +92,8 @@ async def test_a_busy_process_bundles_what_a_reader_is_sent(
                     acks.append(writer.push_nowait([put(note(f"n{i}"))]))
                     await asyncio.sleep(0.010)
                 assert all(a["ok"] for a in await asyncio.gather(*acks))
-            frames, clocks = 0, []
+            frames = 0
+            clocks: list[int] = []
             while len(clocks) < 20:
                 message = json.loads(await asyncio.wait_for(raw.recv(), 5))
                 frames += 1

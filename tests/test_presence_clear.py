@@ -19,7 +19,8 @@ def client(server: ServerProcess, board: dict[str, Any], role: str = "participan
 
 
 @pytest.mark.parametrize("encoding", ["msgpack", "json"])
-async def test_cursor_null_and_empty_selection_clear_for_the_others(server, board, encoding):
+async def test_cursor_null_and_empty_selection_clear_for_the_others(
+        server: ServerProcess, board: dict[str, Any], encoding: str) -> None:
     async with client(server, board, encoding=encoding) as ada, client(server, board) as bob:
         def seen(c: BoardClient) -> dict[str, Any]:
             return c.participants.get(ada.you, {})

@@ -55,7 +55,8 @@ async def test_present_refuses_bad_frames_and_non_facilitators(server: ServerPro
         assert state_fac.session["present"] is None
 
 
-async def test_pointer_is_the_facilitators_only(server: ServerProcess, board) -> None:
+async def test_pointer_is_the_facilitators_only(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     fac, part = client(server, board, "facilitator"), client(server, board, "participant")
     async with fac, part:
         await part.presence(pointer=[1, 2])

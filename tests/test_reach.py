@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -89,7 +90,7 @@ def test_serve_prints_the_urls_to_open_and_share(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def wide_server(tmp_path: Path):  # type: ignore[no-untyped-def]
+def wide_server(tmp_path: Path) -> Iterator[ServerProcess]:
     proc = ServerProcess(tmp_path / "data", args=WILD).start()  # still reached on 127.0.0.1
     yield proc
     proc.stop()

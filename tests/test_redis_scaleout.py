@@ -87,7 +87,8 @@ async def health_becomes(server: ServerProcess, status: int, within: float = 15.
     return False
 
 
-async def test_two_processes_serve_one_board_with_one_clock(pair):
+async def test_two_processes_serve_one_board_with_one_clock(
+        pair: tuple[ServerProcess, ...]) -> None:
     a, b = pair
     board = a.create_board("Atelier")  # tokens made by A ...
     assert b.get(f"/api/boards/{board['board']}", board["tokens"]["viewer"]).status_code == 200
@@ -129,7 +130,8 @@ async def test_two_processes_serve_one_board_with_one_clock(pair):
         await c.close()
 
 
-async def test_killed_process_loses_no_acked_change_and_clients_move_on(pair):
+async def test_killed_process_loses_no_acked_change_and_clients_move_on(
+        pair: tuple[ServerProcess, ...]) -> None:
     a, b = pair
     board = a.create_board("Atelier")
     writers = [client(a, board, name=f"a{i}") for i in range(3)]
@@ -181,7 +183,8 @@ async def test_killed_process_loses_no_acked_change_and_clients_move_on(pair):
         await c.close()
 
 
-async def test_redis_outage_refuses_pushes_cleanly_and_recovers(tmp_path, redis_server):
+async def test_redis_outage_refuses_pushes_cleanly_and_recovers(
+        tmp_path: Path, redis_server: RedisServer) -> None:
     server = ServerProcess(tmp_path / "s", redis=redis_server.url).start()
     try:
         board = server.create_board("Atelier")
@@ -243,7 +246,7 @@ async def test_redis_outage_refuses_pushes_cleanly_and_recovers(tmp_path, redis_
         server.kill()
 
 
-def test_presence_of_a_silent_process_expires():
+def test_presence_of_a_silent_process_expires() -> None:
     p = Presence()
     p.join("local", "Ada", "participant")
     p.merge_remote([{"id": "far", "name": "Bo", "online": True, "cursor": [1, 2]},

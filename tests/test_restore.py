@@ -35,7 +35,8 @@ async def deleted_by_bob(server: ServerProcess, board: dict[str, Any], ada: Boar
 
 
 @pytest.mark.parametrize("who", ["deleter", "author", "facilitator"])
-async def test_restore_brings_the_element_back_as_it_was(server, board, who):
+async def test_restore_brings_the_element_back_as_it_was(
+        server: ServerProcess, board: dict[str, Any], who: str) -> None:
     async with client(server, board, client_id="ada") as ada, \
             client(server, board, client_id="bob") as bob, \
             client(server, board, "facilitator", client_id="fay") as fay, \
@@ -57,7 +58,7 @@ async def test_restore_brings_the_element_back_as_it_was(server, board, who):
     assert next(el for el in state["elements"] if el["id"] == "n")["author"] == before["author"]
 
 
-async def test_anyone_else_may_not_restore(server, board):
+async def test_anyone_else_may_not_restore(server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board, client_id="ada") as ada, \
             client(server, board, client_id="bob") as bob, \
             client(server, board, client_id="cas") as cas:
@@ -67,7 +68,8 @@ async def test_anyone_else_may_not_restore(server, board):
         assert "n" not in cas.elements
 
 
-async def test_restoring_a_live_or_unknown_id_is_a_conflict(server, board):
+async def test_restoring_a_live_or_unknown_id_is_a_conflict(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board, "facilitator") as fay:
         assert (await fay.push([put(note("live"))]))["ok"]
         for eid in ("live", "never-was"):
@@ -77,7 +79,8 @@ async def test_restoring_a_live_or_unknown_id_is_a_conflict(server, board):
         assert (bad["ok"], bad["code"]) == (False, "invalid")
 
 
-async def test_undo_of_a_delete_in_the_python_client_keeps_id_and_author(server, board):
+async def test_undo_of_a_delete_in_the_python_client_keeps_id_and_author(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board, client_id="ada") as ada, \
             client(server, board, client_id="bob") as bob:
         before = await deleted_by_bob(server, board, ada, bob, "n")
@@ -98,7 +101,8 @@ async def test_undo_of_a_delete_in_the_python_client_keeps_id_and_author(server,
         assert ada.elements["n"]["text"] == "Ada's mandate" and "fresh" not in ada.elements
 
 
-async def test_a_client_that_never_saw_the_element_catches_up_after_restoring(server, board):
+async def test_a_client_that_never_saw_the_element_catches_up_after_restoring(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board, "facilitator") as fay:
         assert (await fay.push([put(note("old"))]))["ok"]
         assert (await fay.push([{"op": "del", "id": "old"}]))["ok"]
@@ -108,7 +112,8 @@ async def test_a_client_that_never_saw_the_element_catches_up_after_restoring(se
         await late.wait_for(lambda c: "old" in c.elements and c.clock >= ack["clock"])
 
 
-async def test_the_bin_lists_and_restores_for_the_facilitator(server, board):
+async def test_the_bin_lists_and_restores_for_the_facilitator(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     fac, part = board["tokens"]["facilitator"], board["tokens"]["participant"]
     path = f"/api/boards/{board['board']}/deleted"
     async with client(server, board, client_id="ada") as ada, \
@@ -140,7 +145,7 @@ async def test_the_bin_lists_and_restores_for_the_facilitator(server, board):
         assert [e["id"] for e in server.get(path, fac).json()["deleted"]] == ["p"]
 
 
-async def test_restore_after_a_restart(fresh_server):
+async def test_restore_after_a_restart(fresh_server: ServerProcess) -> None:
     fresh_server.start()
     board = fresh_server.create_board()
     async with client(fresh_server, board, client_id="ada") as ada:
@@ -156,7 +161,7 @@ async def test_restore_after_a_restart(fresh_server):
 
 
 @pytest.mark.redis
-async def test_restore_in_another_process(tmp_path: Path, redis_server: RedisServer):
+async def test_restore_in_another_process(tmp_path: Path, redis_server: RedisServer) -> None:
     a = ServerProcess(tmp_path / "a", redis=redis_server.url).start()
     b = ServerProcess(tmp_path / "b", redis=redis_server.url).start()
     try:

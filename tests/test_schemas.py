@@ -23,7 +23,7 @@ from tests.conftest import ROOT
 JSON_DIR = Path(__file__).resolve().parent.parent / "schemas" / "json"
 
 
-def test_exported_schemas_have_not_drifted_from_the_models():
+def test_exported_schemas_have_not_drifted_from_the_models() -> None:
     docs = documents()
     on_disk = {p.name for p in JSON_DIR.glob("*.schema.json")}
     assert on_disk == set(docs), "run `tussentafel schemas export` and commit schemas/json"
@@ -33,14 +33,14 @@ def test_exported_schemas_have_not_drifted_from_the_models():
             f"{name} drifted: run `tussentafel schemas export`")
 
 
-def test_every_kind_of_the_protocol_has_a_model():
+def test_every_kind_of_the_protocol_has_a_model() -> None:
     assert set(KINDS) == {
         "table", "domain", "territory", "link", "grade_scale", "grade_vote", "role_card", "note",
         "lane", "milestone", "ritual", "stroke", "text", "frame", "vote",
     }
 
 
-def test_link_uses_from_on_the_wire():
+def test_link_uses_from_on_the_wire() -> None:
     base = {"id": "l", "kind": "link", "x": 0, "y": 0, "z": "a", "to": "b", "rel": "decides"}
     check_element({**base, "from": "a"})
     with pytest.raises(ElementError):
@@ -49,7 +49,7 @@ def test_link_uses_from_on_the_wire():
     assert "from" in schema["properties"] and "from" in schema["required"]
 
 
-def test_check_element_errors_are_short_and_name_the_field():
+def test_check_element_errors_are_short_and_name_the_field() -> None:
     with pytest.raises(ElementError) as err:
         check_element({"id": "n", "kind": "note", "x": 0, "y": 0, "z": "a", "text": 5,
                        "w": 1, "h": 1})

@@ -104,6 +104,7 @@ async def _session(server: ServerProcess, encoding: str, recorded: Recorded,
                              "label": "Zorg", "r": 50, "owner": "Piet"})])
         await fac.next_message("event", name="insights")
 
+        args: dict[str, Any]
         for name, args in (("timer.start", {"seconds": 60, "label": "Pauze"}),
                            ("timer.stop", {}), ("follow.start", {}), ("follow.stop", {}),
                            ("private.start", {}), ("reveal", {}), ("private.start", {}),

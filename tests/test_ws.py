@@ -10,6 +10,7 @@ import msgpack
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
 from canvas_client.client import BoardClient, Closed
 from schemas.messages import AckFail, AckOk, Patch, Welcome
@@ -24,7 +25,8 @@ def client(server: ServerProcess, board: dict[str, Any], role: str = "participan
 
 
 @pytest.mark.parametrize("encoding", ["msgpack", "json"])
-async def test_push_fans_out_to_every_other_client(server, board, encoding):
+async def test_push_fans_out_to_every_other_client(
+        server: ServerProcess, board: dict[str, Any], encoding: str) -> None:
     async with client(server, board, encoding=encoding, name="Ada") as a, \
             client(server, board, encoding="json") as b, \
             client(server, board, "viewer", encoding="msgpack") as v:
@@ -41,7 +43,8 @@ async def test_push_fans_out_to_every_other_client(server, board, encoding):
         assert a.elements == b.elements == v.elements
 
 
-async def test_welcome_is_valid_and_private_client_id_is_not_revealed(server, board):
+async def test_welcome_is_valid_and_private_client_id_is_not_revealed(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board, client_id="my-secret-client", name="Ada") as a:
         async with client(server, board, "viewer") as v:
             welcome = await v.next_message("welcome")
@@ -54,7 +57,8 @@ async def test_welcome_is_valid_and_private_client_id_is_not_revealed(server, bo
         assert again.you == a.you
 
 
-async def test_batch_with_one_invalid_op_changes_nothing(server, board):
+async def test_batch_with_one_invalid_op_changes_nothing(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as a, client(server, board) as b:
         await a.push([put(note("keep", "first"))])
         ack = await a.push([
@@ -74,7 +78,8 @@ async def test_batch_with_one_invalid_op_changes_nothing(server, board):
         assert b.elements["keep"]["text"] == "first" and b.elements["keep"]["x"] == 5
 
 
-async def test_concurrent_patches_of_different_fields_both_survive(server, board):
+async def test_concurrent_patches_of_different_fields_both_survive(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as a, client(server, board) as b:
         await a.push([put(note("n", "start"))])
         await b.wait_clock(1)
@@ -91,7 +96,8 @@ async def test_concurrent_patches_of_different_fields_both_survive(server, board
         assert a.elements["n"] == b.elements["n"] == final
 
 
-async def test_patch_after_delete_is_a_conflict(server, board):
+async def test_patch_after_delete_is_a_conflict(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as a, client(server, board) as b:
         await a.push([put(note("gone"))])
         await b.wait_clock(1)
@@ -103,7 +109,8 @@ async def test_patch_after_delete_is_a_conflict(server, board):
         assert "gone" not in b.elements
 
 
-async def test_catch_up_with_since_sends_exactly_what_changed(server, board):
+async def test_catch_up_with_since_sends_exactly_what_changed(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     token = board["tokens"]["participant"]
     async with client(server, board) as a:
         await a.push([put(note(f"n{i}", f"note {i}")) for i in range(5)])
@@ -117,6 +124,7 @@ async def test_catch_up_with_since_sends_exactly_what_changed(server, board):
     async with BoardClient(server.url, board["board"], token, reconnect=False) as c:
         c.replica.base = saved
         c.replica.clock = seen
+        assert c._ws is not None
         await c._ws.close()  # reconnect by hand with since
         await c.connect(since=seen)
         welcome = [m for m in _drain(c) if m["type"] == "welcome"][-1]
@@ -135,11 +143,12 @@ def _drain(c: BoardClient) -> list[dict[str, Any]]:
     return out
 
 
-async def test_since_newer_than_the_board_gets_the_full_board(server, board):
+async def test_since_newer_than_the_board_gets_the_full_board(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board) as a:
         await a.push([put(note("n"))])
     ws = await connect(f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws",
-                       subprotocols=["tussentafel.v1.json"])
+                       subprotocols=[Subprotocol("tussentafel.v1.json")])
     await ws.send(json.dumps({"type": "hello", "token": board["tokens"]["viewer"],
                               "client": "x", "since": 99}))
     welcome = json.loads(await ws.recv())
@@ -147,14 +156,17 @@ async def test_since_newer_than_the_board_gets_the_full_board(server, board):
     await ws.close()
 
 
-async def test_five_concurrent_writers_see_every_clock_once_in_order(server, board):
+async def test_five_concurrent_writers_see_every_clock_once_in_order(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     clients = [client(server, board, name=f"w{i}") for i in range(5)]
     watcher = client(server, board, "viewer")
     await asyncio.gather(*(c.connect() for c in (*clients, watcher)))
     clocks: dict[int, list[int]] = {i: [] for i in range(6)}
     for i, c in enumerate((*clients, watcher)):
-        c.listeners.append(lambda m, i=i: clocks[i].append(m["clock"])
-                           if m["type"] == "patch" or (m["type"] == "ack" and m["ok"]) else None)
+        def record(m: dict[str, Any], into: list[int] = clocks[i]) -> None:
+            if m["type"] == "patch" or (m["type"] == "ack" and m["ok"]):
+                into.append(m["clock"])
+        c.listeners.append(record)
 
     async def writer(i: int, c: BoardClient) -> None:
         for j in range(20):
@@ -176,14 +188,15 @@ async def test_five_concurrent_writers_see_every_clock_once_in_order(server, boa
         await c.close()
 
 
-async def test_viewer_cannot_push(server, board):
+async def test_viewer_cannot_push(server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board, "viewer") as v:
         ack = await v.push([put(note("v"))])
         assert ack["ok"] is False and ack["code"] == "forbidden"
         assert "v" not in v.elements
 
 
-async def test_token_of_another_board_is_closed_with_4401(server, board):
+async def test_token_of_another_board_is_closed_with_4401(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     other = server.create_board("other")
     c = BoardClient(server.url, board["board"], other["tokens"]["facilitator"], reconnect=False)
     with pytest.raises(Closed) as refused:
@@ -191,22 +204,24 @@ async def test_token_of_another_board_is_closed_with_4401(server, board):
     assert refused.value.code == 4401
 
 
-async def test_unknown_board_is_closed_with_4404(server, board):
+async def test_unknown_board_is_closed_with_4404(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     c = BoardClient(server.url, "nosuchboard", board["tokens"]["facilitator"], reconnect=False)
     with pytest.raises(Closed) as refused:
         await c.connect()
     assert refused.value.code == 4404
 
 
-async def test_no_known_subprotocol_refuses_the_handshake(server, board):
+async def test_no_known_subprotocol_refuses_the_handshake(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     url = f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws"
     with pytest.raises(InvalidStatus):
-        await connect(url, subprotocols=["graphql-ws"])
+        await connect(url, subprotocols=[Subprotocol("graphql-ws")])
 
 
-async def test_first_message_must_be_hello(server, board):
+async def test_first_message_must_be_hello(server: ServerProcess, board: dict[str, Any]) -> None:
     ws = await connect(f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws",
-                       subprotocols=["tussentafel.v1.json"])
+                       subprotocols=[Subprotocol("tussentafel.v1.json")])
     await ws.send(json.dumps({"type": "ping"}))
     error = json.loads(await ws.recv())
     assert error["code"] == "unauthorized" and error["fatal"] is True
@@ -215,10 +230,12 @@ async def test_first_message_must_be_hello(server, board):
     assert ws.close_code == 4401
 
 
-async def test_garbage_leaves_the_server_and_other_connections_working(server, board):
+async def test_garbage_leaves_the_server_and_other_connections_working(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     url = f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws"
     async with client(server, board) as good, client(server, board, "viewer") as watcher:
-        raw = await connect(url, subprotocols=["tussentafel.v1.msgpack"], max_size=None)
+        raw = await connect(url, subprotocols=[Subprotocol("tussentafel.v1.msgpack")],
+                            max_size=None)
         await raw.send(msgpack.packb({"type": "hello", "token": board["tokens"]["participant"],
                                       "client": "raw"}))
         assert msgpack.unpackb(await raw.recv())["type"] == "welcome"
@@ -241,9 +258,10 @@ async def test_garbage_leaves_the_server_and_other_connections_working(server, b
         assert "still" in watcher.elements
 
 
-async def test_ten_bad_messages_in_a_row_close_with_1008(server, board):
+async def test_ten_bad_messages_in_a_row_close_with_1008(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     ws = await connect(f"ws://127.0.0.1:{server.port}/api/boards/{board['board']}/ws",
-                       subprotocols=["tussentafel.v1.json"])
+                       subprotocols=[Subprotocol("tussentafel.v1.json")])
     await ws.send(json.dumps({"type": "hello", "token": board["tokens"]["viewer"], "client": "x"}))
     await ws.recv()
     for _ in range(10):
@@ -254,7 +272,8 @@ async def test_ten_bad_messages_in_a_row_close_with_1008(server, board):
     assert ws.close_code == 1008
 
 
-async def test_ping_answers_pong_with_server_time(server, board):
+async def test_ping_answers_pong_with_server_time(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     async with client(server, board, "viewer", encoding="json") as v:
         await v._send({"type": "ping"})
         pong = await v.next_message("pong")

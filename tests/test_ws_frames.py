@@ -117,7 +117,8 @@ async def joined(server: ServerProcess, role: str = "facilitator") -> tuple[RawW
     return ws, board
 
 
-async def test_a_hello_split_into_single_bytes_and_frames_packed_together(server):
+async def test_a_hello_split_into_single_bytes_and_frames_packed_together(
+        server: ServerProcess) -> None:
     board = server.create_board()
     ws = await RawWs.open(server, board["board"])
     hello = text({"type": "hello", "token": board["tokens"]["participant"], "client": "raw"})
@@ -138,7 +139,7 @@ async def test_a_hello_split_into_single_bytes_and_frames_packed_together(server
     assert {el["id"] for el in state["elements"]} == {"n1", "n2"}
 
 
-async def test_16_and_64_bit_payload_lengths(server):
+async def test_16_and_64_bit_payload_lengths(server: ServerProcess) -> None:
     ws, board = await joined(server)
     medium = put(note("m", "x" * 1_000))  # 126: 16-bit length
     stroke = {"id": "s", "kind": "stroke", "x": 0, "y": 0, "z": "a", "color": "#123456",
@@ -154,7 +155,8 @@ async def test_16_and_64_bit_payload_lengths(server):
     assert len(next(el for el in state["elements"] if el["id"] == "s")["points"]) == 8_000
 
 
-async def test_a_fragmented_message_is_put_together_and_the_connection_goes_on(server):
+async def test_a_fragmented_message_is_put_together_and_the_connection_goes_on(
+        server: ServerProcess) -> None:
     ws, board = await joined(server)
     body = json.dumps({"type": "push", "id": "f", "ops": [put(note("frag"))]}).encode()
     await ws.send(client_frame(TEXT, body[:10], fin=False)
@@ -172,7 +174,7 @@ async def test_a_fragmented_message_is_put_together_and_the_connection_goes_on(s
     assert ids == {"frag", "after"}
 
 
-async def test_a_client_ping_is_answered_with_its_payload(server):
+async def test_a_client_ping_is_answered_with_its_payload(server: ServerProcess) -> None:
     ws, _ = await joined(server)
     await ws.send(client_frame(PING, b"are you there"))
     assert await asyncio.wait_for(ws.frame(), 10) == (PONG, b"are you there")
@@ -186,7 +188,8 @@ async def test_a_client_ping_is_answered_with_its_payload(server):
     (client_frame(CONT, b"orphan"), 1002),  # a continuation of nothing
     (client_frame(BINARY, b"x" * 16)[:2] + b"\x00" * 8, None),  # see below: 1009
 ], ids=["invalid-utf8", "unmasked", "rsv1", "orphan-continuation", "too-big"])
-async def test_broken_frames_close_with_the_rfc_code_and_change_nothing(server, frame, code):
+async def test_broken_frames_close_with_the_rfc_code_and_change_nothing(
+        server: ServerProcess, frame: bytes, code: int | None) -> None:
     ws, board = await joined(server)
     if code is None:  # a header announcing 2 MiB (the limit is 1 MiB): refused at once
         frame = bytes([0x82, 0x80 | 127]) + struct.pack("!Q", 2 << 20) + os.urandom(4)
@@ -203,7 +206,7 @@ async def test_broken_frames_close_with_the_rfc_code_and_change_nothing(server, 
     other.close()
 
 
-async def test_a_command_and_what_follows_it_keep_their_order(server):
+async def test_a_command_and_what_follows_it_keep_their_order(server: ServerProcess) -> None:
     """A cmd waits for the store; what is sent behind it, in the same segment or
     while it runs, must not overtake it."""
     ws, _ = await joined(server)

@@ -4,7 +4,10 @@ httptools + websockets-sansio (the same stack as Tussentafel).
     bench/peers/.venv/bin/python bench/peers/pycrdt_server.py PORT
 """
 
+import asyncio
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import uvicorn
 from pycrdt.websocket import ASGIServer, WebsocketServer
@@ -12,9 +15,14 @@ from pycrdt.websocket import ASGIServer, WebsocketServer
 port = int(sys.argv[1]) if len(sys.argv) > 1 else 9003
 websocket_server = WebsocketServer(auto_clean_rooms=False)
 inner = ASGIServer(websocket_server)
+background: set[asyncio.Task[None]] = set()  # keeps the server's task referenced
 
 
-async def app(scope, receive, send):
+Message = dict[str, Any]
+
+
+async def app(scope: Message, receive: Callable[[], Awaitable[Message]],
+              send: Callable[[Message], Awaitable[None]]) -> None:
     if scope["type"] == "http":
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"application/json")]})
@@ -24,9 +32,7 @@ async def app(scope, receive, send):
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                import asyncio
-
-                app.task = asyncio.create_task(websocket_server.start())
+                background.add(asyncio.create_task(websocket_server.start()))
                 await websocket_server.started.wait()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
