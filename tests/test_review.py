@@ -48,3 +48,22 @@ async def test_a_participant_may_not_restore_a_locked_element(server, board):
         assert "agreed" not in {el["id"] for el in
                                 server.state(board["board"], board["tokens"]["viewer"])["elements"]}
         assert (await fay.push([{"op": "restore", "id": "agreed"}]))["ok"]
+
+
+async def test_a_resent_batch_that_changed_nothing_does_not_apply_later(server, board):
+    """A no-op batch is acked; if that ack is lost and the batch is re-sent
+    after someone else changed the element, the re-send gets the original ack
+    and does not overwrite the other's change."""
+    async with client(server, board, client_id="ada") as ada, \
+            client(server, board, client_id="bob") as bob:
+        await ada.push([put(note("n", "first"))])
+        first = await ada.push([put(note("n", "first"))], batch="same-again")
+        assert first["ok"]
+        change = await bob.push([{"op": "patch", "id": "n", "set": {"text": "Bob's words"}}])
+        await ada.wait_clock(change["clock"])
+        again = await ada.push([put(note("n", "first"))], batch="same-again")
+        assert (again["ok"], again["clock"], again["time"]) == (
+            True, first["clock"], first["time"]), (first, again)
+    state = server.state(board["board"], board["tokens"]["viewer"])
+    assert [el["text"] for el in state["elements"]] == ["Bob's words"]
+    assert state["clock"] == change["clock"]
