@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from canvas_client.client import BoardClient
@@ -67,3 +68,55 @@ async def test_a_resent_batch_that_changed_nothing_does_not_apply_later(server, 
     state = server.state(board["board"], board["tokens"]["viewer"])
     assert [el["text"] for el in state["elements"]] == ["Bob's words"]
     assert state["clock"] == change["clock"]
+
+
+def _import(server: ServerProcess, archive: dict[str, Any]) -> httpx.Response:
+    return httpx.post(f"{server.url}/api/boards", json={"import": archive}, timeout=30)
+
+
+def _export(server: ServerProcess, board: dict[str, Any]) -> dict[str, Any]:
+    r = server.get(f"/api/boards/{board['board']}/export", board["tokens"]["facilitator"])
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+@pytest.mark.parametrize("session", [
+    {"timer": {"label": "x", "ends": 1e308}},
+    {"timer": "soon"},
+    {"follow": 123},
+    {"private": "yes"},
+    {"private": True, "private_frame": {"a": 1}},
+    {"present": ["f"]},
+    {"anything": "x" * 1000},
+])
+def test_an_import_cannot_smuggle_a_session(server, board, session):
+    """The session reaches every welcome and steers private mode: an archive's
+    must be one the commands could have written."""
+    archive = _export(server, board)
+    archive["board"]["session"] = session
+    r = _import(server, archive)
+    assert r.status_code == 400 and r.json()["error"] == "invalid", r.text
+    assert "board.session" in r.json()["message"]
+
+
+def test_an_import_keeps_a_real_session(server, board):
+    archive = _export(server, board)
+    archive["board"]["session"] = {
+        "timer": {"label": "Ronde 1", "ends": 1_900_000_000_000}, "follow": None,
+        "private": True, "private_frame": "frame-1", "present": None, "present_insights": False}
+    assert _import(server, archive).status_code == 201
+
+
+def test_an_import_cannot_exceed_the_board_budget(server, board):
+    """An archive may be 64 MiB, a board holds 8 MiB of elements: an import
+    must not create a board no push could have made."""
+    archive = _export(server, board)
+    text = "x" * 2000
+    archive["elements"] = [
+        {**note(f"e{i}", text), "author": "p", "created": 1, "updated": 1, "v": 1}
+        for i in range(5000)  # ~10.5 MB of elements
+    ]
+    archive["board"]["clock"] = 1
+    r = _import(server, archive)
+    assert r.status_code == 400 and "bytes of elements" in r.json()["message"], r.text

@@ -118,8 +118,10 @@ async def _import(request: Request, body: dict[str, Any]) -> Response:
         raise ProtocolError(errors.UNAUTHORIZED, "importing a board needs the admin token")
     if set(body) != {"import"}:
         raise ProtocolError(errors.INVALID, "an import takes no other fields")
+    settings = services.settings
     found = await asyncio.to_thread(
-        archive.check, body["import"], max_elements=services.settings.max_elements
+        archive.check, body["import"], max_elements=settings.max_elements,
+        max_bytes=settings.max_board_bytes, max_points=settings.max_board_points,
     )
     if isinstance(found, archive.ArchiveError):
         raise ProtocolError(errors.INVALID, f"not a board archive: {found}")
