@@ -240,8 +240,8 @@ async def test_insights_endpoint_and_event(server, board):
         event = await fac.next_message("event", name="insights")
         assert event["insights"]["territory"]["overlaps"] == [["d1", "d2"]]
         async with BoardClient(server.url, b, tok["participant"], name="Bob"):
-            pass
-    got = server.get(f"/api/boards/{b}/insights", tok["viewer"]).json()
+            # Bob counts while online (one who only looked is forgotten when he leaves)
+            got = server.get(f"/api/boards/{b}/insights", tok["viewer"]).json()
     assert got["territory"]["overlaps"] == [["d1", "d2"]]
     assert got["territory"]["outside"] == ["d3"]
     assert got["territory"]["without_domain"] == ["Bob"]  # the facilitator leads: not asked
