@@ -120,3 +120,12 @@ def test_an_import_cannot_exceed_the_board_budget(server, board):
     archive["board"]["clock"] = 1
     r = _import(server, archive)
     assert r.status_code == 400 and "bytes of elements" in r.json()["message"], r.text
+
+
+@pytest.mark.parametrize("data", ["😀" * 1000, "x" * 1025, ""])
+def test_a_qr_code_too_big_is_a_json_refusal_not_a_crash(server, data):
+    """1 000 emoji are within the 1 024 characters but not within what a QR
+    code holds: that was a 500 with a traceback in the server log."""
+    r = httpx.get(f"{server.url}/api/qr.svg", params={"data": data}, timeout=30)
+    assert r.status_code == 400 and r.json()["error"] == "invalid", r.text
+    assert httpx.get(f"{server.url}/api/qr.svg", params={"data": "é" * 1024}).status_code == 200
