@@ -129,3 +129,20 @@ def test_a_qr_code_too_big_is_a_json_refusal_not_a_crash(server, data):
     r = httpx.get(f"{server.url}/api/qr.svg", params={"data": data}, timeout=30)
     assert r.status_code == 400 and r.json()["error"] == "invalid", r.text
     assert httpx.get(f"{server.url}/api/qr.svg", params={"data": "é" * 1024}).status_code == 200
+
+
+async def test_the_lock_event_names_a_private_element_only_to_who_may_see_it(server, board):
+    """A facilitator who locks everything during a private round must not tell
+    every participant the ids of the others' private notes."""
+    async with client(server, board, client_id="ada") as ada, \
+            client(server, board, client_id="bob") as bob, \
+            client(server, board, "viewer", client_id="vic") as vic, \
+            client(server, board, "facilitator", client_id="fay") as fay:
+        await ada.push([put(note("ada-secret", "mine", private=True))])
+        ack = await bob.push([put(note("bob-public", "ours"))])
+        await fay.wait_clock(ack["clock"])
+        assert (await fay.cmd("lock", ids=["ada-secret", "bob-public"]))["ok"]
+        for who, ids in ((ada, ["ada-secret", "bob-public"]), (bob, ["bob-public"]),
+                         (vic, ["bob-public"])):
+            event = await who.next_message("event", name="lock")
+            assert event["ids"] == ids, (who.client_id, event)

@@ -505,15 +505,35 @@ class Room:
     # -- events, presence ---------------------------------------------------------
 
     def broadcast(self, event: dict[str, Any], *, publish: bool = True) -> None:
-        out = Outgoing(event)
-        for conn in self.conns.values():
-            conn.send(out)
+        hidden = self._private_ids(event)
+        if hidden:  # a lock event names private elements: only to those who see them
+            variants: dict[str, Outgoing] = {}
+            for conn in self.conns.values():
+                actor = conn.actor
+                key = "*" if actor.facilitator else actor.participant
+                if key not in variants:
+                    ids = [eid for eid in event["ids"]
+                           if eid not in hidden or visible_to(hidden[eid], actor)]
+                    variants[key] = Outgoing({**event, "ids": ids})
+                conn.send(variants[key])
+        else:
+            out = Outgoing(event)
+            for conn in self.conns.values():
+                conn.send(out)
         if publish and self.store.shared:
             task = asyncio.create_task(
                 self._publish({"type": "event", "event": event, "session": self.session})
             )
             self._background.add(task)  # keep a reference until it is done
             task.add_done_callback(self._background.discard)
+
+    def _private_ids(self, event: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """The private elements a ``lock`` event names (a reveal's are public by then)."""
+        ids = event.get("ids") if event.get("name") == "lock" else None
+        if not isinstance(ids, list):
+            return {}
+        found = ((eid, self.state.elements.get(eid)) for eid in ids)
+        return {eid: el for eid, el in found if el is not None and el.get("private") is True}
 
     async def _publish(self, message: dict[str, Any]) -> None:
         try:
