@@ -146,3 +146,15 @@ async def test_the_lock_event_names_a_private_element_only_to_who_may_see_it(ser
                          (vic, ["bob-public"])):
             event = await who.next_message("event", name="lock")
             assert event["ids"] == ids, (who.client_id, event)
+
+
+async def test_a_selection_never_shares_a_private_elements_id(server, board):
+    """Selecting one's own private note must not show its id to the room."""
+    async with client(server, board, client_id="ada") as ada, \
+            client(server, board, client_id="bob") as bob:
+        ack = await ada.push([put(note("ada-secret", "mine", private=True)),
+                              put(note("shared", "ours"))])
+        await bob.wait_clock(ack["clock"])
+        await ada.presence(selection=["ada-secret", "shared"])
+        await bob.wait_for(lambda c: "selection" in c.participants.get(ada.you, {}))
+        assert bob.participants[ada.you]["selection"] == ["shared"]

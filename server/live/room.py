@@ -547,6 +547,11 @@ class Room:
                 conn.close(errors.CLOSE_UNAUTHORIZED, "this link was revoked")
 
     def point(self, conn: Connection, fields: dict[str, Any]) -> None:
+        selection = fields.get("selection")
+        if selection:  # everyone sees a selection: never a private element's id
+            get = self.state.elements.get
+            fields = {**fields, "selection": [
+                eid for eid in selection if (get(eid) or {}).get("private") is not True]}
         self.presence.point(conn.actor.participant, fields)
 
     async def _presence_loop(self) -> None:
