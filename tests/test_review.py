@@ -158,3 +158,32 @@ async def test_a_selection_never_shares_a_private_elements_id(server, board):
         await ada.presence(selection=["ada-secret", "shared"])
         await bob.wait_for(lambda c: "selection" in c.participants.get(ada.you, {}))
         assert bob.participants[ada.you]["selection"] == ["shared"]
+
+
+def test_a_big_body_is_read_in_the_worker_process_with_the_same_answers(server, board):
+    """Bodies over 64 KiB (only an import may be that big) are parsed and
+    checked in a worker process (a JSON parse holds the GIL: 60 MB of tiny
+    numbers stopped the event loop for seconds, bench/import_stall.py); the
+    answers are those of a small body."""
+    archive = _export(server, board)
+    archive["elements"] = [
+        {**note(f"e{i}", "woorden " * 100), "author": "p", "created": 1, "updated": 1, "v": 1}
+        for i in range(200)  # ~170 KB
+    ]
+    archive["board"]["clock"] = 1
+    r = _import(server, archive)
+    assert r.status_code == 201, r.text
+    state = server.state(r.json()["board"], r.json()["tokens"]["viewer"])
+    assert len(state["elements"]) == 200 and state["clock"] == 1
+    url, json_type = f"{server.url}/api/boards", {"content-type": "application/json"}
+    pad = "x" * 100_000
+    answers = {
+        b'{"title": "%s"}' % pad.encode(): (413, "too_large"),
+        b'[' * 100_000 + b']' * 100_000: (400, "bad_message"),
+        b'{"import": {"pad": "%s", "s": "\\ud800"}}' % pad.encode(): (400, "invalid"),
+        b'{"import": {"pad": "%s"}, "title": "x"}' % pad.encode(): (400, "invalid"),
+        b'{"import": {"pad": "%s"}}' % pad.encode(): (400, "invalid"),
+    }
+    for body, (status, code) in answers.items():
+        r = httpx.post(url, content=body, headers=json_type, timeout=30)
+        assert (r.status_code, r.json()["error"]) == (status, code), (body[:40], r.text)
