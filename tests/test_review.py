@@ -187,3 +187,11 @@ def test_a_big_body_is_read_in_the_worker_process_with_the_same_answers(server, 
     for body, (status, code) in answers.items():
         r = httpx.post(url, content=body, headers=json_type, timeout=30)
         assert (r.status_code, r.json()["error"]) == (status, code), (body[:40], r.text)
+
+
+@pytest.mark.parametrize("limit", ["\u00b2", "\u0661\u0662", "\uff11\uff12"])
+def test_the_bin_limit_takes_only_ascii_digits(server, board, limit):
+    """``str.isdigit`` says yes to "²" (and ``int`` then raised: a 500)."""
+    r = server.get(f"/api/boards/{board['board']}/deleted", board["tokens"]["facilitator"],
+                   params={"limit": limit})
+    assert r.status_code == 400 and r.json()["error"] == "invalid", r.text
