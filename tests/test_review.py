@@ -4,6 +4,8 @@ hole that was found open through a real server."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -187,6 +189,25 @@ def test_a_big_body_is_read_in_the_worker_process_with_the_same_answers(server, 
     for body, (status, code) in answers.items():
         r = httpx.post(url, content=body, headers=json_type, timeout=30)
         assert (r.status_code, r.json()["error"]) == (status, code), (body[:40], r.text)
+    # and no reader outlives its request (an idle pool worker outlived even its server)
+    assert server.proc is not None
+    deadline = time.monotonic() + 10
+    while _children(server.proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _children(server.proc.pid)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in (
+                entry / "cmdline").read_bytes():  # multiprocessing's resource tracker may stay
+            found.append(int(entry.name))
+    return found
 
 
 @pytest.mark.parametrize("limit", ["\u00b2", "\u0661\u0662", "\uff11\uff12"])

@@ -12,13 +12,16 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import threading
+from multiprocessing.connection import Connection
 from typing import Any
 
 from server.core import archive, errors
 from server.core.codec import has_lone_surrogate
 
-_pool: list[ProcessPoolExecutor] = []
+#: at most this many archives are read at once (each in a process of its own)
+_READERS = threading.BoundedSemaphore(2)
+READ_TIMEOUT_S = 120.0
 
 
 def _refuse(constant: str) -> Any:
@@ -49,14 +52,37 @@ def parse_import(
     return found
 
 
+def _child(conn: Connection, raw: bytes, *limits: int) -> None:
+    with conn:
+        conn.send(parse_import(raw, *limits))
+
+
+def _read(raw: bytes, limits: tuple[int, int, int]) -> archive.Archive | tuple[errors.Code, str]:
+    """``parse_import`` in a process of its own, which ends with it: nothing
+    outlives the request (an idle pool's worker outlived its server)."""
+    with _READERS:
+        context = multiprocessing.get_context("spawn")  # no copy of the server's state
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_child, args=(sender, raw, *limits), daemon=True)
+        process.start()
+        sender.close()
+        try:
+            if receiver.poll(READ_TIMEOUT_S):
+                found: archive.Archive | tuple[errors.Code, str] = receiver.recv()
+                return found
+            return errors.UNAVAILABLE, "the archive could not be read in time"
+        except EOFError:  # the reader died (out of memory?)
+            return errors.UNAVAILABLE, "the archive could not be read"
+        finally:
+            receiver.close()
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
 async def in_worker(
     raw: bytes, *, max_elements: int, max_bytes: int, max_points: int
 ) -> archive.Archive | tuple[errors.Code, str]:
-    """``parse_import`` in the (one, lazily started) worker process."""
-    if not _pool:
-        context = multiprocessing.get_context("spawn")  # no copy of the server's state
-        _pool.append(ProcessPoolExecutor(max_workers=1, mp_context=context))
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(
-        _pool[0], parse_import, raw, max_elements, max_bytes, max_points
-    )
+    """``parse_import`` in a worker process (waited for in a thread)."""
+    return await asyncio.to_thread(_read, raw, (max_elements, max_bytes, max_points))
