@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from schemas.elements import ID_PATTERN, ElementError, check_element
-from server.core.board import ROLES
+from server.core.board import MAX_BOARD_BYTES, MAX_BOARD_POINTS, ROLES, element_cost
 from server.core.i18n import LANGS
 from server.core.templates import TEMPLATES
 
@@ -43,6 +43,7 @@ _TOP = frozenset({"format", "version", "exported", "board", "elements", "snapsho
 _BOARD = frozenset({"id", "title", "template", "lang", "created", "clock", "session"})
 _SNAPSHOT = frozenset({"snapshot", "label", "clock", "created_at", "elements"})
 _PERSON = frozenset({"id", "name", "color", "role", "online"})
+_TIMER = frozenset({"label", "ends"})
 
 
 class ArchiveError(ValueError):
@@ -134,10 +135,54 @@ def _elements(value: Any, where: str, clock: int, limit: int) -> list[dict[str, 
     return els
 
 
-def check(data: Any, *, max_elements: int = 20_000) -> Archive | ArchiveError:
-    """The archive ``data`` (parsed JSON) as an ``Archive``, or what is wrong with it."""
+def _session(value: Any) -> dict[str, Any]:
+    """A session as the commands write it (timer, follow, private round,
+    present mode): anything else would reach every ``welcome``."""
+    where = "board.session"
+    if not isinstance(value, dict) or len(json.dumps(value)) > MAX_SESSION:
+        raise ArchiveError(f"{where}: must be an object of at most {MAX_SESSION} bytes")
+    _keys(value, where, frozenset({"timer", "follow", "private", "private_frame", "present",
+                                   "present_insights"}), frozenset())
+    timer = value.get("timer")
+    if timer is not None:
+        _keys(timer, f"{where}.timer", _TIMER, _TIMER)
+        _str(timer["label"], f"{where}.timer.label", MAX_TITLE)
+        _int(timer["ends"], f"{where}.timer.ends")
+    for name in ("follow", "private_frame", "present"):
+        eid = value.get(name)
+        if eid is not None and not (isinstance(eid, str) and _ID.fullmatch(eid)):
+            raise ArchiveError(f"{where}.{name}: must be null or an id of 1-64 of A-Za-z0-9_-")
+    for name in ("private", "present_insights"):
+        if not isinstance(value.get(name, False), bool):
+            raise ArchiveError(f"{where}.{name}: must be true or false")
+    return value
+
+
+def _budget(elements: list[dict[str, Any]], max_bytes: int, max_points: int) -> None:
+    used_bytes = used_points = 0
+    for el in elements:
+        size, points = element_cost(el)
+        used_bytes, used_points = used_bytes + size, used_points + points
+    if used_bytes > max_bytes:
+        raise ArchiveError(f"elements: a board holds at most {max_bytes} bytes of elements")
+    if used_points > max_points:
+        raise ArchiveError(f"elements: a board's strokes hold at most {max_points} point numbers")
+
+
+def check(
+    data: Any,
+    *,
+    max_elements: int = 20_000,
+    max_bytes: int = MAX_BOARD_BYTES,
+    max_points: int = MAX_BOARD_POINTS,
+) -> Archive | ArchiveError:
+    """The archive ``data`` (parsed JSON) as an ``Archive``, or what is wrong
+    with it; its live elements must fit the board budget (``max_bytes``,
+    ``max_points``, as ``board.apply``)."""
     try:
-        return _check(data, max_elements)
+        archive = _check(data, max_elements)
+        _budget(archive.elements, max_bytes, max_points)
+        return archive
     except ArchiveError as exc:
         return exc
 
@@ -159,9 +204,7 @@ def _check(data: Any, max_elements: int) -> Archive:
         raise ArchiveError(f"board.template: must be one of {', '.join(TEMPLATES)}")
     created = _int(board["created"], "board.created")
     clock = _int(board["clock"], "board.clock")
-    session = board["session"]
-    if not isinstance(session, dict) or len(json.dumps(session)) > MAX_SESSION:
-        raise ArchiveError(f"board.session: must be an object of at most {MAX_SESSION} bytes")
+    session = _session(board["session"])
     elements = _elements(data["elements"], "elements", clock, max_elements)
     snapshots: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     ids: set[str] = set()

@@ -631,6 +631,8 @@ class _Batch:
                 errors.FORBIDDEN,
                 "only who deleted it, its author or a facilitator may restore an element",
             )
+        if not actor.facilitator and was.get("locked") is True:
+            raise ProtocolError(errors.FORBIDDEN, "this element is locked by the facilitator")
         el = {**was, "v": self.clock, "updated": self.now}
         self.set(eid, el)
         self.wire.append({"op": "put", "el": el})
@@ -791,8 +793,8 @@ def visible_ops(change: Change, viewer: Actor) -> list[dict[str, Any]]:
         elif was:
             out.append({"op": "del", "id": eid})
             replaced.add(eid)
-        elif op["op"] == "del":
-            out.append(op)  # harmless: ``deleted`` may name ids never seen
+        # hidden before and after: left out, a del too (its id is someone
+        # else's private element, which this recipient never saw)
     return out
 
 

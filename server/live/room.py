@@ -299,6 +299,7 @@ class Room:
         applied: list[Change] = []
         durable = self.state.clock
         tentative: dict[int, Change] = {}
+        noops: list[str] = []  # push keys of batches that changed nothing, remembered too
         for job in local:
             key = None if job.conn is None else push_key(job.actor.participant, job.push_id)
             seen = None if key is None else self.state.pushes.get(key)
@@ -314,6 +315,11 @@ class Room:
                 self.state.advance(result)
                 applied.append(result)
                 tentative[result.clock] = result
+            elif isinstance(result, Unchanged) and key is not None:
+                # a re-send must get this ack too, not apply over what others
+                # changed since (kept in memory only: there is no change to log)
+                self.state.pushes[key] = (result.clock, now)
+                noops.append(key)
             results.append((job, result))
         if applied:
             started = time.perf_counter()
@@ -323,6 +329,7 @@ class Room:
                 self.metrics.changes.inc(len(applied))
             except ClockConflict as conflict:
                 self._revert(applied)
+                self._forget(noops)
                 await self.catch_up(conflict)
                 retry = [job for job in local if job.tries < MAX_RETRIES]
                 for job in local:
@@ -333,6 +340,7 @@ class Room:
                 return
             except Exception as exc:
                 self._revert(applied)
+                self._forget(noops)
                 log.warning("board %s: store refused %d changes: %s", self.board, len(applied), exc)
                 refusal = Rejection(errors.UNAVAILABLE, "the store cannot take changes now")
                 # an Unchanged may name a clock that was just reverted, a re-send
@@ -369,6 +377,10 @@ class Room:
         for change in reversed(applied):
             self.state.revert(change)
 
+    def _forget(self, keys: list[str]) -> None:
+        for key in keys:
+            self.state.pushes.pop(key, None)
+
     def _answer(self, job: _Job, result: Change | Unchanged | Rejection | _Seen) -> None:
         if isinstance(result, Rejection):
             self.metrics.rejects.labels(result.code).inc()
@@ -382,8 +394,9 @@ class Room:
                 "clock": result.clock, "time": result.time,
             }
         elif isinstance(result, Unchanged):  # nothing new: the clock it saw
-            ack = {"type": "ack", "id": job.push_id, "ok": True,
-                   "clock": result.clock, "time": now_ms()}
+            noted = self.state.pushes.get(push_key(job.actor.participant, job.push_id))
+            ack = {"type": "ack", "id": job.push_id, "ok": True, "clock": result.clock,
+                   "time": noted[1] if noted and noted[0] == result.clock else now_ms()}
         else:
             ack = {
                 "type": "ack", "id": job.push_id, "ok": False,
@@ -498,15 +511,35 @@ class Room:
     # -- events, presence ---------------------------------------------------------
 
     def broadcast(self, event: dict[str, Any], *, publish: bool = True) -> None:
-        out = Outgoing(event)
-        for conn in self.conns.values():
-            conn.send(out)
+        hidden = self._private_ids(event)
+        if hidden:  # a lock event names private elements: only to those who see them
+            variants: dict[str, Outgoing] = {}
+            for conn in self.conns.values():
+                actor = conn.actor
+                key = "*" if actor.facilitator else actor.participant
+                if key not in variants:
+                    ids = [eid for eid in event["ids"]
+                           if eid not in hidden or visible_to(hidden[eid], actor)]
+                    variants[key] = Outgoing({**event, "ids": ids})
+                conn.send(variants[key])
+        else:
+            out = Outgoing(event)
+            for conn in self.conns.values():
+                conn.send(out)
         if publish and self.store.shared:
             task = asyncio.create_task(
                 self._publish({"type": "event", "event": event, "session": self.session})
             )
             self._background.add(task)  # keep a reference until it is done
             task.add_done_callback(self._background.discard)
+
+    def _private_ids(self, event: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """The private elements a ``lock`` event names (a reveal's are public by then)."""
+        ids = event.get("ids") if event.get("name") == "lock" else None
+        if not isinstance(ids, list):
+            return {}
+        found = ((eid, self.state.elements.get(eid)) for eid in ids)
+        return {eid: el for eid, el in found if el is not None and el.get("private") is True}
 
     async def _publish(self, message: dict[str, Any]) -> None:
         try:
@@ -520,6 +553,11 @@ class Room:
                 conn.close(errors.CLOSE_UNAUTHORIZED, "this link was revoked")
 
     def point(self, conn: Connection, fields: dict[str, Any]) -> None:
+        selection = fields.get("selection")
+        if selection:  # everyone sees a selection: never a private element's id
+            get = self.state.elements.get
+            fields = {**fields, "selection": [
+                eid for eid in selection if (get(eid) or {}).get("private") is not True]}
         self.presence.point(conn.actor.participant, fields)
 
     async def _presence_loop(self) -> None:

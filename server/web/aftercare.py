@@ -3,8 +3,9 @@ diffs, the admin's board list, export, import, copies from a snapshot, delete;
 and ``POST /api/boards`` itself, which reads the body and hands an ordinary
 create to ``rest.new_board``.
 
-Big work (parsing an archive, building a report, encoding an export) runs in a
-worker thread, so one big board never blocks the others.
+Big work (building a report, encoding an export) runs in a worker thread, so
+one big board never blocks the others; a big archive is parsed and checked in a
+worker process (``server.web.imports``: a JSON parse holds the GIL).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from server.core.clock import now_ms
 from server.core.errors import ProtocolError
 from server.live import lifecycle
 from server.report import atelier, diff
+from server.web import imports
 from server.web.rest import (
     MAX_BODY,
     MAX_TITLE,
@@ -72,16 +74,26 @@ async def read_create_body(request: Request) -> dict[str, Any]:
         if size > limit:
             raise too_large
     raw = b"".join(chunks)
+    if size > MAX_BODY:  # only an archive may be big: parsed and checked in a process
+        settings = _services(request).settings
+        found = await imports.in_worker(
+            raw, max_elements=settings.max_elements, max_bytes=settings.max_board_bytes,
+            max_points=settings.max_board_points,
+        )
+        if isinstance(found, tuple):
+            code, message = found
+            if code == errors.TOO_LARGE:
+                message = f"a request body holds at most {MAX_BODY} bytes"
+            raise ProtocolError(code, message)
+        return {"import": found}
     if not raw.strip():
         return {}
     try:
-        data = await asyncio.to_thread(_parse, raw) if size > MAX_BODY else _parse(raw)
+        data = _parse(raw)
     except (ValueError, RecursionError):
         raise ProtocolError(errors.BAD_MESSAGE, "the body must be a JSON object") from None
     if not isinstance(data, dict):
         raise ProtocolError(errors.BAD_MESSAGE, "the body must be a JSON object")
-    if size > MAX_BODY and "import" not in data:  # only an archive may be big
-        raise ProtocolError(errors.TOO_LARGE, f"a request body holds at most {MAX_BODY} bytes")
     check_unicode(raw, data)
     return data
 
@@ -118,9 +130,12 @@ async def _import(request: Request, body: dict[str, Any]) -> Response:
         raise ProtocolError(errors.UNAUTHORIZED, "importing a board needs the admin token")
     if set(body) != {"import"}:
         raise ProtocolError(errors.INVALID, "an import takes no other fields")
-    found = await asyncio.to_thread(
-        archive.check, body["import"], max_elements=services.settings.max_elements
-    )
+    settings = services.settings
+    found = body["import"] if isinstance(body["import"], archive.Archive) else (
+        await asyncio.to_thread(
+            archive.check, body["import"], max_elements=settings.max_elements,
+            max_bytes=settings.max_board_bytes, max_points=settings.max_board_points,
+        ))
     if isinstance(found, archive.ArchiveError):
         raise ProtocolError(errors.INVALID, f"not a board archive: {found}")
     meta = await lifecycle.create_from_archive(services.store, found)

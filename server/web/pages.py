@@ -3,15 +3,20 @@ headers come from ``server.web.security``)."""
 
 from __future__ import annotations
 
+import functools
 import io
 from pathlib import Path
 from typing import Any
 
 import segno
+from segno.encoder import DataOverflowError
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+
+from server.core import errors
+from server.live.reads import off_loop
 
 MAX_QR_DATA = 1024
 
@@ -26,16 +31,30 @@ def _page(web_dir: Path, name: str) -> Any:
     return page
 
 
+@functools.lru_cache(maxsize=32)  # the same few links are asked for again and again
+def _qr(data: str) -> bytes | None:
+    """The QR code of ``data`` as a standalone SVG document (<img> needs the
+    SVG namespace, which svg_inline omits; a viewBox lets the page scale it);
+    None when no QR code holds that much (up to 2 331 bytes at level M)."""
+    out = io.BytesIO()
+    try:
+        code = segno.make(data, error="m")
+    except DataOverflowError:
+        return None
+    code.save(out, kind="svg", scale=4, border=2, dark="#111", light="#fff", xmldecl=False,
+              omitsize=True)
+    return out.getvalue()
+
+
 async def qr_svg(request: Request) -> Response:
     data = request.query_params.get("data", "")
+    invalid = JSONResponse(
+        {"error": errors.INVALID, "message": f"data: 1 to {MAX_QR_DATA} characters that fit "
+         "in a QR code"}, status_code=errors.HTTP_STATUS[errors.INVALID])
     if not data or len(data) > MAX_QR_DATA:
-        return PlainTextResponse(f"data: 1 to {MAX_QR_DATA} characters", status_code=400)
-    # A standalone document: <img> needs the SVG namespace (svg_inline omits it),
-    # and a viewBox lets the page scale the code to any size.
-    out = io.BytesIO()
-    segno.make(data, error="m").save(out, kind="svg", scale=4, border=2, dark="#111",
-                                     light="#fff", xmldecl=False, omitsize=True)
-    return Response(out.getvalue(), media_type="image/svg+xml")
+        return invalid
+    svg = await off_loop(_qr, data, lane="export")  # up to ~0.2 s of pure Python
+    return invalid if svg is None else Response(svg, media_type="image/svg+xml")
 
 
 def routes(web_dir: Path) -> list[BaseRoute]:

@@ -310,7 +310,8 @@ async def list_deleted(request: Request) -> Response:
     services = _services(request)
     meta, _ = await authorize(request, "facilitator")
     raw = request.query_params.get("limit", str(BIN_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= BIN_MAX:
+    # isdigit() takes "²" and "١٢" too: only ASCII digits are a number here
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= BIN_MAX:
         raise ProtocolError(errors.INVALID, f"limit must be a whole number from 1 to {BIN_MAX}")
     async with services.rooms.use(meta.board) as room:
         assert room is not None
