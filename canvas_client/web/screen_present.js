@@ -5,7 +5,7 @@
 
 import { h } from './dom.js';
 import { presentedFrame } from './exercises.js';
-import { GRADES, box, str } from './geometry.js';
+import { GRADES, box, fit, str } from './geometry.js';
 import { label, t } from './i18n.js';
 import { s } from './render.js';
 
@@ -61,7 +61,10 @@ export class Presenter {
       if (!node.dataset.base) node.dataset.base = String(parseFloat(node.getAttribute('font-size')) || 14);
       const base = Number(node.dataset.base);
       const want = on && base * z < MIN_TEXT_PX ? `${(MIN_TEXT_PX * 1.01) / z}px` : '';
-      if (node.style.fontSize !== want) node.style.fontSize = want;
+      if (node.style.fontSize === want) continue;
+      node.style.fontSize = want;
+      // text fitted to its room at its own size is fitted again at the larger one
+      if (node.dataset.fitW) node.textContent = fit(node.dataset.full || '', Number(node.dataset.fitW), want ? MIN_TEXT_PX / z : base, node.dataset.fitBold === '1');
     }
   }
 
