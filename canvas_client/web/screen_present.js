@@ -64,7 +64,7 @@ export class Presenter {
       if (node.style.fontSize === want) continue;
       node.style.fontSize = want;
       // text fitted to its room at its own size is fitted again at the larger one
-      if (node.dataset.fitW) node.textContent = fit(node.dataset.full || '', Number(node.dataset.fitW), want ? MIN_TEXT_PX / z : base, node.dataset.fitBold === '1');
+      if (node.dataset.fitW) refit(node, want ? MIN_TEXT_PX / z : base);
     }
   }
 
@@ -142,5 +142,18 @@ export class Presenter {
     return h('div', { class: 'present-grades' }, h('p', { class: 'muted' }, title),
       h('div', { class: 'present-chart' }, h('span', {}), ...GRADES.map((k) => h('span', { class: 'head' }, label('grade', k))),
         ...row('current', t('screen.insights.now')), ...row('ambition', t('screen.insights.ambition'))));
+  }
+}
+
+/** Text fitted to its room (render.js fitted()) fitted again at `size`: the
+ * estimate first, then shortened while the drawn text is still wider. */
+function refit(node, size) {
+  const room = Number(node.dataset.fitW);
+  const chars = Array.from(fit(node.dataset.full || '', room, size, node.dataset.fitBold === '1'));
+  node.textContent = chars.join('');
+  const cut = chars.at(-1) === '…' ? chars.slice(0, -1) : chars;
+  while (cut.length > 1 && node.getComputedTextLength() > room) {
+    cut.pop();
+    node.textContent = `${cut.join('').trimEnd()}…`;
   }
 }
