@@ -37,10 +37,12 @@ GRADES = {"nl": ["Gefragmenteerd", "Uitgelijnd", "Gecoördineerd", "Geïntegreer
 EDITOR = {
     "nl": {"#zoom-fit": "Passend", "[data-tab=facilitate]": "Begeleiden",
            "#inspector h3": "Zo werkt dit bord", "#conn": "Live",
-           "#facilitate h4": "Groot scherm"},
+           "#present-block h4": "Groot scherm",
+           "#present-block + .fac-block h4": "Uitnodigen"},
     "en": {"#zoom-fit": "Fit", "[data-tab=facilitate]": "Facilitate",
            "#inspector h3": "How this board works", "#conn": "Live",
-           "#facilitate h4": "Projector"},
+           "#present-block h4": "Projector",
+           "#present-block + .fac-block h4": "Invite"},
 }
 NOTE_TOOL = {"nl": "Notitie", "en": "Note"}
 FRAME_TAG = {"nl": "TAAK", "en": "TASK"}

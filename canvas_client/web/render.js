@@ -47,8 +47,17 @@ export function s(tag, attrs = {}, ...children) {
 }
 
 function text(x, y, content, { size = 14, bold = false, anchor = null, fill = '#1f2937', cls = null, italic = false } = {}) {
+  const room = content && typeof content === 'object' ? content : null; // fitted(): kept to fit again when enlarged
   return s('text', { x, y, 'font-size': size, 'font-weight': bold ? 'bold' : null,
-    'text-anchor': anchor, fill, class: cls, 'font-style': italic ? 'italic' : null }, content);
+    'text-anchor': anchor, fill, class: cls, 'font-style': italic ? 'italic' : null,
+    'data-full': room?.full, 'data-fit-w': room?.width, 'data-fit-bold': room?.bold ? '1' : null }, room ? room.text : content);
+}
+
+/** fit() that remembers the whole text and its room, so the projector's present
+ * mode can fit it again at its larger size (screen_present.js) instead of
+ * letting it run over its neighbour. */
+function fitted(full, width, size, bold = false, bigWidth = width) {
+  return { text: fit(full, width, size, bold), full: str(full), width: bigWidth, bold };
 }
 
 function lines(x, y, rows, size, attrs = {}) {
@@ -78,7 +87,7 @@ function frame(el) {
     s('rect', { x, y, width: w, height: h, rx: r, fill: '#f8fafc', stroke: '#94a3b8', 'stroke-width': 2, class: 'frame-body' }),
     s('path', { d: `M${x},${y + band} V${y + r} Q${x},${y} ${x + r},${y} H${x + w - r} Q${x + w},${y} ${x + w},${y + r} V${y + band} Z`,
       fill, stroke: '#94a3b8', 'stroke-width': 2, class: 'hit' }),
-    text(x + 20, y + band * 0.66, fit(el.label, w - 40 - tagW, size, true), { size, bold: true, fill: '#0f172a', cls: 'label' }),
+    text(x + 20, y + band * 0.66, fitted(el.label, w - 40 - tagW, size, true), { size, bold: true, fill: '#0f172a', cls: 'label' }),
     tag ? text(x + w - 20, y + band * 0.64, tag, { size: size * 0.6, bold: true, anchor: 'end', fill: '#475569', cls: 'tag' }) : null,
   ];
 }
@@ -110,7 +119,7 @@ function domain(el) {
   return [
     s('circle', { cx: x, cy: y, r, fill: tint, 'fill-opacity': 0.22, stroke: tint, 'stroke-width': 2.5 }),
     lines(x, top, label, size, { 'font-weight': 'bold', 'text-anchor': 'middle', class: 'label' }),
-    sub ? text(x, top + (label.length - 1) * size * LINE_H + small * 1.5, fit(sub, width, small), { size: small, anchor: 'middle', fill: '#374151' }) : null,
+    sub ? text(x, top + (label.length - 1) * size * LINE_H + small * 1.5, fitted(sub, width, small), { size: small, anchor: 'middle', fill: '#374151' }) : null,
   ];
 }
 
@@ -144,7 +153,7 @@ function territory(el) {
   const { lines: rows, size } = labelLayout(el);
   const first = top + (area - rows.length * size * LINE_H) / 2 + size * 0.95;
   out.push(lines(mid, first, rows, size, { 'font-weight': 'bold', 'text-anchor': 'middle', class: 'label' }));
-  if (owner) out.push(text(mid, y + h - 8, fit(owner, room, 10), { size: 10, anchor: 'middle', fill: '#4b5563' }));
+  if (owner) out.push(text(mid, y + h - 8, fitted(owner, room, 10), { size: 10, anchor: 'middle', fill: '#4b5563' }));
   return out;
 }
 
@@ -161,10 +170,10 @@ function note(el, ctx) {
       'stroke-dasharray': el.private === true ? '6 4' : null }),
     lines(x + pad, y + pad + size, rows, size, { class: 'body' }),
   ];
-  if (topic) out.push(text(x + pad, y + h - 8, fit(label('topic', topic), w - 2 * pad - 60, 11), { size: 11, fill: '#57534e' }));
+  if (topic) out.push(text(x + pad, y + h - 8, fitted(label('topic', topic), w - 2 * pad - 60, 11, false, who ? w / 2 - pad - 8 : w - 2 * pad), { size: 11, fill: '#57534e' }));
   if (who) {
     out.push(s('rect', { x, y, width: 5, height: h, fill: who.color, rx: 2 }));
-    out.push(text(x + w - pad, y + h - 8, fit(who.name, Math.max(30, w / 2 - pad), 11), { size: 11, anchor: 'end', fill: readable(who.color, fill), bold: true }));
+    out.push(text(x + w - pad, y + h - 8, fitted(who.name, Math.max(30, w / 2 - pad), 11), { size: 11, anchor: 'end', fill: readable(who.color, fill), bold: true }));
   }
   if (el.private === true) out.push(text(x + w - pad, y + pad + 4, t('render.private'), { size: 10, anchor: 'end', fill: '#6b7280', italic: true }));
   return out;
@@ -185,9 +194,9 @@ function roleCard(el) {
     s('rect', { x, y, width: w, height: h, rx: 8, fill: '#fff', stroke: tint, 'stroke-width': 2 }),
     s('path', { d: `M${x},${y + 28} V${y + 8} Q${x},${y} ${x + 8},${y} H${x + w - 8} Q${x + w},${y} ${x + w},${y + 8} V${y + 28} Z`, fill: readable(tint) }),
     roleName(x + 10, y + 19, name, w - 20),
-    text(x + 10, y + 52, fit(holder || t('render.no_holder'), w - 20, 15, !!holder), { size: 15, bold: !!holder, fill: holder ? '#111827' : '#9ca3af', cls: 'holder' }),
-    text(x + 10, y + 74, fit(tableName ? t('render.at_table', { table: tableName }) : t('render.this_table'), w - 20, 12), { size: 12, fill: '#374151' }),
-    extra ? text(x + 10, y + 97, fit(extra, w - 20, 11), { size: 11, fill: '#6b7280', italic: true }) : null,
+    text(x + 10, y + 52, fitted(holder || t('render.no_holder'), w - 20, 15, !!holder), { size: 15, bold: !!holder, fill: holder ? '#111827' : '#9ca3af', cls: 'holder' }),
+    text(x + 10, y + 74, fitted(tableName ? t('render.at_table', { table: tableName }) : t('render.this_table'), w - 20, 12), { size: 12, fill: '#374151' }),
+    extra ? text(x + 10, y + 97, fitted(extra, w - 20, 11), { size: 11, fill: '#6b7280', italic: true }) : null,
   ];
 }
 
@@ -203,14 +212,14 @@ function gradeScale(el) {
   const [w, h] = SIZES.grade_scale;
   const out = [
     s('rect', { x, y, width: w, height: h, rx: 8, fill: '#fafafa', stroke: '#9ca3af', 'stroke-width': 1.5 }),
-    text(x + 12, y + 21, fit(el.label, w - 190, 15, true), { size: 15, bold: true, cls: 'label' }),
+    text(x + 12, y + 21, fitted(el.label, w - 190, 15, true), { size: 15, bold: true, cls: 'label' }),
     s('circle', { cx: x + w - 150, cy: y + 16, r: 5, fill: '#374151' }),
     text(x + w - 140, y + 20, t('render.now'), { size: 11, fill: '#374151' }),
     s('circle', { cx: x + w - 90, cy: y + 16, r: 5, fill: '#fff', stroke: '#374151', 'stroke-width': 2 }),
     text(x + w - 80, y + 20, t('render.ambition'), { size: 11, fill: '#374151' }),
   ];
   const question = str(el.question).trim();
-  if (question) out.push(text(x + 12, y + 38, fit(question, w - 24, 12), { size: 12, fill: '#4b5563', italic: true }));
+  if (question) out.push(text(x + 12, y + 38, fitted(question, w - 24, 12), { size: 12, fill: '#4b5563', italic: true }));
   scaleColumns(el).forEach(([cx, cw], i) => {
     out.push(s('rect', { x: cx + 2, y: y + 46, width: cw - 4, height: 66, rx: 4, fill: GRADE_FILL[i], class: 'grade-col', 'data-grade': GRADES[i] }));
     out.push(text(cx + cw / 2, y + 62, label('grade', GRADES[i]), { size: 12, bold: true, anchor: 'middle', fill: '#374151' }));
@@ -226,7 +235,7 @@ function lane(el) {
   const end = day(el.end);
   const out = [
     s('rect', { x, y, width: w, height: LANE_H, rx: 6, fill: '#f0fdf4', stroke: '#86efac', 'stroke-width': 1.5 }),
-    text(x + 10, y + 19, fit(el.label, w - 190, 14, true), { size: 14, bold: true, cls: 'label' }),
+    text(x + 10, y + 19, fitted(el.label, w - 190, 14, true), { size: 14, bold: true, cls: 'label' }),
     text(x + w - 10, y + 18, `${fmtDay(el.start)} → ${fmtDay(el.end)}`, { size: 11, anchor: 'end', fill: '#4b5563' }),
     s('line', { x1: x, y1: y + LANE_AXIS_Y, x2: x + w, y2: y + LANE_AXIS_Y, stroke: '#9ca3af', 'stroke-width': 2 }),
   ];
@@ -260,7 +269,7 @@ function milestone(el, ctx, place) {
   const fill = MILESTONE_FILL[el.milestone] || '#374151';
   return [
     s('path', { d: `M${cx},${cy - 8} L${cx + 8},${cy} L${cx},${cy + 8} L${cx - 8},${cy} Z`, fill, stroke: '#fff', 'stroke-width': 1.5 }),
-    text(cx, labelY, fit(el.label, 150, 11), { size: 11, anchor: 'middle', fill: '#111827', cls: 'label' }),
+    text(cx, labelY, fitted(el.label, 150, 11), { size: 11, anchor: 'middle', fill: '#111827', cls: 'label' }),
     day(el.date) !== null ? text(cx, labelY + (labelY < cy ? -12 : 11), fmtShortDay(day(el.date)), { size: 9.5, anchor: 'middle', fill: '#475569', cls: 'date' }) : null,
     s('title', {}, `${fmtDay(el.date)} · ${label('milestone', el.milestone)}`),
   ];
@@ -275,7 +284,7 @@ function ritual(el) {
     text(x + 12, y + 20, t('render.ritual'), { size: 13, bold: true, fill: '#9a3412' }),
   ];
   const when = str(el.when).trim();
-  if (when) out.push(text(x + w - 12, y + 20, fit(when, w - 90, 11), { size: 11, anchor: 'end', fill: '#9a3412' }));
+  if (when) out.push(text(x + w - 12, y + 20, fitted(when, w - 90, 11), { size: 11, anchor: 'end', fill: '#9a3412' }));
   let top = y + 42;
   for (const [caption, key] of [[t('render.moment'), 'moment'], [t('render.focus'), 'focus'], [t('render.symbol'), 'symbol']]) {
     const rest = fit(str(el[key]).trim(), w - 24 - (caption.length + 2) * 12 * CHAR_W, 12);
@@ -351,7 +360,7 @@ function link(el, ctx) {
   return [
     s('line', { x1, y1, x2, y2, stroke: 'transparent', 'stroke-width': 14, class: 'hit' }),
     s('line', { x1, y1, x2, y2, stroke: tint, 'stroke-width': width, 'stroke-dasharray': dash || null, 'marker-end': `url(#tt-arrow-${rel})` }),
-    text((x1 + x2) / 2, (y1 + y2) / 2 - 5, fit(name, 180, 11), { size: 11, anchor: 'middle', fill: readable(tint), cls: 'link-label' }),
+    text((x1 + x2) / 2, (y1 + y2) / 2 - 5, fitted(name, 180, 11), { size: 11, anchor: 'middle', fill: readable(tint), cls: 'link-label' }),
   ];
 }
 

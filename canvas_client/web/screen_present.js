@@ -5,7 +5,7 @@
 
 import { h } from './dom.js';
 import { presentedFrame } from './exercises.js';
-import { GRADES, box, str } from './geometry.js';
+import { GRADES, box, fit, str } from './geometry.js';
 import { label, t } from './i18n.js';
 import { s } from './render.js';
 
@@ -61,7 +61,10 @@ export class Presenter {
       if (!node.dataset.base) node.dataset.base = String(parseFloat(node.getAttribute('font-size')) || 14);
       const base = Number(node.dataset.base);
       const want = on && base * z < MIN_TEXT_PX ? `${(MIN_TEXT_PX * 1.01) / z}px` : '';
-      if (node.style.fontSize !== want) node.style.fontSize = want;
+      if (node.style.fontSize === want) continue;
+      node.style.fontSize = want;
+      // text fitted to its room at its own size is fitted again at the larger one
+      if (node.dataset.fitW) refit(node, want ? MIN_TEXT_PX / z : base);
     }
   }
 
@@ -139,5 +142,18 @@ export class Presenter {
     return h('div', { class: 'present-grades' }, h('p', { class: 'muted' }, title),
       h('div', { class: 'present-chart' }, h('span', {}), ...GRADES.map((k) => h('span', { class: 'head' }, label('grade', k))),
         ...row('current', t('screen.insights.now')), ...row('ambition', t('screen.insights.ambition'))));
+  }
+}
+
+/** Text fitted to its room (render.js fitted()) fitted again at `size`: the
+ * estimate first, then shortened while the drawn text is still wider. */
+function refit(node, size) {
+  const room = Number(node.dataset.fitW);
+  const chars = Array.from(fit(node.dataset.full || '', room, size, node.dataset.fitBold === '1'));
+  node.textContent = chars.join('');
+  const cut = chars.at(-1) === '…' ? chars.slice(0, -1) : chars;
+  while (cut.length > 1 && node.getComputedTextLength() > room) {
+    cut.pop();
+    node.textContent = `${cut.join('').trimEnd()}…`;
   }
 }

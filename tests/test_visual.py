@@ -1,0 +1,106 @@
+"""What people see: no text written over other text, no control cut off.
+
+Found by looking at every page of a Dutch Atelier (tests/visual_tour.py): real
+server, real headless Chromium.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from canvas_client.client import BoardClient
+from tests.conftest import ServerProcess, note, put
+from tests.test_browser import Console, chromium, link, open_board
+from tests.test_devices import device, until
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+# Pairs of single-line texts in one element whose boxes overlap (screen px).
+TEXTS_OVER_TEXTS = """(sel) => {
+  const out = [];
+  for (const el of document.querySelectorAll(sel)) {
+    const boxes = [...el.querySelectorAll(':scope > text:not(.body)')]
+      .filter((t) => t.textContent).map((t) => [t.textContent, t.getBoundingClientRect()]);
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const [a, ra] = boxes[i], [b, rb] = boxes[j];
+      const overlap = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+      const sameRow = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top) > 2;
+      if (sameRow && overlap > 1) out.push(`${el.dataset.id}: "${a}" / "${b}" (${overlap} px)`);
+    }
+  }
+  return out;
+}"""
+
+
+def dutch_atelier(server: ServerProcess) -> dict[str, object]:
+    r = httpx.post(f"{server.url}/api/boards", timeout=10, json={
+        "title": "Atelier Hofplein — jeugd, sport en wonen", "template": "atelier", "lang": "nl"})
+    assert r.status_code == 201, r.text
+    board: dict[str, object] = r.json()
+    return board
+
+
+async def test_present_mode_keeps_a_notes_topic_and_author_apart(server: ServerProcess) -> None:
+    """The projector enlarges small text of a presented frame to 18 px: the
+    topic and the author in a note's footer are fitted again, not drawn over
+    each other."""
+    board = dutch_atelier(server)
+    tokens: dict[str, str] = board["tokens"]  # type: ignore[assignment]
+    console = Console()
+    async with BoardClient(server.url, str(board["board"]), tokens["participant"],
+                           name="Daphne") as daphne, \
+            BoardClient(server.url, str(board["board"]), tokens["facilitator"],
+                        name="Femke") as femke:
+        await daphne.push([put(note(f"why-{i}", "Mandaat: de buurt praat mee", x=70 + 200 * i,
+                                    y=225, w=170, h=100, z=f"bw{i}", topic="why_here"))
+                            for i in range(2)])
+        assert (await femke.cmd("present.frame", frame="tpl-frame-task"))["ok"]
+        async with chromium() as browser:
+            screen = await open_board(browser, link(board, "viewer"), console=console,  # type: ignore[arg-type]
+                                      viewport={"width": 1920, "height": 1080})
+            await screen.wait_for_selector("body.presenting [data-id=why-1]")
+            await until(screen, "() => !!document.querySelector('[data-id=why-1] text:not(.body)')"
+                                "?.style.fontSize")
+            await screen.wait_for_timeout(300)  # the projector refits at most every 250 ms
+            assert await screen.evaluate(TEXTS_OVER_TEXTS, "[data-kind=note]") == []
+    assert console.errors == []
+
+
+async def test_the_facilitators_tabs_fit_the_side_panel(server: ServerProcess) -> None:
+    """Four tabs (Selectie, Begeleiden, Inzichten, Verwijderd) in the 310 px
+    panel: none cut off, and choosing the last does not scroll the panel sideways."""
+    board = dutch_atelier(server)
+    console = Console()
+    async with chromium() as browser:
+        editor = await open_board(browser, link(board, "facilitator"), "Femke", console)  # type: ignore[arg-type]
+        await editor.wait_for_selector("#tabs [data-tab=bin]")
+        await editor.click("#tabs [data-tab=bin]")
+        got = await editor.evaluate("""() => {
+          const side = document.querySelector('#side').getBoundingClientRect();
+          const tabs = [...document.querySelectorAll('#tabs [data-tab]')];
+          return { scrolled: document.querySelector('#side').scrollLeft,
+                   cut: tabs.filter((b) => { const r = b.getBoundingClientRect();
+                     return r.left < side.left - 0.5 || r.right > side.right + 0.5
+                       || b.scrollWidth > b.clientWidth + 1; }).map((b) => b.textContent),
+                   rows: new Set(tabs.map((b) => Math.round(b.getBoundingClientRect().top))).size };
+        }""")
+        assert got == {"scrolled": 0, "cut": [], "rows": 1}, got
+    assert console.errors == []
+
+
+@pytest.mark.parametrize("width", [360, 390])
+async def test_the_landing_language_menu_clears_the_name(server: ServerProcess,
+                                                         width: int) -> None:
+    async with chromium() as browser:
+        context = await device(browser, width, 800, True, locale="nl-NL")
+        page = await context.new_page()
+        await page.goto(f"{server.url}/")
+        await page.wait_for_selector("#create")
+        gap = await page.evaluate("""() => {
+          const a = document.querySelector('.landing-head .brand span').getBoundingClientRect();
+          const b = document.querySelector('#ui-lang').getBoundingClientRect();
+          const apart = a.right <= b.left || b.bottom <= a.top || a.bottom <= b.top;
+          return { apart, right: b.right, width: innerWidth };
+        }""")
+        assert gap["apart"] and gap["right"] <= gap["width"], gap
