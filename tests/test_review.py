@@ -22,7 +22,8 @@ def client(server: ServerProcess, board: dict[str, Any], role: str = "participan
     return BoardClient(server.url, board["board"], board["tokens"][role], **kw)
 
 
-async def test_a_deleted_private_element_is_not_named_to_others(server, board):
+async def test_a_deleted_private_element_is_not_named_to_others(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     """The del of someone else's private note is left out of the patch others
     get (as catch-up already did): its id never reaches them."""
     async with client(server, board, client_id="ada") as ada, \
@@ -38,7 +39,8 @@ async def test_a_deleted_private_element_is_not_named_to_others(server, board):
         assert patch["ops"] == [{"op": "del", "id": "ada-secret"}]
 
 
-async def test_a_participant_may_not_restore_a_locked_element(server, board):
+async def test_a_participant_may_not_restore_a_locked_element(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     """A note the facilitator locked and then deleted stays deleted for its
     author: a locked element is the facilitator's to change."""
     async with client(server, board, client_id="ada") as ada, \
@@ -53,7 +55,8 @@ async def test_a_participant_may_not_restore_a_locked_element(server, board):
         assert (await fay.push([{"op": "restore", "id": "agreed"}]))["ok"]
 
 
-async def test_a_resent_batch_that_changed_nothing_does_not_apply_later(server, board):
+async def test_a_resent_batch_that_changed_nothing_does_not_apply_later(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     """A no-op batch is acked; if that ack is lost and the batch is re-sent
     after someone else changed the element, the re-send gets the original ack
     and does not overwrite the other's change."""
@@ -92,7 +95,8 @@ def _export(server: ServerProcess, board: dict[str, Any]) -> dict[str, Any]:
     {"present": ["f"]},
     {"anything": "x" * 1000},
 ])
-def test_an_import_cannot_smuggle_a_session(server, board, session):
+def test_an_import_cannot_smuggle_a_session(
+        server: ServerProcess, board: dict[str, Any], session: dict[str, Any]) -> None:
     """The session reaches every welcome and steers private mode: an archive's
     must be one the commands could have written."""
     archive = _export(server, board)
@@ -102,7 +106,7 @@ def test_an_import_cannot_smuggle_a_session(server, board, session):
     assert "board.session" in r.json()["message"]
 
 
-def test_an_import_keeps_a_real_session(server, board):
+def test_an_import_keeps_a_real_session(server: ServerProcess, board: dict[str, Any]) -> None:
     archive = _export(server, board)
     archive["board"]["session"] = {
         "timer": {"label": "Ronde 1", "ends": 1_900_000_000_000}, "follow": None,
@@ -110,7 +114,8 @@ def test_an_import_keeps_a_real_session(server, board):
     assert _import(server, archive).status_code == 201
 
 
-def test_an_import_cannot_exceed_the_board_budget(server, board):
+def test_an_import_cannot_exceed_the_board_budget(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     """An archive may be 64 MiB, a board holds 8 MiB of elements: an import
     must not create a board no push could have made."""
     archive = _export(server, board)
@@ -125,7 +130,7 @@ def test_an_import_cannot_exceed_the_board_budget(server, board):
 
 
 @pytest.mark.parametrize("data", ["😀" * 1000, "x" * 1025, ""])
-def test_a_qr_code_too_big_is_a_json_refusal_not_a_crash(server, data):
+def test_a_qr_code_too_big_is_a_json_refusal_not_a_crash(server: ServerProcess, data: str) -> None:
     """1 000 emoji are within the 1 024 characters but not within what a QR
     code holds: that was a 500 with a traceback in the server log."""
     r = httpx.get(f"{server.url}/api/qr.svg", params={"data": data}, timeout=30)
@@ -133,7 +138,8 @@ def test_a_qr_code_too_big_is_a_json_refusal_not_a_crash(server, data):
     assert httpx.get(f"{server.url}/api/qr.svg", params={"data": "é" * 1024}).status_code == 200
 
 
-async def test_the_lock_event_names_a_private_element_only_to_who_may_see_it(server, board):
+async def test_the_lock_event_names_a_private_element_only_to_who_may_see_it(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     """A facilitator who locks everything during a private round must not tell
     every participant the ids of the others' private notes."""
     async with client(server, board, client_id="ada") as ada, \
@@ -150,7 +156,8 @@ async def test_the_lock_event_names_a_private_element_only_to_who_may_see_it(ser
             assert event["ids"] == ids, (who.client_id, event)
 
 
-async def test_a_selection_never_shares_a_private_elements_id(server, board):
+async def test_a_selection_never_shares_a_private_elements_id(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     """Selecting one's own private note must not show its id to the room."""
     async with client(server, board, client_id="ada") as ada, \
             client(server, board, client_id="bob") as bob:
@@ -162,7 +169,8 @@ async def test_a_selection_never_shares_a_private_elements_id(server, board):
         assert bob.participants[ada.you]["selection"] == ["shared"]
 
 
-def test_a_big_body_is_read_in_the_worker_process_with_the_same_answers(server, board):
+def test_a_big_body_is_read_in_the_worker_process_with_the_same_answers(
+        server: ServerProcess, board: dict[str, Any]) -> None:
     """Bodies over 64 KiB (only an import may be that big) are parsed and
     checked in a worker process (a JSON parse holds the GIL: 60 MB of tiny
     numbers stopped the event loop for seconds, bench/import_stall.py); the
@@ -211,7 +219,8 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.parametrize("limit", ["\u00b2", "\u0661\u0662", "\uff11\uff12"])
-def test_the_bin_limit_takes_only_ascii_digits(server, board, limit):
+def test_the_bin_limit_takes_only_ascii_digits(
+        server: ServerProcess, board: dict[str, Any], limit: str) -> None:
     """``str.isdigit`` says yes to "²" (and ``int`` then raised: a 500)."""
     r = server.get(f"/api/boards/{board['board']}/deleted", board["tokens"]["facilitator"],
                    params={"limit": limit})

@@ -57,7 +57,7 @@ async def test_present_mode_keeps_a_notes_topic_and_author_apart(server: ServerP
                             for i in range(2)])
         assert (await femke.cmd("present.frame", frame="tpl-frame-task"))["ok"]
         async with chromium() as browser:
-            screen = await open_board(browser, link(board, "viewer"), console=console,  # type: ignore[arg-type]
+            screen = await open_board(browser, link(board, "viewer"), console=console,
                                       viewport={"width": 1920, "height": 1080})
             await screen.wait_for_selector("body.presenting [data-id=why-1]")
             await until(screen, "() => !!document.querySelector('[data-id=why-1] text:not(.body)')"
@@ -73,7 +73,7 @@ async def test_the_facilitators_tabs_fit_the_side_panel(server: ServerProcess) -
     board = dutch_atelier(server)
     console = Console()
     async with chromium() as browser:
-        editor = await open_board(browser, link(board, "facilitator"), "Femke", console)  # type: ignore[arg-type]
+        editor = await open_board(browser, link(board, "facilitator"), "Femke", console)
         await editor.wait_for_selector("#tabs [data-tab=bin]")
         await editor.click("#tabs [data-tab=bin]")
         got = await editor.evaluate("""() => {

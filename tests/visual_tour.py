@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, ViewportSize
 
 from canvas_client.client import BoardClient
 from tests.conftest import ServerProcess, note, put
@@ -30,8 +30,8 @@ from tests.test_i18n_browser import fill_dutch, make_board
 TITLE = "Atelier Hofplein — jeugd, sport en wonen"
 PEOPLE = ("Anouk", "Bas", "Cem", "Daphne")
 TIMER = "Territoriumkaart, stap 2: wie besluit er over het speelveld en wie wordt gehoord?"
-DESKTOP = {"width": 1440, "height": 900}
-FULL_HD = {"width": 1920, "height": 1080}
+DESKTOP: ViewportSize = {"width": 1440, "height": 900}
+FULL_HD: ViewportSize = {"width": 1920, "height": 1080}
 
 
 async def extra(board: dict[str, Any], people: list[BoardClient], server: ServerProcess) -> None:
