@@ -30,7 +30,7 @@ from server.web.rest import (
     MAX_BODY,
     MAX_TITLE,
     authorize,
-    check_unicode,
+    json_object,
     links,
     new_board,
     take_board_budget,
@@ -52,10 +52,6 @@ def _is_admin(request: Request) -> bool:
     admin = _services(request).settings.admin_token
     given = request.headers.get("authorization", "")
     return admin is not None and hmac.compare_digest(given.encode(), f"Bearer {admin}".encode())
-
-
-def _parse(raw: bytes) -> Any:
-    return json.loads(raw, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
 
 
 async def read_create_body(request: Request) -> dict[str, Any]:
@@ -88,14 +84,7 @@ async def read_create_body(request: Request) -> dict[str, Any]:
         return {"import": found}
     if not raw.strip():
         return {}
-    try:
-        data = _parse(raw)
-    except (ValueError, RecursionError):
-        raise ProtocolError(errors.BAD_MESSAGE, "the body must be a JSON object") from None
-    if not isinstance(data, dict):
-        raise ProtocolError(errors.BAD_MESSAGE, "the body must be a JSON object")
-    check_unicode(raw, data)
-    return data
+    return json_object(raw)
 
 
 async def create_board(request: Request) -> Response:

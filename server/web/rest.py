@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from server.core.clock import now_ms
 from server.core.codec import has_lone_surrogate
 from server.core.errors import ProtocolError
 from server.live import snapshots
+from server.live.room import Room
 from server.store import BoardMeta, StoreError
 from server.web import heavy, reach
 from server.web.guards import CHANGING, JSONResponse, retry_after
@@ -102,14 +104,23 @@ async def _json_body(request: Request) -> dict[str, Any]:
             raise ProtocolError(errors.TOO_LARGE, f"a request body holds at most {MAX_BODY} bytes")
     if not body.strip():
         return {}
+    return json_object(body)
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request body that must be one JSON object of valid Unicode (no NaN)."""
     try:
-        data = json.loads(body, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+        data = _parse_json(raw)
     except (ValueError, RecursionError):
         raise ProtocolError(errors.BAD_MESSAGE, "the body must be a JSON object") from None
     if not isinstance(data, dict):
         raise ProtocolError(errors.BAD_MESSAGE, "the body must be a JSON object")
-    check_unicode(body, data)
+    check_unicode(raw, data)
     return data
+
+
+def _parse_json(raw: bytes) -> Any:
+    return json.loads(raw, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
 
 
 async def authorize(
@@ -207,13 +218,20 @@ async def get_board(request: Request) -> Response:
     )
 
 
-async def get_state(request: Request) -> Response:
+async def _live_read(
+    request: Request, read: Callable[[Room, Actor], Awaitable[bytes]]
+) -> Response:
+    """A big read of the live board (made off the loop, once per clock: ``heavy``)."""
     services = _services(request)
     meta, grant = await authorize(request)
     async with services.rooms.use(meta.board) as room:
         assert room is not None
-        body = await heavy.state_body(room, _viewer(grant))
+        body = await read(room, _viewer(grant))
     return Response(body, media_type="application/json")
+
+
+async def get_state(request: Request) -> Response:
+    return await _live_read(request, heavy.state_body)
 
 
 async def rotate(request: Request) -> Response:
@@ -339,12 +357,7 @@ async def restore_deleted(request: Request) -> Response:
 
 
 async def get_insights(request: Request) -> Response:
-    services = _services(request)
-    meta, grant = await authorize(request)
-    async with services.rooms.use(meta.board) as room:
-        assert room is not None
-        body = await heavy.insights_body(room, _viewer(grant))
-    return Response(body, media_type="application/json")
+    return await _live_read(request, heavy.insights_body)
 
 
 async def version(request: Request) -> Response:
