@@ -382,7 +382,9 @@ export function renderElement(el, ctx) {
       console.warn('cannot draw', el.id, err); // a malformed foreign element stays invisible
     }
   }
-  if (el.locked === true) {
+  // a lock the facilitator set is shown; the template's own scaffolding is
+  // locked from the start and would only clutter the board with badges
+  if (el.locked === true && el.author !== 'system') {
     const b = box(el) || (ctx.place(el) ? [ctx.place(el)[0] - 8, ctx.place(el)[1] - 8, 16, 16] : null);
     if (b) g.append(lockBadge(b[0] + b[2], b[1]));
   }
