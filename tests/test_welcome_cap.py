@@ -134,7 +134,9 @@ async def test_a_full_budget_refuses_the_next_joiner_retryably_until_a_welcome_i
         messages, code = await to_the_end(second)
         assert [m["type"] for m in messages] == ["error"], messages
         assert messages[0]["code"] == "full" and messages[0]["fatal"] is True
-        assert "try again" in messages[0]["message"]
+        # word for word as docs/protocol.md §6 ("Large welcomes") promises it
+        assert messages[0]["message"] == ("the server is busy sending boards to other joiners: "
+                                          "try again shortly")
         assert code == 1013  # retryable: sync.js and the Python client reconnect
         second.close()
         held = await until_unread(server, lambda v: v > 0)
