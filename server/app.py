@@ -29,6 +29,7 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "canvas_client" / "web"
 async def metrics_endpoint(request: Request) -> Response:
     services: Services = request.app.state.services
     services.metrics.boards.set(len(services.rooms.live))
+    services.metrics.welcome_bytes.set(services.welcomes.reserved)  # read when asked: no cost
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

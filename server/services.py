@@ -20,6 +20,7 @@ from server.store import BoardMeta, Store
 from server.store.select import open_store
 from server.web.guards import AddressRate
 from server.ws.admission import Admission
+from server.ws.welcomes import WelcomeBudget
 
 
 class Services:
@@ -36,6 +37,7 @@ class Services:
         self.commands = Commands()
         self.origins = OriginPolicy.of(settings.public_url, settings.allowed_origins)
         self.admission = Admission(settings)
+        self.welcomes = WelcomeBudget(settings.max_unread_welcome_bytes)
         self.board_rate = AddressRate(settings.board_rate_per_min / 60, settings.board_rate_burst)
         # snapshot reads (JSON, SVG) of any board, made off the event loop, the newest kept
         self.snapshot_reads = Reads(

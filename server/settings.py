@@ -47,6 +47,12 @@ class Settings:
     rate_burst: int = 1000
     max_queue_bytes: int = 4 << 20
     max_queue_messages: int = 10_000
+    # welcomes go outside that bound (a full board stays joinable), so their sum
+    # is bounded per process instead (server/ws/welcomes.py): bytes of welcomes
+    # not yet taken by the kernel (0: no cap; over it a joiner gets ``full``, 1013),
+    # and how long a joiner may take to read its welcome (0: no limit; then 4408)
+    max_unread_welcome_bytes: int = 256 << 20
+    welcome_read_s: float = 60.0
     max_conns_per_board: int = 500
     max_conns: int = 5000
     history_clocks: int = 100_000

@@ -23,7 +23,15 @@ class Metrics:
             registry=self.registry,
         )
         self.queue_drops = Counter(
-            "tussentafel_slow_closes", "Connections closed for a full send queue",
+            "tussentafel_slow_closes",
+            "Connections closed as too slow (4408): a full send queue, or a welcome not read "
+            "in time",
+            registry=self.registry,
+        )
+        self.welcome_bytes = Gauge(
+            "tussentafel_welcome_unread_bytes",
+            "Bytes of welcomes queued or buffered for joiners that have not read them yet "
+            "(bounded by TUSSENTAFEL_MAX_UNREAD_WELCOME_BYTES)",
             registry=self.registry,
         )
         self.ack_seconds = Histogram(

@@ -66,6 +66,11 @@ class Connection(Protocol):
 
     def close(self, code: int, reason: str) -> None: ...
 
+    def reserve_welcome(self, size: int) -> bool:
+        """Hold ``size`` bytes of the process's budget of unread welcomes for
+        this joiner's welcome; False when it is full (the join is refused)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class _Seen:
@@ -166,14 +171,16 @@ class Room:
             return None
         return str(self.session.get("private_frame") or "")
 
-    async def join(self, conn: Connection, name: str, since: int | None) -> None:
+    async def join(self, conn: Connection, name: str, since: int | None) -> bool:
         """Send the welcome and start delivering to ``conn``, between two groups
         so that it never sees a change the store has not made durable.
 
         The elements are encoded off the event loop (in runs, once per clock
         and encoding for everyone who may see the whole board) and the welcome
         is queued outside the connection's bound: a board within its budget
-        can always be joined (docs/protocol.md §6)."""
+        can always be joined (docs/protocol.md §6). The process bounds the sum
+        of unread welcomes instead: False (nobody has seen the joiner) when
+        that budget cannot take this one."""
         async with self.lock:
             actor = conn.actor
             catch_up = None if since is None else self.state.catch_up(
@@ -187,7 +194,11 @@ class Room:
                 elements, deleted = catch_up
                 segment = await off_loop(encode_list, elements, conn.encoding)
             # nothing awaits from here on: the welcome and the registration are
-            # one step, so no patch, presence or event falls between them
+            # one step, so no patch, presence or event falls between them. The
+            # budget is asked before presence, so that a refused joiner is not
+            # shown to the others coming and going.
+            if not conn.reserve_welcome(len(segment)):
+                return False
             entry = self.presence.join(actor.participant, name, actor.role)
             welcome = {
                 "type": "welcome",
@@ -209,6 +220,7 @@ class Room:
             self.conns[conn.id] = conn
         if actor.role != "viewer" and self.presence.is_kept(actor.participant):
             self._save_participant(entry)
+        return True
 
     async def _elements_segment(self, actor: Actor, encoding: Encoding) -> Frame:
         """The encoded elements ``actor`` sees of the whole board (under the lock)."""

@@ -21,12 +21,19 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from server.core import errors
 from server.core.board import Actor
 from server.core.codec import Encoding, Frame, Outgoing, bundle
-from server.ws.frames import WRITE_EXTENSION
+from server.ws.frames import ABORT_EXTENSION, UNSENT_EXTENSION, WRITE_EXTENSION
+from server.ws.welcomes import Reservation
 
 if TYPE_CHECKING:
     from server.services import Services
 
 log = logging.getLogger("tussentafel.ws")
+
+# While a welcome is unread, how often to ask the transport how much of it is
+# left: soon at first (most joiners read it at once and free the budget for the
+# next), then every half second until it is read or its deadline has passed.
+WELCOME_CHECK_FIRST_S = 0.02
+WELCOME_CHECK_EVERY_S = 0.5
 
 
 class WsConnection:
@@ -40,6 +47,12 @@ class WsConnection:
     awaits the socket, so a reader that stops reading only fills its own queue
     until it is closed (4408). Under load (``server.live.pacing``) a flush waits
     until ``frame_interval`` has passed since the previous frame.
+
+    The welcome goes outside the bound, but holds a share of the process's
+    budget of unread welcomes (``server.ws.welcomes``) from before it is queued
+    until the kernel has taken it: checked after each flush and on a timer
+    while it is held, never for ordinary traffic. A welcome still unread after
+    ``welcome_read_s`` closes the connection (4408), dropping its bytes.
     """
 
     def __init__(self, ws: WebSocket, encoding: Encoding, services: Services) -> None:
@@ -66,6 +79,92 @@ class WsConnection:
         self._flush_due = False  # a flush is scheduled
         self._sender_busy = False  # the sender task holds frames: direct writes wait
         self._last_frame = 0.0
+        extensions = ws.scope.get("extensions", {})
+        self._unsent: Callable[[], int] | None = extensions.get(UNSENT_EXTENSION)
+        self._abort: Callable[[], None] | None = extensions.get(ABORT_EXTENSION)
+        self._welcome: Reservation | None = None  # held until the kernel took the welcome
+        self._welcome_written = False  # the welcome is in the transport (not in the queue)
+        self._welcome_deadline = 0.0
+        self._welcome_check: asyncio.TimerHandle | None = None
+        self._welcome_every = WELCOME_CHECK_FIRST_S
+
+    # -- the welcome's share of the process's budget -----------------------------
+
+    def reserve_welcome(self, size: int) -> bool:
+        """Hold ``size`` bytes of the unread-welcome budget for this joiner's
+        welcome; False (nothing held) when the budget is full."""
+        reservation = self.services.welcomes.reserve(size)
+        if reservation is None:
+            return False
+        self._welcome = reservation
+        read_s = self.services.settings.welcome_read_s
+        self._welcome_deadline = self._loop.time() + read_s if read_s else 0.0
+        self._welcome_check = self._loop.call_later(self._welcome_every, self._check_welcome)
+        return True
+
+    def _welcome_sent(self) -> None:
+        """The welcome left the queue for the transport: from now on what the
+        transport still holds bounds what is left of it."""
+        if self._unsent is None:  # no way to tell: count it as taken
+            self._release_welcome()
+            return
+        self._welcome_written = True
+        self._check_welcome(timer=False)
+
+    def _check_welcome(self, *, timer: bool = True) -> None:
+        welcome = self._welcome
+        if welcome is None:
+            return
+        if timer:
+            self._welcome_check = None
+        if self._welcome_written and self._unsent is not None and welcome.shrink_to(
+                self._unsent()):
+            self._release_welcome()
+            return
+        if self._welcome_deadline and self._loop.time() >= self._welcome_deadline:
+            self._welcome_too_slow()
+            return
+        if self._welcome_check is None:
+            self._welcome_every = min(self._welcome_every * 2, WELCOME_CHECK_EVERY_S)
+            self._welcome_check = self._loop.call_later(self._welcome_every, self._check_welcome)
+
+    def _welcome_too_slow(self) -> None:
+        """Close (4408) a joiner that has not read its welcome in time. The
+        close frame would sit behind the unread welcome, so the connection is
+        dropped with its unsent bytes (the peer sees it end; browsers: 1006)."""
+        log.info("conn %s: welcome not read within %.0f s; closing it %d", self.id,
+                 self.services.settings.welcome_read_s, errors.CLOSE_SLOW)
+        self.services.metrics.queue_drops.inc()
+        self.close(errors.CLOSE_SLOW, "welcome not read in time: reconnect", flush=False)
+        self._drop_unsent()
+        self._release_welcome()
+
+    def _drop_unsent(self) -> None:
+        if self._abort is not None:
+            with contextlib.suppress(Exception):  # already gone: nothing is held
+                self._abort()
+
+    def _release_welcome(self) -> None:
+        if self._welcome_check is not None:
+            self._welcome_check.cancel()
+            self._welcome_check = None
+        if self._welcome is not None:
+            self._welcome.release()
+            self._welcome = None
+
+    def finish(self) -> None:
+        """The connection is over: give back what its welcome still holds. If
+        the transport still buffers part of it, drop the connection instead of
+        closing it gracefully, which would keep the buffer (and the memory the
+        budget no longer counts) until a peer that stopped reading reads."""
+        if self._welcome is None:
+            return
+        try:
+            self._check_welcome(timer=False)
+            if self._welcome is not None:
+                self._drop_unsent()
+        finally:
+            self._release_welcome()
 
     def send(self, message: Outgoing, *, bounded: bool = True) -> None:
         """Queue a message. ``bounded=False`` (the welcome) does not count
@@ -82,6 +181,8 @@ class WsConnection:
             self.queued_bytes += len(frame)
         else:
             self.exempt += 1
+            if self._welcome is not None:  # reserved on its elements: now its whole size
+                self._welcome.resize(len(frame))
         self.pacing.enqueued += 1
         if (len(self.queue) - self.exempt > self.max_messages
                 or self.queued_bytes > self.max_bytes):
@@ -117,8 +218,14 @@ class WsConnection:
             self._ready.set()
             return
         self.queue.clear()
-        self.queued_bytes = self.exempt = 0
+        self.queued_bytes = 0
         self._last_frame = self._loop.time()
+        if self._welcome is not None:  # only while a welcome is unread
+            if self.exempt:
+                self._welcome_sent()
+            elif self._welcome_written:
+                self._check_welcome(timer=False)
+        self.exempt = 0
 
     def _failed(self, what: str) -> None:
         log.exception("conn %s: could not %s a message; closing it 1011", self.id, what)
@@ -154,6 +261,7 @@ class WsConnection:
                     self._sender_busy = True
                     frames = list(self.queue)
                     self.queue.clear()
+                    welcome = self.exempt
                     self.queued_bytes = self.exempt = 0
                     frame = frames[0] if len(frames) == 1 else bundle(frames, self.encoding)
                     if isinstance(frame, bytes):
@@ -162,6 +270,8 @@ class WsConnection:
                         await ws.send_text(frame)
                     self._last_frame = self._loop.time()
                     self._sender_busy = False
+                    if welcome and self._welcome is not None:
+                        self._welcome_sent()
                     if self.queue:  # more came meanwhile
                         if self._write is None:
                             self._ready.set()

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tussentafel.ws")
 
+WELCOMES_FULL = "the server is busy sending boards to other joiners: try again shortly"
+
 
 def choose_subprotocol(offered: list[str]) -> Encoding | None:
     for name in offered:
@@ -114,19 +116,22 @@ async def _connected(ws: WebSocket, board: str, encoding: Encoding, services: Se
         conn.send_now(error_message(errors.UNAVAILABLE, "internal error", fatal=True))
         conn.close(errors.CLOSE_TRY_AGAIN, "internal error")
     finally:
-        services.metrics.connections.dec()
-        services.pacing.connections -= 1
-        if room is not None:
-            room.leave(conn)
-            services.rooms.free_seat(room.board)
-            services.rooms.release(room)
-        conn.close(errors.CLOSE_NORMAL, "")
-        log.info("leave board=%s conn=%s close=%s", board, conn.id,
-                 conn.closing[0] if conn.closing else None)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(sender, 5.0)
-        if not sender.done():
-            sender.cancel()
+        try:
+            services.metrics.connections.dec()
+            services.pacing.connections -= 1
+            if room is not None:
+                room.leave(conn)
+                services.rooms.free_seat(room.board)
+                services.rooms.release(room)
+            conn.close(errors.CLOSE_NORMAL, "")
+            log.info("leave board=%s conn=%s close=%s", board, conn.id,
+                     conn.closing[0] if conn.closing else None)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(sender, 5.0)
+            if not sender.done():
+                sender.cancel()
+        finally:
+            conn.finish()  # never keep a welcome's share of the budget past the connection
 
 
 async def _receive(ws: WebSocket) -> Frame:
@@ -175,7 +180,12 @@ async def _handshake(
             return None
         conn.actor = Actor(services.tokens.participant_id(board, hello.client), grant.role)
         conn.generation = grant.generation
-        await room.join(conn, (hello.name or "").strip(), hello.since)
+        if not await room.join(conn, (hello.name or "").strip(), hello.since):
+            # the process's budget of unread welcomes is full (server/ws/welcomes.py):
+            # others are still downloading big boards; retryable like a full board
+            services.metrics.rejects.labels(errors.FULL).inc()
+            fatal(conn, errors.FULL, WELCOMES_FULL, errors.CLOSE_TRY_AGAIN)
+            return None
         joined = True
     finally:
         if not joined:

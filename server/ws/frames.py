@@ -27,6 +27,11 @@ else to uvicorn's implementation unchanged:
   ping and the handshake stay with uvicorn. ``tussentafel.write`` (a scope
   extension) writes a frame synchronously, or says False when the socket is
   over its high-water mark so that the caller can wait the ASGI way.
+- Welcome bookkeeping (``server.ws.welcomes``), in every mode:
+  ``tussentafel.unsent`` says how many written bytes the kernel has not taken
+  yet (the transport's buffer), and ``tussentafel.abort`` drops the connection
+  at once with whatever it holds (a close would wait for a peer that does not
+  read, with the buffer kept all that time).
 
 With permessage-deflate on (``ws_deflate``), frames carry RSV1 and must be
 (de)compressed: then everything takes uvicorn's path.
@@ -48,6 +53,8 @@ except ImportError:  # pragma: no cover - websockets ships the C extension for C
 
 DIRECT_EXTENSION = "tussentafel.direct"
 WRITE_EXTENSION = "tussentafel.write"
+UNSENT_EXTENSION = "tussentafel.unsent"
+ABORT_EXTENSION = "tussentafel.abort"
 Direct = Callable[[bytes | str], bool]
 
 PAUSE_AT = 64  # messages queued for the app before reading pauses
@@ -80,13 +87,31 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
-        if self._fast and hasattr(self, "scope"):
-            extensions: Any = self.scope["extensions"]
+        if not hasattr(self, "scope"):
+            return
+        extensions: Any = self.scope["extensions"]
+        extensions[UNSENT_EXTENSION] = self._unsent
+        extensions[ABORT_EXTENSION] = self._abort
+        if self._fast:
             extensions[DIRECT_EXTENSION] = self._set_direct
             extensions[WRITE_EXTENSION] = self._write_now
 
     def _set_direct(self, handler: Direct) -> None:
         self._direct = handler
+
+    def _unsent(self) -> int:
+        """Bytes written to the transport that the kernel has not taken yet."""
+        if self.disconnected:
+            return 0
+        return self.transport.get_write_buffer_size()
+
+    def _abort(self) -> None:
+        """Drop the connection now, and its unsent bytes: asyncio's ``close``
+        keeps the socket and its buffer until the peer has read everything,
+        which a peer that stopped reading never does. ``connection_lost``
+        follows (the app sees a disconnect)."""
+        if not self.disconnected:
+            self.transport.abort()
 
     # -- incoming ----------------------------------------------------------------
 
