@@ -16,6 +16,14 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where the browser tests write the pictures they take (the README's among them).
+# Not into the checkout by default, so a test run leaves the tree as it found it;
+# ``TUSSENTAFEL_SCREENSHOTS=docs/images ./scripts/test -k "screenshot or picture or
+# image or report"`` writes the README's pictures again (look at them before committing).
+SCREENSHOTS = Path(os.environ.get("TUSSENTAFEL_SCREENSHOTS") or
+                   Path(os.environ.get("TMPDIR", "/tmp")) / "tussentafel-screenshots")
+if not SCREENSHOTS.is_absolute():
+    SCREENSHOTS = ROOT / SCREENSHOTS
 
 
 def free_port() -> int:

@@ -22,7 +22,7 @@ from playwright.async_api import (
 )
 
 from canvas_client.client import BoardClient
-from tests.conftest import ROOT, ServerProcess, note, put
+from tests.conftest import SCREENSHOTS, ServerProcess, note, put
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -37,7 +37,7 @@ ARGS = [
     "--no-first-run",
 ]
 VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
-IMAGES = ROOT / "docs" / "images"
+IMAGES = SCREENSHOTS
 LOCKED = "This element is locked by the facilitator"
 KINDS = ("frame", "table", "domain", "territory", "link", "grade_scale", "grade_vote",
          "role_card", "note", "lane", "milestone", "ritual", "text", "stroke")

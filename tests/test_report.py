@@ -16,14 +16,14 @@ import httpx
 import pytest
 
 from tests.atelier_rounds import CONDUCT, FACILITATOR, LABELS, PEOPLE, TASK, TITLE, three_rounds
-from tests.conftest import ROOT, ServerProcess
+from tests.conftest import ROOT, SCREENSHOTS, ServerProcess
 
 pytestmark = pytest.mark.timeout(120)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-IMAGE = ROOT / "docs" / "images" / "report.png"
+IMAGE = SCREENSHOTS / "report.png"
 
 
 @pytest.fixture(scope="module")

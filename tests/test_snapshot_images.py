@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, ServerProcess
+from tests.conftest import SCREENSHOTS, ServerProcess
 from tests.workshop import fill_atelier
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-IMAGE = ROOT / "docs" / "images" / "snapshot-atelier.png"
+IMAGE = SCREENSHOTS / "snapshot-atelier.png"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
