@@ -72,6 +72,23 @@ async def test_an_invalid_hello_is_invalid_and_names_the_field(
     assert close == 1008  # "fix your client", not 4401 (a revoked link)
 
 
+@pytest.mark.parametrize("frame", [
+    '{"type": "hello", "token": "T", "client": "c", "name": "Ana \\ud800"}',  # lone surrogate
+    '{"type": "hello", "token": ',  # cut short
+    '["hello"]',  # not a map
+    '{"type": "hello", "name": ' + "[" * 40 + "]" * 40 + "}",  # nested too deep
+])
+async def test_a_first_frame_that_cannot_be_decoded_is_a_bad_message_not_a_revoked_link(
+        server: ServerProcess, board: dict[str, Any], frame: str) -> None:
+    ws = await raw(server, board)
+    await ws.send(frame.replace('"T"', json.dumps(board["tokens"]["participant"])))
+    error, close = await answer_then_close(ws)
+    Error.model_validate(error)
+    assert error["code"] == "bad_message" and error["fatal"] is True
+    assert error["message"].startswith("hello: ")
+    assert close == 1008  # "fix your client", not 4401 (which reads as a revoked link)
+
+
 async def test_a_hello_for_an_unsupported_protocol_is_incompatible(
         server: ServerProcess, board: dict[str, Any]) -> None:
     ws = await raw(server, board)

@@ -4,7 +4,9 @@ hole that was found open through a real server."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +227,70 @@ def test_the_bin_limit_takes_only_ascii_digits(
     r = server.get(f"/api/boards/{board['board']}/deleted", board["tokens"]["facilitator"],
                    params={"limit": limit})
     assert r.status_code == 400 and r.json()["error"] == "invalid", r.text
+
+
+@pytest.mark.parametrize("author", ["", None])
+def test_an_imported_private_note_without_an_author_stays_private(
+        server: ServerProcess, board: dict[str, Any], author: str | None) -> None:
+    """An HTTP caller has no participant id (""): a private element whose
+    author is "" (or missing), as an archive may hold, is not theirs to see."""
+    archive = _export(server, board)
+    secret = {**note("imported-secret", "mijn eigen woorden", private=True),
+              "created": 1, "updated": 1, "v": 1}
+    if author is None:
+        secret.pop("author", None)
+    else:
+        secret["author"] = author
+    archive["elements"] = [*archive["elements"], secret]
+    archive["board"]["clock"] = max(archive["board"]["clock"], 1)
+    r = _import(server, archive)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    ids = {el["id"] for el in
+           server.state(made["board"], made["tokens"]["viewer"])["elements"]}
+    assert "imported-secret" not in ids
+    ids = {el["id"] for el in
+           server.state(made["board"], made["tokens"]["facilitator"])["elements"]}
+    assert "imported-secret" in ids
+
+
+def _worker_threads(proc: ServerProcess) -> list[str]:
+    """Names of the server's threads from asyncio's default pool (``asyncio_N``)."""
+    assert proc.proc is not None
+    tasks = Path(f"/proc/{proc.proc.pid}/task")
+    return sorted(name for task in tasks.iterdir()
+                  if (name := (task / "comm").read_text().strip()).startswith("asyncio"))
+
+
+async def test_reports_and_diffs_queue_in_the_export_lane(tmp_path: Path) -> None:
+    """Reports, diffs and exports of many boards at once take turns in one
+    worker (as snapshots and SVGs do), not one thread each from asyncio's
+    default pool: each such thread contends with the event loop for the GIL
+    (24 reports at once stalled other boards' pings ~0.4 s)."""
+    proc = ServerProcess(tmp_path / "data").start()
+    try:
+        boards = [proc.create_board(f"b{i}") for i in range(4)]
+        for b in boards:
+            async with BoardClient(proc.url, b["board"], b["tokens"]["participant"]) as c:
+                await c.push([put(note(f"n{i}", "tekst " * 50)) for i in range(50)])
+            r = proc.post(f"/api/boards/{b['board']}/snapshots", b["tokens"]["facilitator"],
+                          {"label": "ronde 1"})
+            assert r.status_code in (200, 201), r.text
+        before = _worker_threads(proc)
+        snap = proc.get(f"/api/boards/{boards[0]['board']}/snapshots",
+                        boards[0]["tokens"]["facilitator"]).json()["snapshots"][0]["snapshot"]
+        async with httpx.AsyncClient(base_url=proc.url, timeout=30) as http:
+            def get(path: str, token: str) -> Awaitable[httpx.Response]:
+                return http.get(path, headers={"authorization": f"Bearer {token}"})
+            calls: list[Awaitable[httpx.Response]] = []
+            for b in boards:
+                tok = b["tokens"]["facilitator"]
+                calls += [get(f"/api/boards/{b['board']}/report", tok) for _ in range(3)]
+                calls.append(get(f"/api/boards/{b['board']}/export", tok))
+            calls += [get(f"/api/boards/{boards[0]['board']}/snapshots/{snap}/diff?to=live",
+                          boards[0]["tokens"]["facilitator"]) for _ in range(4)]
+            answers = await asyncio.gather(*calls)
+        assert all(r.status_code == 200 for r in answers), [r.text for r in answers][:3]
+        assert _worker_threads(proc) == before
+    finally:
+        proc.stop()

@@ -10,7 +10,7 @@ worker process (``server.web.imports``: a JSON parse holds the GIL).
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import hmac
 import json
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ from server.core.board import Actor, visible_to
 from server.core.clock import now_ms
 from server.core.errors import ProtocolError
 from server.live import lifecycle
+from server.live.reads import off_loop
 from server.report import atelier, diff
 from server.web import imports
 from server.web.rest import (
@@ -121,10 +122,10 @@ async def _import(request: Request, body: dict[str, Any]) -> Response:
         raise ProtocolError(errors.INVALID, "an import takes no other fields")
     settings = services.settings
     found = body["import"] if isinstance(body["import"], archive.Archive) else (
-        await asyncio.to_thread(
+        await off_loop(functools.partial(
             archive.check, body["import"], max_elements=settings.max_elements,
             max_bytes=settings.max_board_bytes, max_points=settings.max_board_points,
-        ))
+        ), lane="export"))
     if isinstance(found, archive.ArchiveError):
         raise ProtocolError(errors.INVALID, f"not a board archive: {found}")
     meta = await lifecycle.create_from_archive(services.store, found)
@@ -179,8 +180,8 @@ async def get_report(request: Request) -> Response:
     people = await services.store.list_participants(meta.board)
     board = {"board": meta.board, "title": meta.title, "template": meta.template,
              "created": meta.created}
-    body = await asyncio.to_thread(
-        lambda: json.dumps(atelier.report(board, people, snaps)).encode()
+    body = await off_loop(
+        lambda: json.dumps(atelier.report(board, people, snaps)).encode(), lane="export"
     )
     return Response(body, media_type="application/json")
 
@@ -208,7 +209,7 @@ async def get_diff(request: Request) -> Response:
         raise ProtocolError(errors.INVALID, "say what to compare with: ?to=SNAPSHOT or ?to=live")
     before = await _elements_at(request, request.path_params["snapshot"], viewer)
     after = await _elements_at(request, to, viewer)
-    body = await asyncio.to_thread(lambda: json.dumps(diff.diff(before, after)).encode())
+    body = await off_loop(lambda: json.dumps(diff.diff(before, after)).encode(), lane="export")
     return Response(body, media_type="application/json")
 
 
@@ -238,8 +239,9 @@ async def export_board(request: Request) -> Response:
     snaps = await _snapshots(services, meta.board, Actor("", "facilitator"))  # all of them
     people = await services.store.list_participants(meta.board)
     board, now = {**meta.to_dict(), "session": session, "clock": clock}, now_ms()
-    body = await asyncio.to_thread(
-        lambda: json.dumps(archive.make(board, elements, snaps, people, now)).encode()
+    body = await off_loop(
+        lambda: json.dumps(archive.make(board, elements, snaps, people, now)).encode(),
+        lane="export",
     )
     return Response(body, media_type="application/json", headers={
         "content-disposition": f'attachment; filename="tussentafel-{meta.board}.json"',

@@ -200,12 +200,15 @@ def _hello(conn: WsConnection, frame: Frame) -> Hello | None:
     """The first message as a hello, or None once the connection is refused:
     not a hello at all → ``unauthorized`` (4401); a hello asking for another
     protocol version → ``incompatible`` (4426); a hello with a bad field →
-    ``invalid`` naming it (1008: a client bug, not a revoked link)."""
+    ``invalid`` naming it (1008: a client bug, not a revoked link); a first
+    frame that cannot be decoded at all (e.g. a lone surrogate in the name) →
+    ``bad_message`` saying why (1008 too)."""
     try:
         message = decode(frame, conn.encoding)
-    except DecodeError:
-        message = None
-    if message is None or message.get("type") != "hello":
+    except DecodeError as exc:
+        fatal(conn, errors.BAD_MESSAGE, f"hello: {exc}", errors.CLOSE_POLICY)
+        return None
+    if message.get("type") != "hello":
         fatal(conn, errors.UNAUTHORIZED, "the first message must be a hello",
               errors.CLOSE_UNAUTHORIZED)
         return None
