@@ -4,7 +4,8 @@ Scenarios (each prints a human table, then one JSON object as its LAST line):
   room     1 board, N clients (default 10,50,100,200) x R ops/s + cursors at 10 Hz
   stall    room N=50 with and without one reader that stopped reading (issue #7)
   compare  room N=100 R=5: ours vs the bare Node relay, Hocuspocus, pycrdt-websocket
-           (in alternation; prints ratios ours/peer)
+           (in alternation; prints ratios ours/peer), with cursors and without them
+           (ratio_*_nocursors: ours without cursors vs the peer without cursors)
   many     200 boards x 10 clients at 1 op/s (--quick: 50 boards, said so)
   join     cold join of a 20 000-element board: time to the full welcome, bytes
   catchup  reconnect with ``since`` after 1 000 changes vs a full join
@@ -41,6 +42,9 @@ def parser() -> argparse.ArgumentParser:
                         "connections (idle); comma list for room")
     p.add_argument("--rate", type=float, default=None, help="ops/s per client (default 5; many 1)")
     p.add_argument("--presence-hz", type=float, default=10.0, help="cursor updates/s per client")
+    p.add_argument("--no-cursors", action="store_true",
+                   help="no cursor updates (--presence-hz 0); compare: only its runs without "
+                        "cursors (it always adds them to the runs with cursors)")
     p.add_argument("--target", action="append", default=None,
                    choices=["ours", "relay", "hocuspocus", "pycrdt"],
                    help="which server(s) (repeatable); default: ours, or all for compare")
@@ -64,6 +68,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     args.rate_set = args.rate is not None
+    if args.no_cursors:
+        args.presence_hz = 0.0
     if args.server_set:
         overrides = {}
         for item in args.server_set:

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 def main() -> int:
     overrides = json.loads(sys.argv[1])
+    # not a setting: the interpreter's GIL switch interval (seconds), for what-if runs
+    if (switch := overrides.pop("switch_interval_s", None)) is not None:
+        sys.setswitchinterval(float(switch))
     from server import settings as settings_module
     from server.cli import main as cli_main
 
