@@ -10,6 +10,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import defaultdict
 from collections.abc import Coroutine
 from pathlib import Path
@@ -52,6 +53,31 @@ def is_noisy(r: dict[str, Any]) -> bool:
 
 
 # -- one load run ------------------------------------------------------------------------
+
+
+def _server_histograms(port: int) -> dict[str, Any]:
+    """Counts per bucket of our server's ack and commit histograms (/metrics),
+    with the share of each under 1, 5 and 20 ms: how much of the latency is
+    the wait for the store's fsync."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError as exc:
+        return {"error": str(exc)}
+    out: dict[str, Any] = {}
+    for name in ("tussentafel_ack_seconds", "tussentafel_commit_seconds"):
+        buckets: dict[float, float] = {}
+        for line in text.splitlines():
+            if line.startswith(f"{name}_bucket{{"):
+                le = line.split('le="', 1)[1].split('"', 1)[0]
+                buckets[float("inf") if le == "+Inf" else float(le)] = float(line.split()[-1])
+        total = buckets.get(float("inf"), 0.0)
+        if total:
+            out[name.removeprefix("tussentafel_")] = {
+                "count": int(total),
+                **{f"share_le_{int(ms)}ms": round(buckets.get(ms / 1000, 0.0) / total, 3)
+                   for ms in (1, 5, 20)}}
+    return out
 
 
 def load_run(
@@ -100,6 +126,8 @@ def load_run(
         if gen.returncode != 0 or not lines:
             raise RuntimeError(f"load generator failed ({gen.returncode}): {err[-1500:]}")
         result: dict[str, Any] = json.loads(lines[-1])
+        if target.name == "ours":  # where an ack's time went, as the server saw it
+            result["server_histograms"] = _server_histograms(target.ports[0])
         result["target"] = target.name
         result["processes"] = processes
         result["noisy"] = is_noisy(result)

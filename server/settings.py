@@ -62,7 +62,7 @@ class Settings:
     # (0: never paced); presence frames of the process stay under presence_budget_per_s
     frame_interval_ms: float = 16.0
     pace_above_per_s: float = 20_000.0
-    pace_busy_above: float = 0.6  # ... and the event-loop thread is busier than this
+    pace_busy_above: float = 0.85  # ... and the event-loop thread is busier than this
     presence_hz: float = 20.0
     presence_budget_per_s: float = 10_000.0
     bad_messages_before_close: int = 10

@@ -61,6 +61,20 @@ def _check_unicode(message: Any) -> None:
         raise DecodeError("strings must be valid Unicode (no lone surrogates)")
 
 
+#: msgpack's container headers: fixmap, fixarray, array 16/32, map 16/32.
+_MSGPACK_CONTAINERS: Final = bytes(range(0x80, 0xA0)) + bytes(range(0xDC, 0xE0))
+
+
+def _may_nest_deep(frame: Frame) -> bool:
+    """Whether ``frame`` holds enough container openers to nest deeper than
+    ``MAX_DEPTH`` (counted in C: an upper bound, since the same characters and
+    bytes may also stand inside strings and numbers). Nearly every message has
+    a handful, so the walk of ``_too_deep`` is skipped for them."""
+    if isinstance(frame, str):
+        return frame.count("[") + frame.count("{") > MAX_DEPTH
+    return len(frame) - len(frame.translate(None, _MSGPACK_CONTAINERS)) > MAX_DEPTH
+
+
 def _too_deep(message: Any) -> bool:
     """Whether containers nest deeper than ``MAX_DEPTH``: without recursion,
     so that a hostile message cannot exhaust the stack of whatever reads it next."""
@@ -130,7 +144,7 @@ def decode(frame: Frame, encoding: Encoding) -> dict[str, Any]:
         raise DecodeError(f"not a {encoding} message: {type(exc).__name__}") from None
     if not isinstance(message, dict):
         raise DecodeError("a message must be a map")
-    if _too_deep(message):
+    if _may_nest_deep(frame) and _too_deep(message):
         raise DecodeError(f"nested too deep (at most {MAX_DEPTH} levels)")
     return message
 

@@ -9,7 +9,10 @@ is. When both are high (over ``pace_above_per_s`` and ``pace_busy_above``) each
 connection sends at most one frame per ``frame_interval_ms`` (16 ms: ≤ 60
 frames/s; what piled up goes as one ``bundle``). Pacing stops when the rate
 falls below 60 % of its threshold or the loop below 35 % busy. While there is
-CPU to spare, latency wins; when there is not, frames are merged.
+CPU to spare, latency wins; when there is not, frames are merged. (The loop
+must be 85 % busy: at 60 %, the default until 2026-12-03, a room of 100 busy
+writers on 2 cores was paced half of the time, which tripled its p99 for a
+fifth less CPU; docs/performance.md.)
 
 Presence has a budget too: cursor frames for the whole process are kept under
 ``presence_budget_per_s`` by lowering every room's presence rate (never above

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import ValidationError
 
@@ -172,14 +172,19 @@ class Inbound:
         self.room.push(self.conn, push_id, ops)
 
 
+_NUMBER: Final = (int, float)  # exactly these (``type(v) in``): not bool
+
+
 def _presence_fields(message: dict[str, Any]) -> dict[str, Any]:
     """A presence message's fields: the common cursor-only message is checked
     here, anything else by the ``PresenceIn`` schema (same rules, same errors)."""
     if len(message) == 2:
         cursor = message.get("cursor")
-        if (type(cursor) is list and len(cursor) == 2
-                and all(type(v) in (int, float) and -MAX_COORD <= v <= MAX_COORD for v in cursor)):
-            return {"cursor": [float(cursor[0]), float(cursor[1])]}
+        if type(cursor) is list and len(cursor) == 2:  # no generator: ~20 000 of these a second
+            x, y = cursor
+            if (type(x) in _NUMBER and type(y) in _NUMBER
+                    and -MAX_COORD <= x <= MAX_COORD and -MAX_COORD <= y <= MAX_COORD):
+                return {"cursor": [float(x), float(y)]}
     # exclude_unset, not exclude_none: ``cursor: null`` and ``selection: []``
     # clear what the others show (docs/protocol.md §3.2)
     fields = PresenceIn.model_validate(message).model_dump(exclude_unset=True)
