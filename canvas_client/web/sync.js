@@ -14,6 +14,7 @@
 import { FATAL_CLOSES as FATAL, PROTOCOL_VERSION, SUBPROTOCOLS } from './kinds.js';
 import { Outbox } from './outbox.js';
 import { Gap, Replica, STAMPS, Unknown, applyOps, opId } from './replica.js';
+import { heldElsewhere, hold } from './tablock.js';
 
 export { Gap, Replica, STAMPS, Unknown, applyOps, opId };
 /** The protocol version this client speaks (docs/protocol.md §8). */
@@ -54,14 +55,16 @@ function defaultStorage() {
 
 const claimed = new Set(); // client ids held by live BoardSync instances of this page
 
-/** A stable id for this tab (reconnects and reloads reuse it). */
+/** A stable id for this tab (reconnects and reloads reuse it). A duplicated
+ * tab starts with a copy of its original's sessionStorage: while another live
+ * page holds the stored id (tablock.js), this tab takes a fresh one. */
 export function tabClientId(storage = defaultStorage()) {
   const key = 'tussentafel.client';
   let id = null;
   try {
     id = storage && storage.getItem(key);
   } catch { /* denied */ }
-  if (!id) {
+  if (!id || heldElsewhere(id)) {
     id = newId('c');
     try {
       storage && storage.setItem(key, id);
@@ -137,9 +140,14 @@ export class BoardSync {
     this._heardAt = 0;
     this._stopped = false;
     // kept for the tab's id or a given one; a fresh per-instance id would never be loaded again
-    const keep = outbox !== undefined ? outbox : (clientId || this.clientId === tabClientId() ? undefined : null);
+    const tabs = !clientId && this.clientId === tabClientId();
+    const keep = outbox !== undefined ? outbox : (clientId || tabs ? undefined : null);
     this.outbox = new Outbox(board, this.clientId, keep);
     this.outboxFull = false;
+    // while this instance lives, its id is marked as in use: a duplicated tab
+    // takes another, and no other page sends this outbox as a closed tab's
+    this._holds = tabs || !!this.outbox.storage;
+    this._release = this._holds ? hold(this.clientId) : null;
     // a reload during a drop: the edits come back at once and go out after the welcome
     for (const [batch, ops] of this.outbox.load()) this.replica.local(batch, ops);
   }
@@ -184,6 +192,7 @@ export class BoardSync {
 
   connect() {
     this._stopped = false;
+    if (this._holds && !this._release) this._release = hold(this.clientId);
     if (this._ws) return;
     this._setStatus(this.welcomes ? 'reconnecting' : 'connecting');
     let ws;
@@ -265,6 +274,8 @@ export class BoardSync {
   close() {
     this._stopped = true;
     if (this._ownId) claimed.delete(this.clientId);
+    if (this._release) this._release();
+    this._release = null;
     clearTimeout(this._retry);
     const ws = this._ws;
     this._ws = null;
