@@ -6,6 +6,7 @@ tabClientId() tell a duplicated tab's id from a reloaded one's."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from typing import Any
 
@@ -140,6 +141,22 @@ const b = new Outbox('brd', 'c1', store).load();
 console.log(JSON.stringify({ a, b }));
 """)
     assert out == {"a": [], "b": [["b1", []]]}
+
+
+def test_outbox_batches_name_the_link_they_are_sent_with_never_the_token() -> None:
+    out = run("""
+const { linkOf } = await import('./canvas_client/web/outbox.js');
+const store = new MemoryStorage();
+const token = 'brd.p1.c2VjcmV0LXNpZ25hdHVyZQ';
+new Outbox('brd', 'c1', store, linkOf(token)).save(new Map([['b1', []]]));
+const text = store.getItem('tussentafel:outbox:brd:c1');
+const entries = new Outbox('brd', 'c1', store).entries();
+console.log(JSON.stringify({ leaks: text.includes('c2VjcmV0'), entries,
+  same: linkOf(token) === linkOf(token), other: linkOf(token) !== linkOf('brd.v1.xyz') }));
+""")
+    assert out["leaks"] is False and out["same"] and out["other"]
+    (entry,) = out["entries"]
+    assert entry["id"] == "b1" and re.fullmatch(r"[0-9a-f]{8}", entry["link"])
 
 
 def test_a_tab_id_another_live_page_marked_is_not_taken_and_a_stale_mark_is() -> None:
