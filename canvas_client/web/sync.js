@@ -508,7 +508,9 @@ export class BoardSync {
     try {
       for (let i = 0; i < store.length; i += 1) {
         const key = store.key(i);
-        if (key && key.startsWith(prefix) && key !== this.outbox.key) found.push(key.slice(prefix.length));
+        const client = key && key.startsWith(prefix) ? key.slice(prefix.length) : '';
+        // a hello's client is 1-128 characters: another key could never be sent
+        if (client && client.length <= 128 && key !== this.outbox.key) found.push(client);
       }
     } catch { /* denied, or a Storage that cannot list its keys */ }
     return found;
