@@ -1,10 +1,12 @@
 """The browser's pure parts in Node (no DOM, no server): replica.js applies a
 restore like canvas_client/replica.py, undo.js undoes a delete with restore,
-outbox.js keeps unacked batches within its bounds, oldest first."""
+outbox.js keeps unacked batches within its bounds, oldest first, tablock.js and
+tabClientId() tell a duplicated tab's id from a reloaded one's."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from typing import Any
 
@@ -139,3 +141,56 @@ const b = new Outbox('brd', 'c1', store).load();
 console.log(JSON.stringify({ a, b }));
 """)
     assert out == {"a": [], "b": [["b1", []]]}
+
+
+def test_outbox_batches_name_the_link_they_are_sent_with_never_the_token() -> None:
+    out = run("""
+const { linkOf } = await import('./canvas_client/web/outbox.js');
+const store = new MemoryStorage();
+const token = 'brd.p1.c2VjcmV0LXNpZ25hdHVyZQ';
+new Outbox('brd', 'c1', store, linkOf(token)).save(new Map([['b1', []]]));
+const text = store.getItem('tussentafel:outbox:brd:c1');
+const entries = new Outbox('brd', 'c1', store).entries();
+console.log(JSON.stringify({ leaks: text.includes('c2VjcmV0'), entries,
+  same: linkOf(token) === linkOf(token), other: linkOf(token) !== linkOf('brd.v1.xyz') }));
+""")
+    assert out["leaks"] is False and out["same"] and out["other"]
+    (entry,) = out["entries"]
+    assert entry["id"] == "b1" and re.fullmatch(r"[0-9a-f]{8}", entry["link"])
+
+
+def test_a_tab_id_another_live_page_marked_is_not_taken_and_a_stale_mark_is() -> None:
+    out = run("""
+globalThis.localStorage = new MemoryStorage();
+const { tabClientId } = await import('./canvas_client/web/sync.js');
+const { FRESH_MS, INSTANCE, hold, heldElsewhere } = await import('./canvas_client/web/tablock.js');
+const tab = (id) => {
+  const s = new MemoryStorage();
+  s.setItem('tussentafel.client', id);
+  return s;
+};
+const markBy = (id, instance, t) =>
+  localStorage.setItem(`tussentafel:tab:${id}`, JSON.stringify({ instance, t }));
+
+markBy('cA', 'another-page', Date.now());  // a duplicated tab: its original is live
+const dupStore = tab('cA');
+const dup = tabClientId(dupStore);
+const kept = tabClientId(dupStore) === dup && dupStore.getItem('tussentafel.client') === dup;
+markBy('cB', 'another-page', Date.now() - FRESH_MS - 1000);  // a crashed page's old mark
+const stale = tabClientId(tab('cB'));
+const release = hold('cC');  // this page's own id
+const mark = JSON.parse(localStorage.getItem('tussentafel:tab:cC'));
+const own = tabClientId(tab('cC'));
+const ownElsewhere = heldElsewhere('cC');
+release();
+const after = localStorage.getItem('tussentafel:tab:cC');
+Object.defineProperty(globalThis, 'localStorage', { get() { throw new Error('denied'); } });
+const denied = tabClientId(tab('cD'));
+console.log(JSON.stringify({ dup, kept, stale, own, mine: mark.instance === INSTANCE,
+  ownElsewhere, after, denied }));
+""")
+    assert out["dup"] != "cA" and out["dup"].startswith("c") and out["kept"]
+    assert out["stale"] == "cB"
+    assert out["own"] == "cC" and out["mine"] and out["ownElsewhere"] is False
+    assert out["after"] is None
+    assert out["denied"] == "cD"

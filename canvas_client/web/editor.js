@@ -139,6 +139,10 @@ class Editor {
       if (message.name === 'private_count') showPrivateCount(message.count);
     });
     sync.on('outbox', ({ full }) => { if (full) toast(t('outbox.full'), 'error', 10000); });
+    // what a closed tab of this board had not sent went out now, under its id
+    sync.on('recovered', ({ acked: n }) => {
+      if (n) toast(t(n === 1 ? 'outbox.recovered_one' : 'outbox.recovered_many', { n }), 'ok');
+    });
     // the others stop showing this cursor when it leaves the board or the window
     const away = () => sync.presence({ cursor: null });
     $('#board').addEventListener('pointerleave', away);

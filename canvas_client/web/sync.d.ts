@@ -138,7 +138,9 @@ export interface SyncEvents {
   session: Session;
   event: BoardEvent;
   ack: AckOk & { ops: Op[] | null };
-  rejected: AckFail & { ops: Op[] | null };
+  /** `client`: set when the batch was a closed tab's, sent under that tab's
+   * client id after this instance's welcome (it was never in this replica). */
+  rejected: AckFail & { ops: Op[] | null; client?: string };
   error: ServerError;
   /** The handshake was refused before it opened: 403 (this page's origin may
    * not connect; then 'closed' follows) or 503 (full; it keeps retrying). */
@@ -146,6 +148,10 @@ export interface SyncEvents {
   closed: { code: number; reason: string; status?: number };
   /** Unacked batches no longer all fit in storage (`full`), or fit again. */
   outbox: { stored: number; total: number; full: boolean };
+  /** A closed tab's stored batches were sent under its client id: `acked` went
+   * through, `refused` were refused ('rejected' said which), `left` are still
+   * stored (for a later try). */
+  recovered: { client: string; acked: number; refused: number; left: number };
 }
 
 export interface BoardSyncOptions {

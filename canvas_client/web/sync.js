@@ -9,11 +9,14 @@
 // The replica (replica.js) mirrors canvas_client/replica.py: optimistic local
 // batches, stamped like the server's on ack, dropped (rolled back) on refusal.
 // Unacked batches are kept in localStorage (outbox.js): a reload re-applies and
-// re-sends them with their ids, which the server never applies twice.
+// re-sends them with their ids, which the server never applies twice. Those of
+// a tab that was closed are sent by the next page of the board, under the
+// closed tab's client id (tablock.js tells live tabs from closed ones).
 
 import { FATAL_CLOSES as FATAL, PROTOCOL_VERSION, SUBPROTOCOLS } from './kinds.js';
-import { Outbox } from './outbox.js';
+import { Outbox, linkOf, outboxPrefix } from './outbox.js';
 import { Gap, Replica, STAMPS, Unknown, applyOps, opId } from './replica.js';
+import { heldElsewhere, hold, takeOver } from './tablock.js';
 
 export { Gap, Replica, STAMPS, Unknown, applyOps, opId };
 /** The protocol version this client speaks (docs/protocol.md §8). */
@@ -26,6 +29,11 @@ export const FATAL_CLOSES = new Set(FATAL);
 const PING_EVERY_MS = 20000;
 const SILENCE_MS = 45000;
 const CMD_TIMEOUT_MS = 10000;
+// closed tabs' outboxes: at most this many after each welcome, each within this time
+const ORPHANS_PER_START = 3;
+const ORPHAN_TIMEOUT_MS = 20000;
+// refusals that say "not now": the batch stays stored for a later page
+const TRY_LATER = new Set(['rate_limited', 'unavailable', 'full']);
 
 export class CommandError extends Error {
   constructor(code, message) {
@@ -54,14 +62,16 @@ function defaultStorage() {
 
 const claimed = new Set(); // client ids held by live BoardSync instances of this page
 
-/** A stable id for this tab (reconnects and reloads reuse it). */
+/** A stable id for this tab (reconnects and reloads reuse it). A duplicated
+ * tab starts with a copy of its original's sessionStorage: while another live
+ * page holds the stored id (tablock.js), this tab takes a fresh one. */
 export function tabClientId(storage = defaultStorage()) {
   const key = 'tussentafel.client';
   let id = null;
   try {
     id = storage && storage.getItem(key);
   } catch { /* denied */ }
-  if (!id) {
+  if (!id || heldElsewhere(id)) {
     id = newId('c');
     try {
       storage && storage.setItem(key, id);
@@ -137,9 +147,16 @@ export class BoardSync {
     this._heardAt = 0;
     this._stopped = false;
     // kept for the tab's id or a given one; a fresh per-instance id would never be loaded again
-    const keep = outbox !== undefined ? outbox : (clientId || this.clientId === tabClientId() ? undefined : null);
-    this.outbox = new Outbox(board, this.clientId, keep);
+    const tabs = !clientId && this.clientId === tabClientId();
+    const keep = outbox !== undefined ? outbox : (clientId || tabs ? undefined : null);
+    this._link = linkOf(String(token));
+    this.outbox = new Outbox(board, this.clientId, keep, this._link);
     this.outboxFull = false;
+    // while this instance lives, its id is marked as in use: a duplicated tab
+    // takes another, and no other page sends this outbox as a closed tab's
+    this._holds = tabs || !!this.outbox.storage;
+    this._release = this._holds ? hold(this.clientId) : null;
+    this._recovering = false;
     // a reload during a drop: the edits come back at once and go out after the welcome
     for (const [batch, ops] of this.outbox.load()) this.replica.local(batch, ops);
   }
@@ -156,7 +173,7 @@ export class BoardSync {
   // -- events -----------------------------------------------------------------
 
   /** Listen to 'status' | 'welcome' | 'change' | 'presence' | 'session' |
-   * 'event' | 'ack' | 'rejected' | 'error' | 'refused' | 'closed' | 'outbox'
+   * 'event' | 'ack' | 'rejected' | 'error' | 'refused' | 'closed' | 'outbox' | 'recovered'
    * (payloads: sync.d.ts, docs/sync-js.md). Returns an unsubscribe. */
   on(type, fn) {
     if (!this._listeners.has(type)) this._listeners.set(type, new Set());
@@ -184,6 +201,7 @@ export class BoardSync {
 
   connect() {
     this._stopped = false;
+    if (this._holds && !this._release) this._release = hold(this.clientId);
     if (this._ws) return;
     this._setStatus(this.welcomes ? 'reconnecting' : 'connecting');
     let ws;
@@ -265,6 +283,8 @@ export class BoardSync {
   close() {
     this._stopped = true;
     if (this._ownId) claimed.delete(this.clientId);
+    if (this._release) this._release();
+    this._release = null;
     clearTimeout(this._retry);
     const ws = this._ws;
     this._ws = null;
@@ -389,6 +409,7 @@ export class BoardSync {
       if (Date.now() - this._heardAt > SILENCE_MS) this._drop(4000, 'silent: reconnecting');
       else this._send({ type: 'ping' });
     }, PING_EVERY_MS);
+    this._recoverOrphans();
   }
 
   _ack(message) {
@@ -475,6 +496,142 @@ export class BoardSync {
       this.outboxFull = full;
       this._emit('outbox', { stored, total, full });
     }
+  }
+
+  // -- closed tabs' outboxes ---------------------------------------------------
+
+  /** The client ids of this board's other stored outboxes. */
+  _orphans() {
+    const store = this.outbox.storage;
+    const prefix = outboxPrefix(this.board);
+    const found = [];
+    try {
+      for (let i = 0; i < store.length; i += 1) {
+        const key = store.key(i);
+        const client = key && key.startsWith(prefix) ? key.slice(prefix.length) : '';
+        // a hello's client is 1-128 characters: another key could never be sent
+        if (client && client.length <= 128 && key !== this.outbox.key) found.push(client);
+      }
+    } catch { /* denied, or a Storage that cannot list its keys */ }
+    return found;
+  }
+
+  /** Send what closed tabs of this board left unacked, each under its own
+   * client id: the server knows a batch it already committed by participant
+   * and push id, and the participant comes from the client id, so under any
+   * other id a batch could be applied twice (over newer edits). Only batches
+   * pushed with this same link (a viewer's would be refused and lost); at
+   * most ORPHANS_PER_START outboxes, one at a time. */
+  async _recoverOrphans() {
+    if (this._recovering || !this.outbox.storage || this.role === 'viewer') return;
+    this._recovering = true;
+    try {
+      let tried = 0;
+      for (const client of this._orphans()) {
+        if (tried >= ORPHANS_PER_START || this._stopped || !this.live) break;
+        if (claimed.has(client)) continue;
+        const box = new Outbox(this.board, client, this.outbox.storage, this._link);
+        if (!box.entries().every((b) => !b.link || b.link === this._link)) continue;
+        const release = await takeOver(client); // null: its tab is alive
+        if (!release) continue;
+        tried += 1;
+        try {
+          await this._deliver(client, box); // read again now that it is ours
+        } finally {
+          release();
+        }
+      }
+    } catch (err) {
+      console.error(err);
+    } finally {
+      this._recovering = false;
+    }
+  }
+
+  /** A short second connection as `client`: push each stored batch of `box`
+   * with its own id, one after the other, and forget it once answered (ok, or
+   * refused: then 'rejected' with `client`). Stops (keeping the rest) on a
+   * "not now" refusal, a close or after ORPHAN_TIMEOUT_MS. Emits 'recovered'. */
+  _deliver(client, box) {
+    const left = new Map(box.load());
+    if (!left.size) {
+      box.save(left); // nothing usable (damaged): nobody will send it
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      let ws = null;
+      let current = null;
+      let acked = 0;
+      let refused = 0;
+      const finish = () => {
+        if (!ws) return;
+        const socket = ws;
+        ws = null;
+        clearTimeout(timer);
+        try {
+          socket.close(1000, 'recovered');
+        } catch { /* already closed */ }
+        if (acked || refused) this._emit('recovered', { client, acked, refused, left: left.size });
+        resolve();
+      };
+      const timer = setTimeout(finish, ORPHAN_TIMEOUT_MS);
+      try {
+        ws = new this.WS(this.url, [SUBPROTOCOL]);
+      } catch {
+        clearTimeout(timer);
+        resolve();
+        return;
+      }
+      const socket = ws;
+      const next = () => {
+        const first = left.entries().next();
+        if (first.done) {
+          finish();
+          return;
+        }
+        [current] = first.value;
+        socket.send(JSON.stringify({ type: 'push', id: current, ops: first.value[1] }));
+      };
+      socket.onopen = () => {
+        // `since`: a catch-up welcome, not a second copy of the board
+        socket.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL, token: this.token, client,
+          name: this.name, since: this.clock }));
+      };
+      socket.onmessage = (event) => {
+        let message;
+        try {
+          message = JSON.parse(event.data);
+        } catch {
+          return;
+        }
+        const messages = message && message.type === 'bundle' ? message.messages || [] : [message];
+        for (const one of messages) {
+          if (ws !== socket || !one || typeof one !== 'object') return;
+          if (one.type === 'welcome') {
+            next();
+          } else if (one.type === 'ack' && one.id === current) {
+            if (!one.ok && TRY_LATER.has(one.code)) {
+              finish();
+              return;
+            }
+            const ops = left.get(current);
+            left.delete(current);
+            box.save(left); // the key goes with the last one
+            if (one.ok) {
+              acked += 1;
+            } else {
+              refused += 1;
+              this._emit('rejected', { ...one, ops, client });
+            }
+            next();
+          } else if (one.type === 'error' && one.fatal) {
+            finish();
+          }
+        }
+      };
+      socket.onclose = finish;
+      socket.onerror = () => { /* onclose follows */ };
+    });
   }
 
   /** A facilitator command; resolves to its result, rejects with CommandError. */
