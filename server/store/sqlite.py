@@ -134,7 +134,20 @@ def _marks(n: int) -> str:
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    """``items`` in runs whose lengths are powers of two up to ``size`` (13 → 8,
+    4, 1): a multi-row statement's text depends on its length, and these few
+    texts stay in sqlite3's statement cache (a statement prepared anew costs
+    the thread one more give-up and re-take of the GIL)."""
+    out: list[list[Any]] = []
+    start, left = 0, len(items)
+    step = 1 << (size.bit_length() - 1)
+    while left:
+        while step > left:
+            step >>= 1
+        out.append(items[start:start + step])
+        start += step
+        left -= step
+    return out
 
 
 class _Rows:
@@ -144,7 +157,7 @@ class _Rows:
     and one re-take of the GIL (SQLite runs without it); under load each re-take
     waits for the event loop's slice, so statements, not rows, are what cost."""
 
-    ROWS_PER_STATEMENT = 400  # of at most 4 columns: far below SQLite's 32 766 variables
+    ROWS_PER_STATEMENT = 256  # of at most 4 columns: far below SQLite's 32 766 variables
 
     def __init__(self) -> None:
         Key = tuple[str, str]
@@ -452,7 +465,7 @@ class SqliteStore:
         boards = list({board for board, _, _ in group})
         with _transaction(db):
             clocks: dict[str, int] = {}
-            for chunk in _chunks(boards, 500):
+            for chunk in _chunks(boards, 256):
                 clocks.update(db.execute(
                     f"SELECT board, clock FROM boards WHERE board IN ({_marks(len(chunk))})",
                     chunk,
