@@ -113,7 +113,12 @@ async def add_note_by_hand(page: Page, text: str, fx: float = 0.4, fy: float = 0
     await page.fill("#inline-editor", text)
     await page.press("#inline-editor", "Enter")
     after = await page.eval_on_selector_all("[data-kind=note]", "ns => ns.map(n => n.dataset.id)")
-    (new,) = [eid for eid in after if eid not in before]
+    fresh = [eid for eid in after if eid not in before]
+    if len(fresh) > 1:  # someone else's note arrived meanwhile: ours is the one with our text
+        fresh = [eid for eid in fresh
+                 if " ".join(text.split()) in await page.eval_on_selector(f'[data-id="{eid}"]',
+                                                                          TEXT_OF)]
+    (new,) = fresh
     return str(new)
 
 
