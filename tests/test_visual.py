@@ -6,13 +6,17 @@ server, real headless Chromium.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
+from playwright.async_api import Page
 
 from canvas_client.client import BoardClient
 from tests.conftest import ServerProcess, note, put
-from tests.test_browser import Console, chromium, link, open_board
-from tests.test_devices import device, until
+from tests.test_browser import IMAGES, Console, chromium, el, link, open_board, open_in
+from tests.test_devices import SHEET_OPEN, device, until
+from tests.test_i18n_browser import make_board
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -104,3 +108,84 @@ async def test_the_landing_language_menu_clears_the_name(server: ServerProcess,
           return { apart, right: b.right, width: innerWidth };
         }""")
         assert gap["apart"] and gap["right"] <= gap["width"], gap
+
+
+# -- whole words -----------------------------------------------------------------------------
+
+#: The grade names as the insights write them (the catalogs' enum.grade.*).
+GRADE_NAMES = {"nl": ["Gefragmenteerd", "Uitgelijnd", "Gecoördineerd", "Geïntegreerd"],
+               "en": ["Fragmented", "Aligned", "Coordinated", "Integrated"]}
+#: A phone, as the browser tests emulate one.
+PHONE: dict[str, Any] = {"is_mobile": True, "has_touch": True, "device_scale_factor": 3}
+#: (width, height, phone): laptop, projector, phone.
+SCREENS = [(1440, 900, False), (1920, 1080, False), (390, 844, True)]
+
+# Every element under `root` that shows one of `names` by itself, and each word of
+# it that runs over more than one line: a word broken mid-word ("Gecoördi|neerd")
+# has line boxes at two heights. Found by its text, not by class, so the check
+# does not depend on how the chart is built.
+BROKEN_WORDS = """([root, names]) => {
+  const found = [...document.querySelectorAll(`${root} *`)]
+    .filter((e) => e.children.length === 0 && names.includes(e.textContent.trim()));
+  const broken = [];
+  for (const e of found) {
+    const node = e.firstChild;
+    for (const m of node.textContent.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const rects = [...range.getClientRects()].filter((r) => r.width > 0 && r.height > 0);
+      const lines = new Set(rects.map((r) => Math.round(r.top)));
+      if (lines.size !== 1) broken.push(`${m[0]}: ${lines.size} lines`);
+    }
+  }
+  return { shown: found.map((e) => e.textContent.trim()), broken };
+}"""
+
+
+async def shown_words(page: Page, root: str, lang: str) -> dict[str, Any]:
+    got: dict[str, Any] = await page.evaluate(BROKEN_WORDS, [root, GRADE_NAMES[lang]])
+    return got
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+async def test_grade_names_in_the_insights_are_whole_words(server: ServerProcess,
+                                                           lang: str) -> None:
+    """The integration grades head the insights' chart in the editor's panel and
+    on the projector: on a laptop, a projector and a phone each name stays whole."""
+    board = make_board(server, lang, "Atelier Hofplein")
+    tokens = board["tokens"]
+    console = Console()
+    async with BoardClient(server.url, board["board"], tokens["participant"], name="Ada") as ada:
+        await ada.push([el("grade_vote", f"gv{i}", scale="tpl-grades", grade=grade, aspect=aspect)
+                        for i, (grade, aspect) in enumerate(
+                            [("fragmented", "current"), ("aligned", "current"),
+                             ("coordinated", "ambition"), ("integrated", "ambition")])])
+    async with BoardClient(server.url, board["board"], tokens["facilitator"], name="F") as fac:
+        assert (await fac.cmd("present.insights"))["ok"]
+    async with chromium() as browser:
+        for width, height, phone in SCREENS:
+            where = f"{lang} {width}"
+            context = await browser.new_context(
+                viewport={"width": width, "height": height}, locale=f"{lang}-NL",
+                **(PHONE if phone else {}))
+            editor = await open_in(context, link(board, "facilitator"), "Femke", console)
+            if phone:
+                await editor.click("#sheet-toggle")
+                await until(editor, SHEET_OPEN)
+            await editor.click("#tabs [data-tab=insights]")
+            await editor.wait_for_selector("#insights .grade-chart")
+            got = await shown_words(editor, "#insights", lang)
+            await editor.screenshot(path=str(IMAGES / f"insights-editor-{lang}-{width}.png"))
+            assert sorted(got["shown"]) == sorted(GRADE_NAMES[lang]), (where, got)
+            assert got["broken"] == [], (where, got)
+
+            screen = await open_in(context, link(board, "viewer"), None, console)
+            await screen.wait_for_selector("#present-insights h3")
+            await screen.wait_for_selector("#present-insights .present-grades")
+            got = await shown_words(screen, "#present-insights", lang)
+            await screen.screenshot(path=str(IMAGES / f"insights-screen-{lang}-{width}.png"))
+            assert sorted(got["shown"]) == sorted(GRADE_NAMES[lang]), (where, got)
+            assert got["broken"] == [], (where, got)
+            await context.close()
+    assert console.errors == []
