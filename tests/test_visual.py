@@ -6,6 +6,7 @@ server, real headless Chromium.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import httpx
@@ -110,7 +111,7 @@ async def test_the_landing_language_menu_clears_the_name(server: ServerProcess,
         assert gap["apart"] and gap["right"] <= gap["width"], gap
 
 
-# -- whole words -----------------------------------------------------------------------------
+# -- whole words, room for the title ---------------------------------------------------------
 
 #: The grade names as the insights write them (the catalogs' enum.grade.*).
 GRADE_NAMES = {"nl": ["Gefragmenteerd", "Uitgelijnd", "Gecoördineerd", "Geïntegreerd"],
@@ -187,5 +188,58 @@ async def test_grade_names_in_the_insights_are_whole_words(server: ServerProcess
             await screen.screenshot(path=str(IMAGES / f"insights-screen-{lang}-{width}.png"))
             assert sorted(got["shown"]) == sorted(GRADE_NAMES[lang]), (where, got)
             assert got["broken"] == [], (where, got)
+            await context.close()
+    assert console.errors == []
+
+
+# The top bar of the editor: the title's own overflow, and every box in the bar
+# (page pixels) that reaches past the device's width.
+TOP_BAR = """(width) => {
+  const title = document.querySelector('#board-title');
+  const out = [];
+  for (const e of document.querySelectorAll('.topbar *')) {
+    const st = getComputedStyle(e);
+    if (st.display === 'none' || st.visibility !== 'visible') continue;
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (r.left < -0.5 || r.right > width + 0.5) {
+      out.push(`${e.tagName}#${e.id}.${e.className} [${r.left}, ${r.right}]`);
+    }
+  }
+  return { text: title.textContent, scrollWidth: title.scrollWidth,
+           clientWidth: title.clientWidth, outside: out };
+}"""
+
+
+async def test_a_phone_shows_the_whole_board_title(server: ServerProcess) -> None:
+    """On a 390 px phone, with others at the table, "Atelier Hofplein" is not cut
+    to "Atelier H…": the title gets the room; nothing in the bar leaves the screen."""
+    board = make_board(server, "nl", "Atelier Hofplein")
+    console = Console()
+    others = [BoardClient(server.url, board["board"], board["tokens"]["participant"], name=n)
+              for n in ("Bram", "Chantal", "Dewi")]
+    async with contextlib.AsyncExitStack() as stack:
+        for other in others:
+            await stack.enter_async_context(other)
+        async with chromium() as browser:
+            context = await browser.new_context(
+                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                device_scale_factor=3, locale="nl-NL")
+            for role, name in (("participant", "Ada"), ("facilitator", None)):
+                page = await open_in(context, link(board, role), name, console)
+                await until(page, "() => document.querySelectorAll('#people .avatar').length >= 3")
+                await until(page, "() => document.querySelector('#board-title').textContent"
+                                  " === 'Atelier Hofplein'")
+                await page.screenshot(path=str(IMAGES / f"phone-topbar-{role}.png"),
+                                      clip={"x": 0, "y": 0, "width": 390, "height": 140})
+                got = await page.evaluate(TOP_BAR, 390)
+                assert 0 < got["clientWidth"] >= got["scrollWidth"], (role, got)
+                assert got["outside"] == [], (role, got)
+                if role == "participant":  # the name button gave its room: your face renames you
+                    await page.tap("#people .avatar.me")
+                    await page.fill("#ask-input", "Ada Bakker")
+                    await page.press("#ask-input", "Enter")
+                    await until(page, "() => document.querySelector('#people .avatar.me')"
+                                      ".textContent === 'AB'")
             await context.close()
     assert console.errors == []
