@@ -7,6 +7,7 @@ server, real headless Chromium.
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 import httpx
@@ -111,7 +112,7 @@ async def test_the_landing_language_menu_clears_the_name(server: ServerProcess,
         assert gap["apart"] and gap["right"] <= gap["width"], gap
 
 
-# -- whole words, room for the title ---------------------------------------------------------
+# -- whole words, room for the title, milestones without a lane ----------------------------
 
 #: The grade names as the insights write them (the catalogs' enum.grade.*).
 GRADE_NAMES = {"nl": ["Gefragmenteerd", "Uitgelijnd", "Gecoördineerd", "Geïntegreerd"],
@@ -243,3 +244,60 @@ async def test_a_phone_shows_the_whole_board_title(server: ServerProcess) -> Non
                                       ".textContent === 'AB'")
             await context.close()
     assert console.errors == []
+
+
+# Each milestone as the editor draws it: its diamond's centre (world units),
+# whether it is outlined, and its words.
+MILESTONES = """() => [...document.querySelectorAll('[data-kind=milestone]')].map((g) => {
+  const path = g.querySelector('path'), b = path.getBBox();
+  return { id: g.dataset.id, x: b.x + b.width / 2, y: b.y + b.height / 2,
+           dashed: path.getAttribute('stroke-dasharray') !== null,
+           words: [...g.querySelectorAll('text')].map((t) => t.textContent).join(' | ') };
+})"""
+# The diamonds' centres in the SVG export.
+DIAMOND = re.compile(r'data-id="([^"]+)" data-kind="milestone"><path d="M(-?[\d.]+),(-?[\d.]+) ')
+
+
+async def test_a_milestone_without_its_lane_is_not_drawn_in_the_corner(
+        server: ServerProcess) -> None:
+    """A milestone whose lane is gone: one made where its lane was stays there, one
+    with no place of its own (0,0) lines up at the bottom of its frame (Tijd), not
+    in the board's top-left corner; both say "niet op een tijdlijn", in the editor
+    and in the SVG export alike."""
+    board = make_board(server, "nl", "Mijlpalen")
+    tokens = board["tokens"]
+    console = Console()
+    async with BoardClient(server.url, board["board"], tokens["participant"], name="Ada") as ada:
+        await ada.push([
+            el("milestone", "ms-gone", lane="weg", date="2027-03-01", label="Raadsbesluit",
+               milestone="decision", parent="tpl-frame-time"),
+            el("milestone", "ms-own", 2000, 700, lane="ook-weg", date="2027-04-01",
+               label="Inloopavond", milestone="delivery"),
+            el("milestone", "ms-lane", lane="tpl-lane-a", date="2027-03-01",
+               label="Op de tijdlijn", milestone="decision"),
+        ])
+    async with chromium() as browser:
+        page = await open_board(browser, link(board, "facilitator"), "Femke", console)
+        await page.wait_for_selector("[data-id=ms-gone] path")
+        await page.evaluate("window.tussentafel.view.fit([1480, 0, 1440, 920], 10, 2)")
+        await page.screenshot(path=str(IMAGES / "milestone-without-lane.png"))
+        drawn = {m["id"]: m for m in await page.evaluate(MILESTONES)}
+    assert console.errors == []
+    time = (1500, 0, 1400, 900)  # the Tijd frame of the template
+    gone, own, on_lane = drawn["ms-gone"], drawn["ms-own"], drawn["ms-lane"]
+    assert time[0] < gone["x"] < time[0] + time[2] and time[1] + 450 < gone["y"] < time[3], gone
+    assert (own["x"], own["y"]) == (2000, 700), own
+    for stray in (gone, own):
+        assert stray["dashed"] and "niet op een tijdlijn" in stray["words"], stray
+    assert not on_lane["dashed"] and "niet op een tijdlijn" not in on_lane["words"], on_lane
+
+    snap = server.post(f"/api/boards/{board['board']}/snapshots", tokens["facilitator"],
+                       {"label": "Mijlpalen"})
+    assert snap.status_code == 201, snap.text
+    r = server.get(f"/api/boards/{board['board']}/snapshots/{snap.json()['snapshot']}.svg",
+                   tokens["facilitator"])
+    assert r.status_code == 200, r.text
+    exported = {m[0]: (float(m[1]), float(m[2]) + 8) for m in DIAMOND.findall(r.text)}
+    for eid, m in drawn.items():  # the path starts at the diamond's top
+        assert exported[eid] == pytest.approx((m["x"], m["y"]), abs=0.5), eid
+    assert r.text.count("niet op een tijdlijn") >= 2
