@@ -166,7 +166,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          (_f("lane", "id"), _f("date", "date"), _f("label"), _f("milestone", "enum")),
          Geometry("placed", "placed on its `lane` at its `date` (6 px per day from the lane's "
                   "start, on the lane's axis 46 below its top), not by x/y; x/y is a fallback "
-                  "without a lane", placed_by="lane"),
+                  "without a lane, drawn marked 'not on a lane' (0,0 with a frame as `parent`: "
+                  "along that frame's bottom)", placed_by="lane"),
          main="label", insights=("time",)),
     Kind("ritual", "Ritual", "time exercise",
          (_f("moment"), _f("focus"), _f("symbol"), _o("when")),

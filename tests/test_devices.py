@@ -17,7 +17,8 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, CDPSession, Page
 
 from canvas_client.client import BoardClient
-from tests.conftest import ROOT, ServerProcess, put
+from schemas.kinds import PLACED as KIND_PLACED
+from tests.conftest import ROOT, ServerProcess, note, put
 from tests.test_browser import IMAGES, Console, chromium, link, open_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -315,13 +316,50 @@ async def test_a_participant_does_everything_on_a_phone(server: ServerProcess) -
 
 # -- the projector ---------------------------------------------------------------------
 
+#: What a table writes in the task frame first (the template's "Why am I here?" and
+#: "Our collective task"), so present mode shows a frame as a real board has it.
+TASK_NOTES = [
+    put(note(f"why{i}", text, x=60 + 200 * i, y=236, w=180, h=150, z=f"w{i}", topic="why_here",
+             parent="tpl-area-why"))
+    for i, text in enumerate([
+        "Jeugdzorg: fewer children waiting for help in Hofplein by 2028.",
+        "Sport: the pitches behind the school are empty after six.",
+        "Wonen: 400 homes on the square; who decides on the playground?",
+        "My mandate: the youth budget; I answer to the alderman."])
+] + [put(note("task1", "Our task: one plan for Hofplein where youth care, sport and housing "
+                       "make each other better.", x=920, y=236, w=420, h=136, z="w9",
+              topic="collective_task", parent="tpl-area-collective"))]
+#: Kinds drawn where another element says (no place of their own) and lines.
+NOT_OWN_PLACE = (*KIND_PLACED, "link")
+# Ids of the elements people wrote (not the template's) that lie in `frame` by
+# their own box and are drawn whole inside the projector's board.
+SHOWN_IN_FRAME = """([frame, skip]) => {
+  const { sync, view } = window.tussentafel;
+  const f = sync.elements.get(frame);
+  const area = document.querySelector('#board').getBoundingClientRect();
+  return [...sync.elements.values()].filter((el) => {
+    if (el.author === 'system' || el.kind === 'frame' || skip.includes(el.kind)) return false;
+    const node = view.nodes.get(el.id);
+    if (!node) return false;
+    const b = node.getBBox();  // world units
+    const within = b.x >= f.x && b.y >= f.y && b.x + b.width <= f.x + f.w
+      && b.y + b.height <= f.y + f.h;
+    if (!within) return false;
+    const r = node.getBoundingClientRect();
+    return r.width > 0 && r.left >= area.left && r.top >= area.top
+      && r.right <= area.right && r.bottom <= area.bottom;
+  }).map((el) => el.id);
+}"""
+
+
 
 async def test_present_mode_on_the_projector(server: ServerProcess) -> None:
     console = Console()
     async with busy_room(server) as board, chromium() as browser:
         b, tok = board["board"], board["tokens"]
         async with BoardClient(server.url, b, tok["participant"], name="Setter") as setter:
-            await setter.push([put({"id": "dm1", "kind": "domain", "x": 250, "y": 1450, "r": 130,
+            await setter.push([*TASK_NOTES,
+                               put({"id": "dm1", "kind": "domain", "x": 250, "y": 1450, "r": 130,
                                     "label": "Jeugdzorg", "z": "m1"}),
                                put({"id": "dm2", "kind": "domain", "x": 400, "y": 1450, "r": 130,
                                     "label": "Sportverenigingen", "z": "m2"}),
@@ -359,6 +397,9 @@ async def test_present_mode_on_the_projector(server: ServerProcess) -> None:
         assert vp[0] <= 0 and vp[0] + vp[2] >= 1400 and vp[2] < 1400 * 1.4, vp  # the frame, big
         smallest = await screen.evaluate(SMALLEST_TEXT)
         assert smallest["min"] >= MIN_PROJECTOR_PX, smallest
+        # what the table wrote in the task frame is on the projector, whole
+        shown = await screen.evaluate(SHOWN_IN_FRAME, ["tpl-frame-task", list(NOT_OWN_PLACE)])
+        assert len(shown) >= len(TASK_NOTES), shown
 
         # the facilitator points; the projector shows it
         box = await fac.locator("#board").bounding_box()

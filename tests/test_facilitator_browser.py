@@ -42,7 +42,7 @@ async def test_insights_follow_the_board_without_refresh(server: ServerProcess) 
             assert "No pen holder" not in roles and "no pen holder" not in roles.lower()
             # whole grade names, not "Fragme…"
             cut = await page.evaluate(
-                "() => [...document.querySelectorAll('#insights .grade-head span')]"
+                "() => [...document.querySelectorAll('#insights .grade-name')]"
                 ".filter(s => s.textContent && s.scrollWidth > s.clientWidth + 1)"
                 ".map(s => s.textContent)")
             assert cut == []

@@ -306,3 +306,50 @@ def test_lanes_name_their_months_and_milestones_show_their_date() -> None:
     assert ticks[0] == "jan 2027"  # the first name carries the year
     assert "jul" in ticks and "2028" not in "".join(t or "" for t in ticks)
     assert "2 jul" in [t.text for t in nl["m1"].iter(f"{SVG}text")]
+
+
+# -- a milestone whose lane is gone ----------------------------------------------------------
+
+
+def diamond(node: ET.Element) -> tuple[float, float]:
+    """The centre of a milestone's diamond (its path starts at the top corner)."""
+    path = node.find(f"{SVG}path")
+    assert path is not None
+    m = re.match(r"M(-?[\d.]+),(-?[\d.]+) ", path.get("d", ""))
+    assert m is not None
+    return float(m.group(1)), float(m.group(2)) + 8
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", "not on a lane"),
+                                             ("nl", "niet op een tijdlijn")])
+def test_a_milestone_without_its_lane_stays_out_of_the_corner_and_says_so(
+        lang: str, words: str) -> None:
+    time = {"id": "time", "kind": "frame", "x": 1500, "y": 0, "z": "a0", "w": 1400, "h": 900,
+            "label": "Time", "exercise": "time"}
+    stray = {"kind": "milestone", "lane": "gone", "x": 0, "y": 0, "parent": "time",
+             "milestone": "decision"}
+    els = [
+        *board(), time,
+        {**stray, "id": "s1", "z": "b1", "date": "2027-03-01", "label": "College decision"},
+        {**stray, "id": "s2", "z": "b2", "date": "2027-04-01", "label": "Council vote"},
+        {"id": "s3", "kind": "milestone", "lane": "gone", "x": 700, "y": 500, "z": "b3",
+         "date": "2027-05-01", "label": "Made on its lane", "milestone": "delivery"},
+        {"id": "s4", "kind": "milestone", "lane": "gone", "x": 0, "y": 0, "z": "b4",
+         "date": "2027-05-01", "label": "Nowhere", "milestone": "delivery"},
+    ]
+    root = parse(render_svg(els, lang=lang))
+    found = groups(root)
+    # no place of its own: along the bottom of its frame, one beside the other
+    (x1, y1), (x2, y2) = diamond(found["s1"]), diamond(found["s2"])
+    assert 1500 < x1 < x2 < 2900 and y1 == y2 and 450 < y1 < 900, (x1, y1, x2, y2)
+    assert diamond(found["s3"]) == (700, 500)  # where it was made
+    assert diamond(found["s4"]) == (0, 0)  # no frame either: its own x/y, but marked
+    for eid in ("s1", "s2", "s3", "s4"):
+        assert words in all_text(found[eid]), eid
+        path = found[eid].find(f"{SVG}path")
+        assert path is not None and path.get("stroke-dasharray"), eid  # outlined, dashed
+    on_lane = found["m1"]
+    assert words not in all_text(on_lane)
+    assert on_lane.find(f"{SVG}path").get("stroke-dasharray") is None  # type: ignore[union-attr]
+    _, y0, _, h = view_box(root)  # the words under it are in the picture
+    assert y0 + h >= 500 + 46 and y0 <= -12

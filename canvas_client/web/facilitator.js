@@ -287,17 +287,23 @@ export class Facilitator {
     return h('div', {}, title ? h('h5', {}, title) : null, items.length ? h('ul', { class: 'ins-list' }, items) : h('p', { class: 'muted' }, empty));
   }
 
+  /** The markers of one scale: a row per grade (its whole name, never broken
+   * in a narrow panel), a bar for now and one for the ambition. */
   gradeChart(title, g) {
     const max = Math.max(1, ...GRADES.flatMap((k) => [(g.current || {})[k] || 0, (g.ambition || {})[k] || 0]));
-    const row = (aspect) => h('div', { class: `grade-row ${aspect}` }, h('span', { class: 'aspect' }, t(aspect === 'current' ? 'ins.now' : 'ins.ambition')),
-      ...GRADES.map((k) => {
-        const n = (g[aspect] || {})[k] || 0;
-        return h('span', { class: 'bar', title: `${enumLabel('grade', k)}: ${n}` }, h('i', { style: `height:${(n / max) * 100}%` }), h('b', {}, String(n)));
-      }));
+    const aspect = (a) => t(a === 'current' ? 'ins.now' : 'ins.ambition');
+    const bar = (a, k) => {
+      const n = (g[a] || {})[k] || 0;
+      return h('span', { class: `gbar ${a}`, title: `${enumLabel('grade', k)} · ${aspect(a)}: ${n}` },
+        h('span', { class: 'track' }, h('i', { style: `width:${(n / max) * 100}%` })), h('b', {}, String(n)));
+    };
     const spread = g.spread || {};
     return h('div', { class: 'grade-chart' }, h('h5', {}, title),
-      h('div', { class: 'grade-head' }, h('span', {}), ...GRADES.map((k) => h('span', { title: enumLabel('grade', k) }, enumLabel('grade', k)))),
-      row('current'), row('ambition'),
+      h('p', { class: 'grade-keys' }, h('span', { class: 'key current' }, aspect('current')), h('span', { class: 'key ambition' }, aspect('ambition'))),
+      h('div', { class: 'grade-grid' }, ...GRADES.flatMap((k) => [
+        h('span', { class: 'grade-name' }, enumLabel('grade', k)),
+        h('span', { class: 'grade-bars' }, bar('current', k), bar('ambition', k)),
+      ])),
       h('p', { class: 'muted' }, t('ins.spread', { current: spread.current ?? 0, ambition: spread.ambition ?? 0 })));
   }
 

@@ -334,27 +334,43 @@ export function linkLine(a, b) {
   return [ax + ux * start, ay + uy * start, bx - ux * (end + 2), by - uy * (end + 2)];
 }
 
-/** Places of the members of one group (same target, same grade and aspect for
- * grade votes): Map id -> [x, y, labelY?]. Members must be sorted. */
-export function placeGroup(kind, target, members, out) {
-  if (!target) return;
-  if (kind === 'milestone' && target.kind === 'lane') {
-    const start = day(target.start);
-    const end = day(target.end);
-    if (start === null || end === null || end <= start) return;
-    const lx = num(target, 'x');
-    const ly = num(target, 'y');
-    const lw = laneWidth(target);
-    const total = daysBetween(start, end);
-    let i = 0;
-    for (const el of members) {
-      const when = day(el.date);
-      if (when === null) continue;
-      const t = Math.min(1, Math.max(0, daysBetween(start, when) / total));
-      out.set(el.id, [lx + t * lw, ly + LANE_AXIS_Y, ly + (i % 2 === 0 ? 34 : 70)]);
-      i += 1;
+/** The fourth item of a milestone's place when it is not on a lane. */
+export const NOT_ON_LANE = 1;
+const STRAY_STEP = 170; // room per milestone in a row (a label is fitted to 150)
+
+/** Milestones left without a lane (it is gone, or has no valid span) stay where
+ * their own x/y say, marked NOT_ON_LANE; one with no place of its own (0,0: what
+ * clients that place by lane send) lines up along the bottom of its parent frame
+ * instead of landing in the board's top-left corner. As render.py's. */
+function strayMilestones(members, get, out) {
+  let j = 0;
+  for (const el of members) {
+    if (out.has(el.id)) continue;
+    let x = num(el, 'x');
+    let y = num(el, 'y');
+    const parent = x === 0 && y === 0 && get ? get(str(el.parent)) : null;
+    if (parent && parent.kind === 'frame') {
+      const [fx, fy, fw, fh] = box(parent);
+      const perRow = Math.max(1, Math.floor((fw - 40) / STRAY_STEP));
+      x = fx + 20 + STRAY_STEP / 2 + (j % perRow) * STRAY_STEP;
+      y = fy + fh - 56 - Math.floor(j / perRow) * 56;
+      j += 1;
     }
-  } else if (kind === 'grade_vote' && target.kind === 'grade_scale') {
+    out.set(el.id, [x, y, y + 24, NOT_ON_LANE]);
+  }
+}
+
+/** Places of the members of one group (same target, same grade and aspect for
+ * grade votes): Map id -> [x, y, labelY?, NOT_ON_LANE?]. Members must be sorted;
+ * get(id) finds another element (a stray milestone's frame). */
+export function placeGroup(kind, target, members, out, get = null) {
+  if (kind === 'milestone') {
+    if (target && target.kind === 'lane') placeOnLane(target, members, out);
+    strayMilestones(members, get, out);
+    return;
+  }
+  if (!target) return;
+  if (kind === 'grade_vote' && target.kind === 'grade_scale') {
     const grade = members[0] && members[0].grade;
     const gi = GRADES.indexOf(grade);
     const cy = scaleRows(target)[members[0] && members[0].aspect];
@@ -379,6 +395,25 @@ export function placeGroup(kind, target, members, out) {
   }
 }
 
+/** Milestones on their lane by date, labels above and below the axis in turn. */
+function placeOnLane(lane, members, out) {
+  const start = day(lane.start);
+  const end = day(lane.end);
+  if (start === null || end === null || end <= start) return;
+  const lx = num(lane, 'x');
+  const ly = num(lane, 'y');
+  const lw = laneWidth(lane);
+  const total = daysBetween(start, end);
+  let i = 0;
+  for (const el of members) {
+    const when = day(el.date);
+    if (when === null) continue;
+    const t = Math.min(1, Math.max(0, daysBetween(start, when) / total));
+    out.set(el.id, [lx + t * lw, ly + LANE_AXIS_Y, ly + (i % 2 === 0 ? 34 : 70)]);
+    i += 1;
+  }
+}
+
 /** The key of the group an element of a PLACED kind belongs to. */
 export function groupKey(el) {
   const ref = str(el[PLACED[el.kind]]);
@@ -400,7 +435,8 @@ export function sortMembers(kind, members) {
 export function bounds(el, place) {
   if (PLACED[el.kind]) {
     const p = place || [num(el, 'x'), num(el, 'y')];
-    return el.kind === 'milestone' ? [p[0] - 80, p[1] - 12, 160, 40] : [p[0] - 12, p[1] - 12, 24, 24];
+    if (el.kind === 'milestone') return [p[0] - 80, p[1] - 12, 160, p[3] === NOT_ON_LANE ? 62 : 40]; // with "not on a lane"
+    return [p[0] - 12, p[1] - 12, 24, 24];
   }
   if (el.kind === 'link') return null;
   return box(el);

@@ -107,7 +107,7 @@ export interface Lane extends ElementBase {
   end: string;
 }
 
-/** Milestone (time). Geometry: placed on its `lane` at its `date` (6 px per day from the lane's start, on the lane's axis 46 below its top), not by x/y; x/y is a fallback without a lane. Main text: `label`. Feeds the insights: time. */
+/** Milestone (time). Geometry: placed on its `lane` at its `date` (6 px per day from the lane's start, on the lane's axis 46 below its top), not by x/y; x/y is a fallback without a lane, drawn marked 'not on a lane' (0,0 with a frame as `parent`: along that frame's bottom). Main text: `label`. Feeds the insights: time. */
 export interface Milestone extends ElementBase {
   kind: "milestone";
   lane: string;

@@ -582,7 +582,7 @@ export const KINDS = {
     ],
     "geometry": {
       "anchor": "placed",
-      "text": "placed on its `lane` at its `date` (6 px per day from the lane's start, on the lane's axis 46 below its top), not by x/y; x/y is a fallback without a lane",
+      "text": "placed on its `lane` at its `date` (6 px per day from the lane's start, on the lane's axis 46 below its top), not by x/y; x/y is a fallback without a lane, drawn marked 'not on a lane' (0,0 with a frame as `parent`: along that frame's bottom)",
       "size": null,
       "new": {},
       "params": {},

@@ -84,12 +84,25 @@ export class People {
       .filter((p) => p.online && p.role !== 'viewer')
       .sort((a, b) => (a.id === this.sync.you ? -1 : b.id === this.sync.you ? 1 : String(a.name).localeCompare(String(b.name))));
     const shown = people.slice(0, 8);
-    const chips = shown.map((p) => h('button', {
-      type: 'button', class: `avatar${p.id === this.sync.you ? ' me' : ''}${p.role === 'facilitator' ? ' lead' : ''}`,
-      style: `background:${readable(p.color)}`, title: `${p.id === this.sync.you ? t('person.you', { name: p.name || t('person.someone') }) : p.name || t('person.someone')} · ${enumLabel('approle', p.role)}`,
-      dataset: { participant: p.id },
-      onclick: () => Array.isArray(p.viewport) && p.id !== this.sync.you && (this.app.view.fit(p.viewport, 0, 4), this.app.userMovedView()),
-    }, initials(p.name)));
+    // your own face renames you: on a phone it stands in for the name button (#me),
+    // which gives its room in the top bar to the board's title
+    const chips = shown.map((p) => {
+      const me = p.id === this.sync.you;
+      const who = me ? t('person.you', { name: p.name || t('person.someone') }) : p.name || t('person.someone');
+      return h('button', {
+        type: 'button', class: `avatar${me ? ' me' : ''}${p.role === 'facilitator' ? ' lead' : ''}`,
+        style: `background:${readable(p.color)}`,
+        title: [who, enumLabel('approle', p.role), me ? t('board.rename') : ''].filter(Boolean).join(' · '),
+        dataset: { participant: p.id },
+        onclick: () => {
+          if (me) this.app.rename();
+          else if (Array.isArray(p.viewport)) {
+            this.app.view.fit(p.viewport, 0, 4);
+            this.app.userMovedView();
+          }
+        },
+      }, initials(p.name));
+    });
     if (people.length > shown.length) chips.push(h('span', { class: 'avatar more' }, `+${people.length - shown.length}`));
     $('#people').replaceChildren(...chips, h('span', { class: 'online-count' }, t('people.online', { n: people.length })));
   }

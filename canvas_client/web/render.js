@@ -5,7 +5,7 @@
 
 import { readable } from './contrast.js';
 import {
-  BOLD_W, CHAR_W, GRADES, LINE_H, SIZES, LANE_AXIS_Y, LANE_H, TEXT_SIZE, box, color, day, daysBetween, fit,
+  BOLD_W, CHAR_W, GRADES, LINE_H, NOT_ON_LANE, SIZES, LANE_AXIS_Y, LANE_H, TEXT_SIZE, box, color, day, daysBetween, fit,
   fitText, labelLayout, laneWidth, linkLine, num, pick, points, scaleColumns, str, territoryBox, textLines,
 } from './geometry.js';
 import { MAIN_FIELD } from './kinds.js';
@@ -264,14 +264,21 @@ function lane(el) {
   return out;
 }
 
+/** A milestone: a diamond on its lane's axis; one not on a lane (geometry.js
+ * placeGroup) is an outlined, dashed diamond that says so. As render.py's. */
 function milestone(el, ctx, place) {
-  const [cx, cy, labelY] = place || [num(el, 'x'), num(el, 'y'), num(el, 'y') + 24];
+  const [cx, cy, labelY, where] = place || [num(el, 'x'), num(el, 'y'), num(el, 'y') + 24, NOT_ON_LANE];
   const fill = MILESTONE_FILL[el.milestone] || '#374151';
+  const off = where === NOT_ON_LANE;
+  const when = day(el.date);
+  const d = `M${cx},${cy - 8} L${cx + 8},${cy} L${cx},${cy + 8} L${cx - 8},${cy} Z`;
   return [
-    s('path', { d: `M${cx},${cy - 8} L${cx + 8},${cy} L${cx},${cy + 8} L${cx - 8},${cy} Z`, fill, stroke: '#fff', 'stroke-width': 1.5 }),
+    off ? s('path', { d, fill: '#fff', stroke: fill, 'stroke-width': 2, 'stroke-dasharray': '3 2' })
+      : s('path', { d, fill, stroke: '#fff', 'stroke-width': 1.5 }),
     text(cx, labelY, fitted(el.label, 150, 11), { size: 11, anchor: 'middle', fill: '#111827', cls: 'label' }),
-    day(el.date) !== null ? text(cx, labelY + (labelY < cy ? -12 : 11), fmtShortDay(day(el.date)), { size: 9.5, anchor: 'middle', fill: '#475569', cls: 'date' }) : null,
-    s('title', {}, `${fmtDay(el.date)} · ${label('milestone', el.milestone)}`),
+    when !== null ? text(cx, labelY + (labelY < cy ? -12 : 11), fmtShortDay(when), { size: 9.5, anchor: 'middle', fill: '#475569', cls: 'date' }) : null,
+    off ? text(cx, labelY + (when !== null ? 22 : 11), t('render.no_lane'), { size: 9.5, anchor: 'middle', fill: '#b45309', italic: true, cls: 'no-lane' }) : null,
+    s('title', {}, [fmtDay(el.date), label('milestone', el.milestone), off ? t('render.no_lane') : ''].filter(Boolean).join(' · ')),
   ];
 }
 

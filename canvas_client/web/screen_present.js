@@ -133,15 +133,22 @@ export class Presenter {
       h('div', {}, h('h3', {}, t('screen.insights.grades')), charts.length ? charts : h('p', { class: 'muted' }, t('screen.insights.none'))));
   }
 
+  /** The markers of one scale, large: a row per grade (its whole name), a bar
+   * for now and one for the ambition (as the editor's insights). */
   chart(title, g) {
     const max = Math.max(1, ...GRADES.flatMap((k) => [(g.current || {})[k] || 0, (g.ambition || {})[k] || 0]));
-    const row = (aspect, label) => [h('span', { class: 'aspect' }, label), ...GRADES.map((k) => {
-      const n = (g[aspect] || {})[k] || 0;
-      return h('span', { class: `bar ${aspect}` }, h('i', { style: `height:${(n / max) * 100}%` }), h('b', {}, String(n)));
-    })];
+    const aspect = (a) => t(a === 'current' ? 'screen.insights.now' : 'screen.insights.ambition');
+    const bar = (a, k) => {
+      const n = (g[a] || {})[k] || 0;
+      return h('span', { class: `pbar ${a}`, title: `${label('grade', k)} · ${aspect(a)}: ${n}` },
+        h('span', { class: 'track' }, h('i', { style: `width:${(n / max) * 100}%` })), h('b', {}, String(n)));
+    };
     return h('div', { class: 'present-grades' }, h('p', { class: 'muted' }, title),
-      h('div', { class: 'present-chart' }, h('span', {}), ...GRADES.map((k) => h('span', { class: 'head' }, label('grade', k))),
-        ...row('current', t('screen.insights.now')), ...row('ambition', t('screen.insights.ambition'))));
+      h('p', { class: 'grade-keys' }, h('span', { class: 'key current' }, aspect('current')), h('span', { class: 'key ambition' }, aspect('ambition'))),
+      h('div', { class: 'present-chart' }, ...GRADES.flatMap((k) => [
+        h('span', { class: 'head' }, label('grade', k)),
+        h('span', { class: 'bars' }, bar('current', k), bar('ambition', k)),
+      ])));
   }
 }
 

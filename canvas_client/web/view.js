@@ -7,7 +7,8 @@ import {
 } from './geometry.js';
 import { markers, renderElement, s } from './render.js';
 
-const REFS = { link: ['from', 'to'], milestone: ['lane'], grade_vote: ['scale'], vote: ['target'] };
+// a milestone also hangs on its frame: one without a lane is drawn in it (geometry.js)
+const REFS = { link: ['from', 'to'], milestone: ['lane', 'parent'], grade_vote: ['scale'], vote: ['target'] };
 export const MIN_ZOOM = 0.05;
 export const MAX_ZOOM = 4;
 
@@ -116,7 +117,7 @@ export class BoardView {
     }
     if (!members.some((m) => m.id === el.id)) members.push(el);
     const out = new Map();
-    placeGroup(el.kind, target, sortMembers(el.kind, members), out);
+    placeGroup(el.kind, target, sortMembers(el.kind, members), out, (id) => elements.get(id));
     if (cache) cache.set(key, out);
     return out.get(el.id) || null;
   }

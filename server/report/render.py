@@ -10,7 +10,10 @@ Some kinds are placed by the element they point at: a ``milestone`` on its
 lane by date, a ``grade_vote`` on its scale's grade column (current filled,
 ambition outlined, coloured by voter), a ``vote`` as a badge on its target's
 top edge, a ``link`` between the borders of its two ends. Without a valid
-target they fall back to their own ``x``/``y`` (a link is then an empty group).
+target they fall back to their own ``x``/``y`` (a link is then an empty group);
+a milestone without its lane is then drawn outlined and says "not on a lane",
+and one with no place of its own (0,0) lines up along its parent frame's bottom
+rather than in the board's top-left corner (``_place_strays``, as geometry.js).
 
 Fixed words (grade, role and relation names, captions) and dates follow ``lang``,
 the board's language, from the pages' catalogs (``server.core.i18n``).
@@ -154,8 +157,10 @@ def _placements(els: list[Element], index: dict[str, Element]) -> dict[str, tupl
     for key, members in groups.items():
         target = index.get(key[1])
         members.sort(key=lambda el: (clean(el.get("date")), *_order(el)))
-        if key[0] == "milestone" and target is not None and target.get("kind") == "lane":
-            _place_milestones(members, target, places)
+        if key[0] == "milestone":
+            if target is not None and target.get("kind") == "lane":
+                _place_milestones(members, target, places)
+            _place_strays(members, index, places)
         elif key[0] == "grade_vote" and target is not None and target.get(
                 "kind") == "grade_scale" and key[2] in GRADES:
             left, cw = scale_columns(target)[GRADES.index(key[2])]
@@ -188,6 +193,34 @@ def _place_milestones(members: list[Element], lane: Element, places: Places) -> 
         places[_ref(el, "id")] = (lx + t * lw, ly + shapes.LANE_AXIS_Y, label_y)
 
 
+#: The fourth item of a milestone's place when it is not on a lane.
+NOT_ON_LANE = 1.0
+_STRAY_STEP = 170.0  # room per milestone in a row (a label is fitted to 150)
+
+
+def _place_strays(members: list[Element], index: dict[str, Element], places: Places) -> None:
+    """Milestones left without a lane (it is gone, or has no valid span) stay where
+    their own x/y say, marked NOT_ON_LANE; one with no place of its own (0,0: what
+    clients that place by lane send) lines up along the bottom of its parent frame
+    instead of landing in the board's top-left corner. As geometry.js's."""
+    j = 0
+    for el in members:
+        eid = _ref(el, "id")
+        if eid in places:
+            continue
+        x, y = num(el, "x"), num(el, "y")
+        parent = index.get(_ref(el, "parent")) if x == 0 and y == 0 else None
+        frame = shapes.box(parent) if parent is not None and parent.get(
+            "kind") == "frame" else None
+        if frame is not None:
+            fx, fy, fw, fh = frame
+            per_row = max(1, math.floor((fw - 40) / _STRAY_STEP))
+            x = fx + 20 + _STRAY_STEP / 2 + (j % per_row) * _STRAY_STEP
+            y = fy + fh - 56 - (j // per_row) * 56
+            j += 1
+        places[eid] = (x, y, y + 24, NOT_ON_LANE)
+
+
 def _place_votes(members: list[Element], target: Element, places: Places) -> None:
     if target.get("kind") in _CIRCLES:
         r = num(target, "r")
@@ -204,10 +237,13 @@ def _place_votes(members: list[Element], target: Element, places: Places) -> Non
 def _bounds(el: Element, places: dict[str, tuple[float, ...]]) -> Box | None:
     kind, eid = el.get("kind"), el.get("id")
     if kind in kinds.PLACED:
-        if eid in places:
-            return None
-        x, y = num(el, "x"), num(el, "y")
-        return (x - 80, y - 12, 160, 40) if kind == "milestone" else (x - 12, y - 12, 24, 24)
+        place = places.get(eid) if isinstance(eid, str) else None
+        if place is not None and not _off_lane(place):
+            return None  # inside what it hangs on
+        x, y = place[:2] if place else (num(el, "x"), num(el, "y"))
+        if kind == "milestone":  # with the "not on a lane" line under its date
+            return (x - 80, y - 12, 160, 62 if place and _off_lane(place) else 40)
+        return (x - 12, y - 12, 24, 24)
     return shapes.box(el)
 
 
@@ -227,7 +263,8 @@ def _draw(
         return _draw_link(el, index, lang)
     if kind == "milestone":
         x, y = (place[0], place[1]) if place else (num(el, "x"), num(el, "y"))
-        return draw_milestone(el, x, y, place[2] if place else y + 24, lang)
+        return draw_milestone(el, x, y, place[2] if place else y + 24, lang,
+                              off_lane=place is None or _off_lane(place))
     if kind == "grade_vote":
         cx, cy = (place or (num(el, "x"), num(el, "y")))[:2]
         return _draw_grade_vote(el, cx, cy, colors)
@@ -235,6 +272,10 @@ def _draw(
         return draw_vote(el, *(place or (num(el, "x"), num(el, "y"))))
     draw = _DRAW.get(kind) if isinstance(kind, str) else None
     return draw(el, lang) if draw else ""
+
+
+def _off_lane(place: tuple[float, ...]) -> bool:
+    return len(place) > 3 and place[3] == NOT_ON_LANE
 
 
 def _draw_grade_vote(el: Element, cx: float, cy: float, colors: Mapping[str, str]) -> str:
@@ -389,20 +430,31 @@ MILESTONE_FILL = {"deadline": "#dc2626", "decision": "#7c3aed", "delivery": "#25
 
 
 def draw_milestone(
-    el: Element, cx: float, cy: float, label_y: float, lang: str = "en"
+    el: Element, cx: float, cy: float, label_y: float, lang: str = "en", *,
+    off_lane: bool = False,
 ) -> str:
+    """A diamond on its lane's axis; one not on a lane (``_place_strays``) is an
+    outlined, dashed diamond that says so. As render.js's."""
     fill = MILESTONE_FILL.get(clean(el.get("milestone")), "#374151")
     when = day(el.get("date"))
     shown = (text(cx, label_y + (-12 if label_y < cy else 11),
                   f"{when.day} {_months(lang)[when.month - 1]}", size=9.5, anchor="middle",
                   fill="#475569") if when else "")
+    no_lane = i18n.t(lang, "render.no_lane")
+    if off_lane:
+        shown += text(cx, label_y + (22 if when else 11), no_lane, size=9.5, anchor="middle",
+                      fill="#b45309", extra=' font-style="italic"')
+    paint = (f'fill="#fff" stroke="{fill}" stroke-width="2" stroke-dasharray="3 2"' if off_lane
+             else f'fill="{fill}" stroke="#fff" stroke-width="1.5"')
+    tip = [i18n.format_day(lang, el.get("date")), i18n.label(lang, "milestone",
+                                                             el.get("milestone"))]
     return (
         f'<path d="M{f(cx)},{f(cy - 8)} L{f(cx + 8)},{f(cy)} L{f(cx)},{f(cy + 8)} '
-        f'L{f(cx - 8)},{f(cy)} Z" fill="{fill}" stroke="#fff" stroke-width="1.5"/>'
+        f'L{f(cx - 8)},{f(cy)} Z" {paint}/>'
         + text(cx, label_y, fit(el.get("label"), 150, 11), size=11, anchor="middle",
                fill="#111827") + shown
-        + f"<title>{esc(i18n.format_day(lang, el.get('date')))} · "
-        f"{esc(i18n.label(lang, 'milestone', el.get('milestone')))}</title>"
+        + f"<title>{esc(' · '.join(w for w in [*tip, no_lane if off_lane else ''] if w))}"
+        "</title>"
     )
 
 
