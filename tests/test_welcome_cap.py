@@ -72,15 +72,19 @@ async def until_unread(server: ServerProcess, test: Any, timeout: float = 10.0) 
     return value
 
 
-async def stalled(server: ServerProcess, board: dict[str, Any], client: str) -> RawWs:
+async def stalled(server: ServerProcess, board: dict[str, Any], client: str, *,
+                  source: str = "127.0.0.1", reads: bool = False) -> RawWs:
     """A joiner that says hello and then reads nothing: a tiny receive buffer,
-    and the stream reader stops pulling from the socket after 4 KiB."""
+    and the stream reader stops pulling from the socket after 4 KiB. From
+    ``source`` (any 127.x.y.z is loopback); with ``reads``, an ordinary one."""
     sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.bind((source, 0))
+    if not reads:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.setblocking(False)
     await asyncio.wait_for(
         asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port)), 10)
-    reader, writer = await asyncio.open_connection(sock=sock, limit=4096)
+    reader, writer = await asyncio.open_connection(sock=sock, limit=2**16 if reads else 4096)
     key = base64.b64encode(os.urandom(16)).decode()
     writer.write((
         f"GET /api/boards/{board['board']}/ws HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
@@ -199,25 +203,52 @@ async def test_joiners_that_read_are_unaffected_and_give_their_share_back(
         server.stop()
 
 
+async def test_one_address_cannot_take_the_whole_budget(tmp_path: Path) -> None:
+    """Sockets from one address that never read fill that address's share (a
+    quarter of the budget) and its next joiner is refused; a joiner from
+    another address still gets its welcome."""
+    server = start(tmp_path, TUSSENTAFEL_MAX_UNREAD_WELCOME_BYTES=str(30_000_000))
+    try:
+        board = await big_board(server)
+        first = await stalled(server, board, "stall-1")
+        await until_unread(server, lambda v: v > 0)
+        second = await stalled(server, board, "stall-2")  # same address: over its share
+        messages, code = await to_the_end(second)
+        assert [m["code"] for m in messages if m["type"] == "error"] == ["full"], messages
+        assert code == 1013
+        second.close()
+        other = await stalled(server, board, "elsewhere", source="127.0.0.2", reads=True)
+        seen = await other.messages_until("welcome")
+        assert len(seen[-1]["elements"]) == NOTES
+        other.close()
+        first.close()
+    finally:
+        server.stop()
+
+
 def test_the_budget_bookkeeping() -> None:
     # imported here: on a server without it, only this test fails to import it
     from server.ws.welcomes import WelcomeBudget
 
     budget = WelcomeBudget(100)
-    big = budget.reserve(150)  # nothing held: let in even past the limit
+    big = budget.reserve(150, "a")  # nothing held: let in even past the limit
     assert big is not None and budget.reserved == 150
-    assert budget.reserve(1) is None
+    assert budget.reserve(1, "b") is None
     assert not big.shrink_to(200) and big.held == 150  # never grows by what follows it
     assert not big.shrink_to(60) and budget.reserved == 60
-    small = budget.reserve(40)
-    assert small is not None and budget.reserve(1) is None
+    assert budget.reserve(1, "a") is None  # "a" holds more than its share (100 / 4)
+    small = budget.reserve(40, "b")
+    assert small is not None and budget.reserve(1, "c") is None
     small.resize(45)  # its header, once encoded
-    assert budget.reserved == 105
-    assert big.shrink_to(0) and budget.reserved == 45
+    assert budget.reserved == 105 and budget.by_address == {"a": 60, "b": 45}
+    assert big.shrink_to(0) and budget.reserved == 45 and "a" not in budget.by_address
     big.release()
     small.release()
     small.release()  # idempotent
     small.resize(45)  # a released reservation stays released
-    assert budget.reserved == 0
+    assert budget.reserved == 0 and budget.by_address == {}
+    shared = WelcomeBudget(100)
+    assert shared.reserve(20, "a") is not None and shared.reserve(5, "a") is not None
+    assert shared.reserve(1, "a") is None and shared.reserve(70, "b") is not None
     unbounded = WelcomeBudget(0)
     assert unbounded.reserve(10**9) is not None and unbounded.reserve(10**9) is not None

@@ -93,7 +93,8 @@ class WsConnection:
     def reserve_welcome(self, size: int) -> bool:
         """Hold ``size`` bytes of the unread-welcome budget for this joiner's
         welcome; False (nothing held) when the budget is full."""
-        reservation = self.services.welcomes.reserve(size)
+        client = self.ws.client
+        reservation = self.services.welcomes.reserve(size, client.host if client else "")
         if reservation is None:
             return False
         self._welcome = reservation
