@@ -252,3 +252,37 @@ def test_the_budget_bookkeeping() -> None:
     assert shared.reserve(1, "a") is None and shared.reserve(70, "b") is not None
     unbounded = WelcomeBudget(0)
     assert unbounded.reserve(10**9) is not None and unbounded.reserve(10**9) is not None
+
+
+def open_connections(server: ServerProcess) -> float:
+    r = httpx.get(f"{server.url}/metrics", timeout=10)
+    for line in r.text.splitlines():
+        if line.startswith("tussentafel_connections "):
+            return float(line.split()[1])
+    raise AssertionError("no tussentafel_connections gauge in /metrics")
+
+
+async def test_a_reader_that_stopped_is_dropped_when_it_cannot_take_its_close(
+        tmp_path: Path) -> None:
+    """A peer that stops reading overflows its send queue and is closed (4408),
+    but the close frame sits behind everything it did not read: the connection
+    (socket, buffer, descriptor) must still end, not wait for a read that never
+    comes."""
+    server = start(tmp_path, TUSSENTAFEL_MAX_QUEUE_BYTES=str(1 << 20))
+    try:
+        board = server.create_board()
+        staller = await stalled(server, board, "stopped")
+        async with BoardClient(server.url, board["board"],
+                               board["tokens"]["facilitator"]) as writer:
+            assert open_connections(server) == 2
+            stroke = {"id": "s", "kind": "stroke", "x": 0, "y": 0, "z": "a",
+                      "color": "#123456", "width": 2, "points": [123.456789] * 10_000}
+            for i in range(120):  # ~14 MB of patches: past the kernel's buffers and the bound
+                assert (await writer.push([put({**stroke, "x": i})]))["ok"]
+            deadline = time.monotonic() + 20
+            while open_connections(server) > 1:  # the writer's own stays
+                assert time.monotonic() < deadline, "the stopped reader is still connected"
+                await asyncio.sleep(0.25)
+        staller.close()
+    finally:
+        server.stop()

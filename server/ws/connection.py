@@ -34,6 +34,9 @@ log = logging.getLogger("tussentafel.ws")
 # next), then every half second until it is read or its deadline has passed.
 WELCOME_CHECK_FIRST_S = 0.02
 WELCOME_CHECK_EVERY_S = 0.5
+# How long a closing connection may wait for its peer to take the close before
+# it is dropped (a peer that reads takes it within milliseconds).
+CLOSE_GRACE_S = 5.0
 
 
 class WsConnection:
@@ -87,6 +90,8 @@ class WsConnection:
         self._welcome_deadline = 0.0
         self._welcome_check: asyncio.TimerHandle | None = None
         self._welcome_every = WELCOME_CHECK_FIRST_S
+        self._ended = False  # finish() ran
+        self._close_timer: asyncio.TimerHandle | None = None
 
     # -- the welcome's share of the process's budget -----------------------------
 
@@ -158,6 +163,10 @@ class WsConnection:
         the transport still buffers part of it, drop the connection instead of
         closing it gracefully, which would keep the buffer (and the memory the
         budget no longer counts) until a peer that stopped reading reads."""
+        self._ended = True
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+            self._close_timer = None
         if self._welcome is None:
             return
         try:
@@ -242,6 +251,17 @@ class WsConnection:
             self.closing = (code, reason)
             self._flush_before_close = flush
             self._ready.set()
+            # a peer that stopped reading never takes the close frame (uvicorn waits
+            # for the socket to drain even to close), and the connection, its buffer
+            # and its descriptor would stay until the peer reads or goes: dropped
+            self._close_timer = self._loop.call_later(CLOSE_GRACE_S, self._close_overdue)
+
+    def _close_overdue(self) -> None:
+        self._close_timer = None
+        if not self._ended:
+            log.info("conn %s: close %s not taken by the peer in %.0f s; dropping it",
+                     self.id, self.closing[0] if self.closing else None, CLOSE_GRACE_S)
+            self._drop_unsent()
 
     async def run_sender(self) -> None:
         ws = self.ws
