@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -83,12 +83,16 @@ async def open_board(
 
 
 async def open_in(
-    context: BrowserContext, url: str, name: str | None = None, console: Console | None = None
+    context: BrowserContext, url: str, name: str | None = None, console: Console | None = None,
+    prepare: Callable[[Page], Awaitable[None]] | None = None,
 ) -> Page:
-    """A live page of ``url`` in ``context`` (a device), after the name prompt."""
+    """A live page of ``url`` in ``context`` (a device), after the name prompt;
+    ``prepare`` runs on the page before it loads (e.g. to route its sockets)."""
     page = await context.new_page()
     if console is not None:
         console.watch(page)
+    if prepare is not None:
+        await prepare(page)
     await page.goto(url)
     if name is not None:
         await page.fill("#name-prompt-input", name)

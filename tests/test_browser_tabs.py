@@ -16,11 +16,12 @@ import re
 from typing import Any
 
 import pytest
-from playwright.async_api import BrowserContext, Page, WebSocketRoute
+from playwright.async_api import Browser, BrowserContext, Page, WebSocketRoute
 
 from canvas_client.client import BoardClient
 from tests.conftest import ROOT, ServerProcess
 from tests.test_browser import VIEWPORT, add_note_by_hand, chromium, link, open_in
+from tests.test_browser_integrity import until
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -78,14 +79,7 @@ class Network:
 
 async def routed_page(context: BrowserContext, url: str, name: str | None,
                       network: Network) -> Page:
-    page = await context.new_page()
-    await network.attach(page)
-    await page.goto(url)
-    if name is not None:
-        await page.fill("#name-prompt-input", name)
-        await page.press("#name-prompt-input", "Enter")
-    await page.wait_for_selector("body[data-connection=live]", timeout=10_000)
-    return page
+    return await open_in(context, url, name, prepare=network.attach)
 
 
 async def sync_value(page: Page, expression: str) -> Any:
@@ -97,13 +91,13 @@ async def stored(page: Page, key: str) -> Any:
     return None if text is None else json.loads(text)
 
 
-async def until(check: Any, timeout: float = 10.0) -> None:
-    """Wait (bounded) until ``check()`` is true."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
+async def tabs_context(browser: Browser, web_locks: bool = True) -> BrowserContext:
+    """A browser context like a laptop's; without ``web_locks`` like a plain-http
+    page on a LAN (no Web Locks: the live-tab marks decide)."""
+    context = await browser.new_context(viewport=VIEWPORT)
+    if not web_locks:
+        await context.add_init_script(NO_WEB_LOCKS)
+    return context
 
 
 def toast_text(n: int) -> str:
@@ -174,9 +168,7 @@ async def test_a_closed_tabs_unsent_edit_is_sent_by_the_next_tab_as_that_tab(
     board = server.create_board("Phone", "blank")
     url = link(board, "participant")
     async with chromium() as browser:
-        context = await browser.new_context(viewport=VIEWPORT)
-        if not web_locks:  # e.g. a plain-http page on a LAN: no Web Locks, marks decide
-            await context.add_init_script(NO_WEB_LOCKS)
+        context = await tabs_context(browser, web_locks)
         network = Network()
         phone = await routed_page(context, url, "Ada", network)
         assert await phone.evaluate("() => !!navigator.locks") is web_locks
@@ -256,9 +248,7 @@ async def test_a_live_tabs_unsent_edits_are_left_to_it(
     board = server.create_board("Two tabs", "blank")
     url = link(board, "participant")
     async with chromium() as browser:
-        context = await browser.new_context(viewport=VIEWPORT)
-        if not web_locks:
-            await context.add_init_script(NO_WEB_LOCKS)
+        context = await tabs_context(browser, web_locks)
         network = Network()
         ada = await routed_page(context, url, "Ada", network)
         client, you = await sync_value(ada, "clientId"), await sync_value(ada, "you")

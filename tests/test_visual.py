@@ -150,6 +150,15 @@ async def shown_words(page: Page, root: str, lang: str) -> dict[str, Any]:
     return got
 
 
+async def whole_grade_names(page: Page, selector: str, lang: str, where: str) -> None:
+    """Every grade name is shown in ``selector``, none broken over two lines
+    (a picture of it is kept as insights-WHERE.png)."""
+    got = await shown_words(page, selector, lang)
+    await page.screenshot(path=str(IMAGES / f"insights-{where}.png"))
+    assert sorted(got["shown"]) == sorted(GRADE_NAMES[lang]), (where, got)
+    assert got["broken"] == [], (where, got)
+
+
 @pytest.mark.parametrize("lang", ["nl", "en"])
 async def test_grade_names_in_the_insights_are_whole_words(server: ServerProcess,
                                                            lang: str) -> None:
@@ -167,7 +176,6 @@ async def test_grade_names_in_the_insights_are_whole_words(server: ServerProcess
         assert (await fac.cmd("present.insights"))["ok"]
     async with chromium() as browser:
         for width, height, phone in SCREENS:
-            where = f"{lang} {width}"
             context = await browser.new_context(
                 viewport={"width": width, "height": height}, locale=f"{lang}-NL",
                 **(PHONE if phone else {}))
@@ -177,18 +185,12 @@ async def test_grade_names_in_the_insights_are_whole_words(server: ServerProcess
                 await until(editor, SHEET_OPEN)
             await editor.click("#tabs [data-tab=insights]")
             await editor.wait_for_selector("#insights .grade-chart")
-            got = await shown_words(editor, "#insights", lang)
-            await editor.screenshot(path=str(IMAGES / f"insights-editor-{lang}-{width}.png"))
-            assert sorted(got["shown"]) == sorted(GRADE_NAMES[lang]), (where, got)
-            assert got["broken"] == [], (where, got)
+            await whole_grade_names(editor, "#insights", lang, f"editor-{lang}-{width}")
 
             screen = await open_in(context, link(board, "viewer"), None, console)
             await screen.wait_for_selector("#present-insights h3")
             await screen.wait_for_selector("#present-insights .present-grades")
-            got = await shown_words(screen, "#present-insights", lang)
-            await screen.screenshot(path=str(IMAGES / f"insights-screen-{lang}-{width}.png"))
-            assert sorted(got["shown"]) == sorted(GRADE_NAMES[lang]), (where, got)
-            assert got["broken"] == [], (where, got)
+            await whole_grade_names(screen, "#present-insights", lang, f"screen-{lang}-{width}")
             await context.close()
     assert console.errors == []
 

@@ -104,6 +104,14 @@ async def hello(server: ServerProcess, board: dict[str, Any], client: str) -> Ra
     return ws
 
 
+async def welcomed(server: ServerProcess, board: dict[str, Any], client: str) -> RawWs:
+    """A joiner that reads, once it has the whole board."""
+    ws = await hello(server, board, client)
+    seen = await ws.messages_until("welcome")
+    assert len(seen[-1]["elements"]) == NOTES
+    return ws
+
+
 async def to_the_end(ws: RawWs, timeout: float = 20.0) -> tuple[list[dict[str, Any]], int | None]:
     """Every message until the server closes: the messages and the close code
     (None: the stream just ended, without a close frame). Fails if the
@@ -147,10 +155,7 @@ async def test_a_full_budget_refuses_the_next_joiner_retryably_until_a_welcome_i
         assert BUDGET - held < NOTES * 2000  # the first still holds what refused the second
         first.close()  # the first joiner goes away: its share comes back at once
         await until_unread(server, lambda v: v == 0)
-        third = await hello(server, board, "third")
-        seen = await third.messages_until("welcome")
-        assert len(seen[-1]["elements"]) == NOTES
-        third.close()
+        (await welcomed(server, board, "third")).close()
     finally:
         server.stop()
 
@@ -170,10 +175,7 @@ async def test_a_joiner_that_does_not_read_its_welcome_in_time_is_closed_and_fre
         staller.close()
         await until_unread(server, lambda v: v == 0, timeout=5.0)
         assert time.monotonic() - began >= 1.5
-        reader = await hello(server, board, "reader")  # the budget is free again
-        seen = await reader.messages_until("welcome")
-        assert len(seen[-1]["elements"]) == NOTES
-        reader.close()
+        (await welcomed(server, board, "reader")).close()  # the budget is free again
     finally:
         server.stop()
 
@@ -185,10 +187,7 @@ async def test_joiners_that_read_are_unaffected_and_give_their_share_back(
         board = await big_board(server)
         readers: list[RawWs] = []
         for i in range(4):  # each stays connected: only reading frees its share
-            ws = await hello(server, board, f"reader-{i}")
-            seen = await ws.messages_until("welcome")
-            assert len(seen[-1]["elements"]) == NOTES
-            readers.append(ws)
+            readers.append(await welcomed(server, board, f"reader-{i}"))
             await until_unread(server, lambda v: v == 0, timeout=5.0)
         async with BoardClient(server.url, board["board"],
                                board["tokens"]["facilitator"]) as writer:

@@ -60,6 +60,18 @@ function defaultStorage() {
   }
 }
 
+/** The messages of one JSON frame: a bundle's, in order, or the one message
+ * (none when the frame is not JSON). */
+function unbundle(data) {
+  let message;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    return [];
+  }
+  return message && message.type === 'bundle' ? message.messages || [] : [message];
+}
+
 const claimed = new Set(); // client ids held by live BoardSync instances of this page
 
 /** A stable id for this tab (reconnects and reloads reuse it). A duplicated
@@ -224,13 +236,7 @@ export class BoardSync {
     ws.onmessage = (event) => {
       if (ws !== this._ws) return;
       this._heardAt = Date.now();
-      let message;
-      try {
-        message = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      const messages = message && message.type === 'bundle' ? message.messages || [] : [message];
+      const messages = unbundle(event.data);
       try {
         for (const one of messages) this._handle(one);
       } catch (err) {
@@ -598,14 +604,7 @@ export class BoardSync {
           name: this.name, since: this.clock }));
       };
       socket.onmessage = (event) => {
-        let message;
-        try {
-          message = JSON.parse(event.data);
-        } catch {
-          return;
-        }
-        const messages = message && message.type === 'bundle' ? message.messages || [] : [message];
-        for (const one of messages) {
+        for (const one of unbundle(event.data)) {
           if (ws !== socket || !one || typeof one !== 'object') return;
           if (one.type === 'welcome') {
             next();

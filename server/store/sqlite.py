@@ -150,6 +150,9 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return out
 
 
+Key = tuple[str, str]  # (board, element id), or (board, push key)
+
+
 class _Rows:
     """What a group of changes does to each table, netted per element (the last
     change of an element wins), so that a group is written with a handful of
@@ -160,7 +163,6 @@ class _Rows:
     ROWS_PER_STATEMENT = 256  # of at most 4 columns: far below SQLite's 32 766 variables
 
     def __init__(self) -> None:
-        Key = tuple[str, str]
         self.upserts: dict[Key, tuple[str, str, int, bytes]] = {}
         self.deletes: set[Key] = set()
         self.tombs: dict[Key, tuple[str, str, int, int]] = {}
